@@ -1,0 +1,38 @@
+"""Shared plumbing for command-line entry points: logging set-up and user-error reporting.
+
+User mistakes (:class:`~ktlab.errors.KtlabError`) become one paragraph on stderr and exit status 2,
+without a traceback. Anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+import textwrap
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from ktlab.errors import KtlabError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def report_user_errors(func: F) -> F:
+    """Decorate an entry point so :class:`KtlabError` exits with its message and code, no traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except KtlabError as err:
+            message = textwrap.fill(f"error: {err}", width=100, break_long_words=False, break_on_hyphens=False)
+            print(message, file=sys.stderr)
+            raise SystemExit(err.exit_code) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def setup_logging(level: int = logging.INFO) -> None:
+    """Plain console logging for scripts that do not run under Hydra (which configures its own)."""
+    logging.basicConfig(level=level, format="[%(asctime)s][%(name)s][%(levelname)s] - %(message)s")

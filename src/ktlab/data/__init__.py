@@ -1,0 +1,1 @@
+"""Interaction data: schema, sources, generators, encoding and the Lightning DataModule."""

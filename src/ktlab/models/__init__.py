@@ -1,0 +1,1 @@
+"""Sequence models: plain ``nn.Module`` components and their Lightning wrappers."""
