@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -70,7 +71,7 @@ class SyntheticSource:
         path = self.cache_path()
         if path is not None and not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")  # processes may race to write it
             generate_classroom(self.config).to_parquet(tmp, index=False)
             tmp.replace(path)
 
