@@ -26,7 +26,9 @@ def report_user_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except KtlabError as err:
-            message = textwrap.fill(f"error: {err}", width=100, break_long_words=False, break_on_hyphens=False)
+            message = textwrap.fill(
+                f"error: {err}", width=100, break_long_words=False, break_on_hyphens=False
+            )
             print(message, file=sys.stderr)
             raise SystemExit(err.exit_code) from None
 

@@ -156,7 +156,10 @@ class InteractionEncoder:
 
     def skill_index(self, skill_ids: Sequence[str] | np.ndarray) -> np.ndarray:
         """Skill ids to model ids (1-based; 0 for skills unseen in training)."""
-        return pd.Categorical(np.asarray(skill_ids, dtype=object), categories=self.skills).codes.astype(np.int64) + 1
+        return (
+            pd.Categorical(np.asarray(skill_ids, dtype=object), categories=self.skills).codes.astype(np.int64)
+            + 1
+        )
 
     def transform(self, frame: pd.DataFrame) -> EncodedInteractions:
         """Encode a validated table; rows are reordered by learner then ``t``."""
@@ -172,7 +175,9 @@ class InteractionEncoder:
         skill = self.skill_index(frame["skill_id"].to_numpy())
         unseen = int((skill == 0).sum())
         if unseen:
-            log.warning("%d interaction(s) have skills unseen in training; they use the zero skill embedding", unseen)
+            log.warning(
+                "%d interaction(s) have skills unseen in training; they use the zero skill embedding", unseen
+            )
         if self.phases:
             phase = pd.Categorical(frame[PHASE].to_numpy(), categories=self.phases).codes.astype(np.int64) + 1
         else:

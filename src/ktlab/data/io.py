@@ -37,7 +37,9 @@ def read_table(path: str | Path) -> tuple[pd.DataFrame, int | None]:
             "launched from) or create one with `python scripts/make_template.py`."
         )
     if not path.is_file():
-        raise DataValidationError(f"{path}: is a directory, not an interaction file; point data.path at a file.")
+        raise DataValidationError(
+            f"{path}: is a directory, not an interaction file; point data.path at a file."
+        )
     suffix = path.suffix.lower()
     try:
         if suffix in CSV_SUFFIXES:

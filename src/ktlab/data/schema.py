@@ -73,9 +73,7 @@ RULES: dict[str, ColumnRule] = {
         "number", f"a number in [{DIFFICULTY_RANGE[0]}, {DIFFICULTY_RANGE[1]}]", _outside(*DIFFICULTY_RANGE)
     ),
     "adjustment": ColumnRule("number", "-1, 0 or 1", lambda s: ~s.isin(ADJUSTMENTS)),
-    "time_spent": ColumnRule(
-        "number", "a number of seconds > 0", lambda s: ~np.isfinite(s) | (s <= 0)
-    ),
+    "time_spent": ColumnRule("number", "a number of seconds > 0", lambda s: ~np.isfinite(s) | (s <= 0)),
     "motivation": ColumnRule("number", "a number in [0, 1]", _outside(0.0, 1.0)),
     "anxiety_level": ColumnRule("number", "a number in [0, 1]", _outside(0.0, 1.0)),
     "phase_type": ColumnRule("choice", "one of " + ", ".join(PHASES), lambda s: ~s.isin(PHASES)),
@@ -184,7 +182,11 @@ def validate_interactions(
         if bad.any():
             positions = np.flatnonzero(bad)
             first = int(positions[0])
-            more = f" ({len(positions) - 1} more row(s) in this column are bad too)" if len(positions) > 1 else ""
+            more = (
+                f" ({len(positions) - 1} more row(s) in this column are bad too)"
+                if len(positions) > 1
+                else ""
+            )
             problems.append(
                 f"{_where(source, first, line_offset)}, column '{column}': {_describe(raw.iloc[first])} is "
                 f"not {rule.expected}{more}"

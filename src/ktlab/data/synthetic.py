@@ -156,9 +156,7 @@ def generate_classroom(config: ClassroomConfig | None = None) -> pd.DataFrame:
         )
         p = 1.0 / (1.0 + np.exp(-logit))
         correct = rng.random(n) < p
-        seconds = np.exp(
-            rng.normal(np.log(25.0) + 1.2 * (d - 0.55) + 0.5 * anxiety - 0.25 * correct, 0.35)
-        )
+        seconds = np.exp(rng.normal(np.log(25.0) + 1.2 * (d - 0.55) + 0.5 * anxiety - 0.25 * correct, 0.35))
 
         out_skill[:, step] = skill
         out_correct[:, step] = correct

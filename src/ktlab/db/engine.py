@@ -108,7 +108,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(db_cfg: DbConfig = None, use_env: bool = True) -> Engine:
+def make_engine(db_cfg: DbConfig = None, use_env: bool = True, create_dirs: bool = True) -> Engine:
     """Build an engine from the ``db`` config (a mapping with ``url``, ``echo`` and pool keys, or a URL).
 
     PostgreSQL (and other server backends) get the pool settings of the config (defaults: size 10,
@@ -118,6 +118,7 @@ def make_engine(db_cfg: DbConfig = None, use_env: bool = True) -> Engine:
     Args:
         db_cfg: the ``db`` config, or a URL.
         use_env: False to ignore ``KTLAB_DATABASE_URL`` (the URL was given explicitly).
+        create_dirs: create the parent folder of a SQLite file (False for read-only work).
 
     Raises:
         DatabaseError: no URL, a malformed URL, or a driver that is not installed.
@@ -127,7 +128,7 @@ def make_engine(db_cfg: DbConfig = None, use_env: bool = True) -> Engine:
     kwargs: dict[str, Any] = {"echo": bool(cfg.get("echo", False))}
     if url.get_backend_name() == "sqlite":
         database = url.database or ""
-        if database and database != ":memory:" and not database.startswith("file:"):
+        if create_dirs and database and database != ":memory:" and not database.startswith("file:"):
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False}
     else:
@@ -174,3 +175,40 @@ def require_schema(engine: Engine, tables: tuple[str, ...] = ("users", "exercise
             f"The database at {masked(engine.url)} has no table {', '.join(missing)}: its schema was never "
             "created. Run `alembic upgrade head` (or `python -m ktlab.db init`) first."
         )
+
+
+def sqlite_file_missing(engine: Engine) -> bool:
+    """True for a SQLite engine whose file does not exist yet (connecting would create it)."""
+    if engine.url.get_backend_name() != "sqlite":
+        return False
+    database = engine.url.database or ""
+    return bool(database) and database != ":memory:" and not Path(database).expanduser().exists()
+
+
+def has_schema(engine: Engine, tables: tuple[str, ...] = ("users",)) -> bool:
+    """Whether the database holds ``tables``, without creating a missing SQLite file.
+
+    Raises:
+        DatabaseError: the server cannot be reached.
+    """
+    if sqlite_file_missing(engine):
+        return False
+    try:
+        with engine.connect() as conn:
+            present = set(inspect(conn).get_table_names())
+    except SQLAlchemyError as err:
+        raise connect_error(engine, err) from None
+    return all(t in present for t in tables)
+
+
+def default_url() -> str:
+    """The embedded default: ``data/ktlab.db`` under ``KTLAB_ROOT`` or the current directory (as ``conf/db/sqlite.yaml``)."""
+    root = Path(os.environ.get("KTLAB_ROOT") or Path.cwd())
+    return f"sqlite:///{root / 'data' / 'ktlab.db'}"
+
+
+def engine_for_cli(url: str | None, create_dirs: bool = True) -> Engine:
+    """The engine of a script: ``--url`` when given, else ``KTLAB_DATABASE_URL``/``.env``, else :func:`default_url`."""
+    if url:
+        return make_engine(url, use_env=False, create_dirs=create_dirs)
+    return make_engine(default_url(), create_dirs=create_dirs)
