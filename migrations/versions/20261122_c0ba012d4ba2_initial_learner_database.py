@@ -128,10 +128,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_exercise_responses")),
         sa.UniqueConstraint("user_id", "t", name="uq_exercise_responses_user_id_t"),
     )
-    with op.batch_alter_table("exercise_responses", schema=None) as batch_op:
-        batch_op.create_index("ix_exercise_responses_answered_at", ["answered_at"], unique=False)
-        batch_op.create_index("ix_exercise_responses_skill_domain", ["skill_domain"], unique=False)
-
     op.create_table(
         "parent_child_links",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -184,10 +180,6 @@ def downgrade() -> None:
         batch_op.drop_index("ix_parent_child_links_child_id")
 
     op.drop_table("parent_child_links")
-    with op.batch_alter_table("exercise_responses", schema=None) as batch_op:
-        batch_op.drop_index("ix_exercise_responses_skill_domain")
-        batch_op.drop_index("ix_exercise_responses_answered_at")
-
     op.drop_table("exercise_responses")
     with op.batch_alter_table("analytics_events", schema=None) as batch_op:
         batch_op.drop_index("ix_analytics_events_user_id_occurred_at")

@@ -51,7 +51,7 @@ def test_drift_is_detected(migrated_url: str) -> None:
     """The check must fail when the database lacks something the models have."""
     engine = make_engine(migrated_url, use_env=False)
     with engine.begin() as conn:
-        conn.exec_driver_sql("DROP INDEX ix_exercise_responses_skill_domain")
+        conn.exec_driver_sql("DROP INDEX ix_analytics_events_event_type")
     engine.dispose()
     with pytest.raises(DatabaseError, match="models and the migrations differ"):
         migrate.check(migrated_url)
