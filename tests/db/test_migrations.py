@@ -55,3 +55,36 @@ def test_drift_is_detected(migrated_url: str) -> None:
     engine.dispose()
     with pytest.raises(DatabaseError, match="models and the migrations differ"):
         migrate.check(migrated_url)
+
+
+def test_check_command_reports_state_and_unreachable(migrated_url: str, tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from .helpers import REPO_ROOT
+
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT / "src"), "KTLAB_ROOT": str(REPO_ROOT)}
+    env.pop("KTLAB_DATABASE_URL", None)
+
+    def check(*args: str, extra: dict | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "ktlab.db", "check", *args],
+            cwd=tmp_path,
+            env={**env, **(extra or {})},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    done = check("--url", migrated_url)
+    assert done.returncode == 0, done.stderr
+    assert "up to date" in done.stdout and ("SQLite" in done.stdout or "PostgreSQL" in done.stdout)
+    # KTLAB_DATABASE_URL is used when no --url is given; a server that is not there is one clear error.
+    done = check(extra={"KTLAB_DATABASE_URL": "postgresql+psycopg2://nobody@127.0.0.1:1/none"})
+    assert done.returncode == 2
+    assert (
+        "Cannot reach the database at postgresql+psycopg2://nobody@127.0.0.1:1/none"
+        in done.stderr.replace("\n", " ")
+    )
+    assert "Traceback" not in done.stderr
