@@ -156,10 +156,7 @@ class InteractionEncoder:
 
     def skill_index(self, skill_ids: Sequence[str] | np.ndarray) -> np.ndarray:
         """Skill ids to model ids (1-based; 0 for skills unseen in training)."""
-        return (
-            pd.Categorical(np.asarray(skill_ids, dtype=object), categories=self.skills).codes.astype(np.int64)
-            + 1
-        )
+        return pd.Index(self.skills).get_indexer(np.asarray(skill_ids, dtype=object)).astype(np.int64) + 1
 
     def transform(self, frame: pd.DataFrame) -> EncodedInteractions:
         """Encode a validated table; rows are reordered by learner then ``t``."""
@@ -179,7 +176,7 @@ class InteractionEncoder:
                 "%d interaction(s) have skills unseen in training; they use the zero skill embedding", unseen
             )
         if self.phases:
-            phase = pd.Categorical(frame[PHASE].to_numpy(), categories=self.phases).codes.astype(np.int64) + 1
+            phase = pd.Index(self.phases).get_indexer(frame[PHASE].to_numpy()).astype(np.int64) + 1
         else:
             phase = np.zeros(len(frame), dtype=np.int64)
         p_true = (
@@ -218,6 +215,8 @@ def make_windows(offsets: np.ndarray, max_len: int, min_len: int = 2) -> tuple[n
         ``(starts, lengths)``: flat start index and length of every window, learner by learner.
     """
     lengths = np.diff(offsets)
+    if len(lengths) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     n_windows = -(-lengths // max_len)  # ceil
     owner = np.repeat(np.arange(len(lengths)), n_windows)
     first_window = np.r_[0, np.cumsum(n_windows)[:-1]]

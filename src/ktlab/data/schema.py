@@ -120,7 +120,9 @@ def _where(source: str, position: int, line_offset: int | None) -> str:
 
 
 def _describe(value: object) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
         return "an empty value"
     return f"value {value!r}"
 
@@ -199,7 +201,7 @@ def validate_interactions(
             first = int(np.flatnonzero(dup)[0])
             problems.append(
                 f"{_where(source, first, line_offset)}, columns 'student_id'/'t': the pair "
-                f"({out['student_id'].iloc[first]!r}, {out['t'].iloc[first]!r}) appears twice "
+                f"({out['student_id'].iloc[first]!r}, {out['t'].iloc[first]:g}) appears twice "
                 f"({int(dup.sum())} duplicate row(s) in all); each learner's steps need distinct t"
             )
     if problems:

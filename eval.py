@@ -1,0 +1,15 @@
+"""Evaluate a checkpoint: `python eval.py ckpt_path=<run>/checkpoints/best.ckpt` (see conf/eval.yaml)."""
+
+import hydra
+from omegaconf import DictConfig
+
+from ktlab.evaluate import run
+
+
+@hydra.main(version_base="1.3", config_path="conf", config_name="eval")
+def main(cfg: DictConfig) -> None:
+    run(cfg)
+
+
+if __name__ == "__main__":
+    main()

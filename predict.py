@@ -1,0 +1,15 @@
+"""Next-step success per skill: `python predict.py ckpt_path=... input=history.csv output=pred.csv`."""
+
+import hydra
+from omegaconf import DictConfig
+
+from ktlab.predict import run
+
+
+@hydra.main(version_base="1.3", config_path="conf", config_name="predict")
+def main(cfg: DictConfig) -> None:
+    run(cfg)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,71 @@
+"""Plots loss and AUC per epoch, train and validation, to ``curves.png`` in the run directory."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+from lightning import Callback, LightningModule, Trainer
+
+log = logging.getLogger(__name__)
+
+CURVE_KEYS = ("train/loss", "val/loss", "train/auc", "val/auc")
+
+
+class LearningCurves(Callback):
+    """Records the epoch-level metrics and redraws ``curves.png`` (and ``curves.json``) after each epoch.
+
+    Args:
+        output_dir: where the figure goes (the run directory).
+        filename: the figure's name.
+    """
+
+    def __init__(self, output_dir: str, filename: str = "curves.png") -> None:
+        self.output_dir = Path(output_dir)
+        self.filename = filename
+        self.history: dict[str, list[tuple[int, float]]] = {key: [] for key in CURVE_KEYS}
+
+    def on_train_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        epoch = trainer.current_epoch
+        for key in CURVE_KEYS:
+            value = trainer.callback_metrics.get(key)
+            if value is not None and not any(e == epoch for e, _ in self.history[key]):
+                self.history[key].append((epoch, float(value)))
+        if trainer.is_global_zero:
+            self.draw()
+
+    def state_dict(self) -> dict:
+        return {"history": {k: [list(p) for p in v] for k, v in self.history.items()}}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        for key, points in state_dict.get("history", {}).items():
+            self.history[key] = [(int(e), float(v)) for e, v in points]
+
+    def draw(self) -> Path:
+        """Write the figure and the raw numbers; returns the figure's path."""
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+        for ax, metric in zip(axes, ("loss", "auc"), strict=True):
+            for stage, style in (("train", "-o"), ("val", "-s")):
+                points = self.history[f"{stage}/{metric}"]
+                if points:
+                    ax.plot(
+                        [e + 1 for e, _ in points], [v for _, v in points], style, label=stage, markersize=3
+                    )
+            ax.set_xlabel("epoch")
+            ax.set_ylabel(metric.upper() if metric == "auc" else "BCE loss")
+            ax.set_title(f"{metric.upper() if metric == 'auc' else 'Loss'} per epoch")
+            ax.grid(alpha=0.3)
+            ax.legend()
+        fig.tight_layout()
+        path = self.output_dir / self.filename
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        (self.output_dir / "curves.json").write_text(json.dumps(self.history, indent=1))
+        return path

@@ -1,0 +1,150 @@
+"""Window datasets, vectorized padding and length-aware batching."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset, Sampler
+
+from ktlab.data.encoding import EncodedInteractions
+
+
+class WindowDataset(Dataset[int]):
+    """Windows over encoded interactions; an item is just the window's index.
+
+    The padding and gathering happen in :class:`WindowCollator`, on whole batches at once.
+    """
+
+    def __init__(self, encoded: EncodedInteractions, starts: np.ndarray, lengths: np.ndarray) -> None:
+        self.encoded = encoded
+        self.starts = starts
+        self.lengths = lengths
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def __getitem__(self, index: int) -> int:
+        return index
+
+    def collator(self) -> WindowCollator:
+        return WindowCollator(self.encoded, self.starts, self.lengths)
+
+
+class WindowCollator:
+    """Turns a list of window indices into a padded batch dict of tensors.
+
+    Batch keys (``B`` windows, ``L`` = longest window in the batch)::
+
+        skill   [B, L] long     correct [B, L] float   mask  [B, L] bool
+        context [B, L, C] float query   [B, L, Q] float phase [B, L] long
+        p_true  [B, L] float (NaN where unknown)        window [B] long (dataset index)
+    """
+
+    def __init__(self, encoded: EncodedInteractions, starts: np.ndarray, lengths: np.ndarray) -> None:
+        self.starts = torch.from_numpy(starts)
+        self.lengths = torch.from_numpy(lengths)
+        # Flat tensors plus one padding row at the end, which padded positions point to.
+        self.skill = _pad_row(torch.from_numpy(encoded.skill))
+        self.correct = _pad_row(torch.from_numpy(encoded.correct))
+        self.context = _pad_row(torch.from_numpy(encoded.context))
+        self.query = _pad_row(torch.from_numpy(encoded.query))
+        self.phase = _pad_row(torch.from_numpy(encoded.phase))
+        self.p_true = _pad_row(torch.from_numpy(encoded.p_true))
+        self.pad_index = len(encoded)
+
+    def __call__(self, indices: list[int]) -> dict[str, torch.Tensor]:
+        window = torch.as_tensor(indices, dtype=torch.long)
+        lengths = self.lengths[window]
+        steps = torch.arange(int(lengths.max()))
+        mask = steps[None, :] < lengths[:, None]  # [B, L]
+        flat = torch.where(mask, self.starts[window][:, None] + steps[None, :], self.pad_index)
+        return {
+            "skill": self.skill[flat],
+            "correct": self.correct[flat],
+            "context": self.context[flat],
+            "query": self.query[flat],
+            "phase": self.phase[flat],
+            "p_true": self.p_true[flat],
+            "mask": mask,
+            "window": window,
+        }
+
+
+def _pad_row(values: torch.Tensor) -> torch.Tensor:
+    pad = torch.zeros((1, *values.shape[1:]), dtype=values.dtype)
+    return torch.cat([values, pad], dim=0)
+
+
+class LengthBucketBatchSampler(Sampler[list[int]]):
+    """Batches of windows of similar length, so little compute is spent on padding.
+
+    Training order: shuffle all windows, cut them into buckets of ``bucket_batches`` batches, sort each
+    bucket by length, cut it into batches, then shuffle the batches. Evaluation order (``shuffle=False``):
+    windows sorted by length, deterministic. Under DDP, in training every rank takes every
+    ``num_replicas``-th batch and all ranks get the same number of batches (the few left over are skipped
+    that epoch, and differ from epoch to epoch); in evaluation every rank takes every ``num_replicas``-th
+    window, so every window is scored once and every rank has work as long as there are enough windows.
+
+    Args:
+        lengths: window lengths.
+        batch_size: windows per batch.
+        shuffle: training order (True) or fixed evaluation order (False).
+        seed: base seed; the epoch is added so each epoch differs but is reproducible.
+        bucket_batches: how many batches one sorted bucket spans.
+        num_replicas: DDP world size.
+        rank: this process's rank.
+    """
+
+    def __init__(
+        self,
+        lengths: np.ndarray,
+        batch_size: int,
+        shuffle: bool,
+        seed: int = 0,
+        bucket_batches: int = 50,
+        num_replicas: int = 1,
+        rank: int = 0,
+    ) -> None:
+        self.lengths = np.asarray(lengths)
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.seed = seed
+        self.bucket_batches = max(1, bucket_batches)
+        self.num_replicas = num_replicas
+        self.rank = rank
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def _batches(self) -> list[np.ndarray]:
+        if not self.shuffle:
+            order = np.argsort(self.lengths, kind="stable")[self.rank :: self.num_replicas]
+            return [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+        rng = np.random.default_rng(self.seed + self.epoch)
+        order = rng.permutation(len(self.lengths))
+        span = self.batch_size * self.bucket_batches
+        batches = []
+        for b in range(0, len(order), span):
+            bucket = order[b : b + span]
+            bucket = bucket[np.argsort(self.lengths[bucket], kind="stable")]
+            batches += [bucket[i : i + self.batch_size] for i in range(0, len(bucket), self.batch_size)]
+        return [batches[i] for i in rng.permutation(len(batches))]
+
+    def _per_rank(self) -> int:
+        if not self.shuffle:
+            return -(-len(range(self.rank, len(self.lengths), self.num_replicas)) // self.batch_size)
+        n = -(-len(self.lengths) // self.batch_size)
+        return n // self.num_replicas
+
+    def __iter__(self) -> Iterator[list[int]]:
+        batches = self._batches()
+        if self.shuffle and self.num_replicas > 1:
+            batches = batches[self.rank :: self.num_replicas][: self._per_rank()]
+        for batch in batches:
+            yield batch.tolist()
+
+    def __len__(self) -> int:
+        return self._per_rank()

@@ -1,0 +1,126 @@
+"""Recurrent knowledge tracer: DKT (Piech et al., 2015) with context signals in its input and query.
+
+At every step ``t`` the recurrent cell reads
+
+    x_t = [ answer embedding of (skill_t, correct_t) ; context signals of step t ; phase_t one-hot ]
+
+so its state ``h_t`` summarizes the answers up to and including ``t``. The success logit of step ``t`` is
+read from the state *before* that answer, ``h_{t-1}`` (zeros at ``t = 0``), joined with a query made only
+of what is known before step ``t`` is answered::
+
+    q_t = [ skill_t embedding ; known-before signals of step t (difficulty, adjustment) ; phase_t one-hot ]
+    logit_t = MLP([h_{t-1} ; q_t])
+
+Nothing measured while answering step ``t`` (its time, its correctness, the affect measured then) can
+reach ``logit_t``. Skill id 0 (padding or a skill unseen in training) has a zero embedding.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ktlab.errors import ConfigError
+
+CELLS: dict[str, type[nn.RNNBase]] = {"gru": nn.GRU, "lstm": nn.LSTM}
+
+
+class RecurrentTracer(nn.Module):
+    """GRU/LSTM knowledge tracer with context-enriched inputs and a known-before query.
+
+    Args:
+        n_skills: number of skills seen in training (ids 1..n_skills; 0 is padding/unseen).
+        n_phases: number of learning phases seen in training (ids 1..n_phases; 0 is unseen).
+        context_dim: numeric signals per answered step.
+        query_dim: numeric known-before signals per predicted step.
+        phase_in_context: whether the answered step's phase is an input.
+        phase_in_query: whether the predicted step's phase is part of the query.
+        cell: ``"gru"`` or ``"lstm"``.
+        embed_dim: width of the answer and skill embeddings.
+        hidden_dim: recurrent state width.
+        num_layers: stacked recurrent layers.
+        dropout: dropout between recurrent layers and in the prediction head.
+        head_dim: hidden width of the prediction head.
+    """
+
+    def __init__(
+        self,
+        n_skills: int,
+        n_phases: int = 0,
+        context_dim: int = 0,
+        query_dim: int = 0,
+        phase_in_context: bool = False,
+        phase_in_query: bool = False,
+        cell: str = "gru",
+        embed_dim: int = 64,
+        hidden_dim: int = 128,
+        num_layers: int = 1,
+        dropout: float = 0.2,
+        head_dim: int = 128,
+    ) -> None:
+        super().__init__()
+        problems = []
+        if cell not in CELLS:
+            problems.append(f"model.net.cell='{cell}': choose one of {', '.join(CELLS)}")
+        for key, value in (("embed_dim", embed_dim), ("hidden_dim", hidden_dim), ("num_layers", num_layers),
+                           ("head_dim", head_dim)):  # fmt: skip
+            if value < 1:
+                problems.append(f"model.net.{key}={value}: must be >= 1")
+        if not 0.0 <= dropout < 1.0:
+            problems.append(f"model.net.dropout={dropout}: must be in [0, 1)")
+        if n_skills < 1:
+            problems.append(f"n_skills={n_skills}: the training data holds no skill")
+        if problems:
+            raise ConfigError("Invalid model config: " + "; ".join(problems) + ".")
+        self.n_skills = n_skills
+        self.n_phases = n_phases
+        self.phase_in_context = phase_in_context and n_phases > 0
+        self.phase_in_query = phase_in_query and n_phases > 0
+        self.answer_embedding = nn.Embedding(2 * (n_skills + 1), embed_dim)
+        self.skill_embedding = nn.Embedding(n_skills + 1, embed_dim, padding_idx=0)
+        phase_width = n_phases if self.phase_in_context else 0
+        self.rnn = CELLS[cell](
+            input_size=embed_dim + context_dim + phase_width,
+            hidden_size=hidden_dim,
+            num_layers=num_layers,
+            dropout=dropout if num_layers > 1 else 0.0,
+            batch_first=True,
+        )
+        query_width = embed_dim + query_dim + (n_phases if self.phase_in_query else 0)
+        self.head = nn.Sequential(
+            nn.Linear(hidden_dim + query_width, head_dim),
+            nn.ReLU(),
+            nn.Dropout(dropout),
+            nn.Linear(head_dim, 1),
+        )
+
+    def _phase_onehot(self, phase: torch.Tensor) -> torch.Tensor:
+        return F.one_hot(phase, self.n_phases + 1)[..., 1:].float()  # id 0 -> all zeros
+
+    def query(self, skill: torch.Tensor, query: torch.Tensor, phase: torch.Tensor) -> torch.Tensor:
+        """Known-before description of the step to predict: ``[..., embed + Q (+ P)]``."""
+        parts = [self.skill_embedding(skill), query]
+        if self.phase_in_query:
+            parts.append(self._phase_onehot(phase))
+        return torch.cat(parts, dim=-1)
+
+    def encode(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """States after each answer: ``h[:, t]`` has read steps ``0..t``. Returns ``[B, T, H]``."""
+        skill = batch["skill"]  # [B, T]
+        answer = (skill * 2 + batch["correct"].long()) * (skill > 0)  # unseen skills -> ids 0/1 -> zeroed
+        parts = [self.answer_embedding(answer) * (skill > 0).unsqueeze(-1), batch["context"]]
+        if self.phase_in_context:
+            parts.append(self._phase_onehot(batch["phase"]))
+        states, _ = self.rnn(torch.cat(parts, dim=-1))
+        return states
+
+    def predict_logits(self, state: torch.Tensor, query: torch.Tensor) -> torch.Tensor:
+        """Success logits from a state and a query of matching leading shape: ``[...]``."""
+        return self.head(torch.cat([state, query], dim=-1)).squeeze(-1)
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Logits ``[B, T]``: position ``t`` predicts step ``t`` from steps ``< t`` and its query."""
+        states = self.encode(batch)  # [B, T, H]
+        before = torch.cat([torch.zeros_like(states[:, :1]), states[:, :-1]], dim=1)  # [B, T, H]
+        return self.predict_logits(before, self.query(batch["skill"], batch["query"], batch["phase"]))

@@ -1,0 +1,150 @@
+"""Lightning wrapper shared by every next-step knowledge-tracing network.
+
+The wrapped network is built from config inside the module, so a checkpoint alone rebuilds it: the
+checkpoint's hyperparameters hold the network config, the data dimensions and the fitted encoder.
+A network takes the batch dict of :class:`~ktlab.data.batching.WindowCollator` and returns logits
+``[B, T]`` where position ``t`` predicts step ``t`` from the steps before it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import torch
+from hydra.utils import instantiate
+from lightning import LightningModule
+from omegaconf import DictConfig, OmegaConf
+from torch import nn
+from torchmetrics import MaxMetric
+from torchmetrics.classification import BinaryAccuracy, BinaryAUROC
+
+log = logging.getLogger(__name__)
+
+STAGES = ("train", "val", "test")
+
+
+def _plain(value: Any) -> Any:
+    return OmegaConf.to_container(value, resolve=True) if isinstance(value, DictConfig) else value
+
+
+class KTLitModule(LightningModule):
+    """Trains and evaluates a next-step correctness network.
+
+    Args:
+        net: config of the network (``_target_`` plus its arguments, without the data dimensions).
+        optimizer: partial optimizer config (``_partial_: true``); gets the parameters here.
+        dims: data dimensions passed to the network (from the fitted encoder).
+        encoder: the fitted encoder's state, stored for ``eval.py`` / ``predict.py``.
+        scheduler: optional partial LR scheduler config; ``monitor`` names the metric it reads.
+        name: the model's name, for logs and the model registry.
+        data: the data config the model was trained with, so evaluation can reuse it.
+    """
+
+    def __init__(
+        self,
+        net: dict[str, Any],
+        optimizer: dict[str, Any],
+        dims: dict[str, Any],
+        encoder: dict[str, Any],
+        scheduler: dict[str, Any] | None = None,
+        name: str = "kt",
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters(
+            {
+                "net": _plain(net),
+                "optimizer": _plain(optimizer),
+                "dims": dict(dims),
+                "encoder": encoder,
+                "scheduler": _plain(scheduler),
+                "name": name,
+                "data": _plain(data),
+            }
+        )
+        self.net: nn.Module = instantiate(self.hparams.net, **self.hparams.dims)
+        self.criterion = nn.BCEWithLogitsLoss()
+        for stage in STAGES:
+            setattr(self, f"{stage}_auc", BinaryAUROC())
+            setattr(self, f"{stage}_acc", BinaryAccuracy())
+        self.val_oracle_auc = BinaryAUROC()
+        self.test_oracle_auc = BinaryAUROC()
+        self.val_auc_best = MaxMetric()
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        return self.net(batch)
+
+    # ------------------------------------------------------------------ steps
+    def _step(self, batch: dict[str, torch.Tensor], stage: str) -> torch.Tensor:
+        logits = self.net(batch)  # [B, T]
+        scored = batch["mask"].clone()
+        scored[:, 0] = False  # the first step of a window has no history to predict from
+        logit = logits[scored].float()
+        target = batch["correct"][scored]
+        loss = self.criterion(logit, target)
+        prob = torch.sigmoid(logit.detach())
+        labels = target.long()
+        getattr(self, f"{stage}_auc").update(prob, labels)
+        getattr(self, f"{stage}_acc").update(prob, labels)
+        n = int(scored.sum())
+        on_step = stage == "train"
+        sync = stage != "train"
+        self.log(
+            f"{stage}/loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=n, sync_dist=sync
+        )
+        self.log(
+            f"{stage}/auc", getattr(self, f"{stage}_auc"), on_step=False, on_epoch=True, prog_bar=not on_step
+        )
+        self.log(f"{stage}/acc", getattr(self, f"{stage}_acc"), on_step=False, on_epoch=True)
+        if stage in ("val", "test"):
+            p_true = batch["p_true"][scored]
+            known = torch.isfinite(p_true)
+            if known.any():
+                oracle = getattr(self, f"{stage}_oracle_auc")
+                oracle.update(p_true[known], labels[known])
+                self.log(f"{stage}/oracle_auc", oracle, on_step=False, on_epoch=True)
+        return loss
+
+    def on_train_start(self) -> None:
+        # The sanity check must not count towards the first epoch's metrics or the best score.
+        for metric in (self.val_auc, self.val_acc, self.val_oracle_auc, self.val_auc_best):
+            metric.reset()
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        return self._step(batch, "train")
+
+    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        self._step(batch, "val")
+
+    def on_validation_epoch_end(self) -> None:
+        if self.trainer.sanity_checking:
+            return
+        self.val_auc_best(self.val_auc.compute())
+        self.log("val/auc_best", self.val_auc_best.compute(), sync_dist=True, prog_bar=True)
+
+    def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        self._step(batch, "test")
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint["ktlab_module"] = f"{type(self).__module__}.{type(self).__qualname__}"
+
+    # ------------------------------------------------------------------ optimization
+    def configure_optimizers(self) -> Any:
+        optimizer = instantiate(self.hparams.optimizer)(params=self.parameters())
+        scheduler_cfg = self.hparams.scheduler
+        if not scheduler_cfg:
+            return optimizer
+        scheduler_cfg = dict(scheduler_cfg)
+        monitor = scheduler_cfg.pop("monitor", "val/auc")
+        interval = scheduler_cfg.pop("interval", "epoch")
+        scheduler = instantiate(scheduler_cfg)(optimizer=optimizer)
+        return {
+            "optimizer": optimizer,
+            "lr_scheduler": {
+                "scheduler": scheduler,
+                "monitor": monitor,
+                "interval": interval,
+                "frequency": 1,
+            },
+        }

@@ -1,0 +1,26 @@
+"""Writing a run's final metrics."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+
+def to_floats(metrics: Mapping[str, Any]) -> dict[str, float]:
+    """Metric tensors and numbers to plain floats, sorted by name."""
+    out = {}
+    for key, value in metrics.items():
+        number = float(value.item() if hasattr(value, "item") else value)
+        out[key] = number if math.isfinite(number) else float("nan")
+    return dict(sorted(out.items()))
+
+
+def write_metrics(path: str | Path, metrics: Mapping[str, Any], **extra: Any) -> Path:
+    """Write ``metrics.json``: the metrics as floats, plus any extra fields (checkpoint, data...)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({**to_floats(metrics), **extra}, indent=2) + "\n")
+    return path

@@ -1,0 +1,101 @@
+"""The command-line entry points: user mistakes exit 2 with one paragraph and no traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.conftest import ASSETS, run_cli
+
+TINY_CLI = [
+    "data.source.n_students=60",
+    "data.source.min_len=10",
+    "data.source.max_len=20",
+    "trainer.max_epochs=1",
+    "model.net.hidden_dim=8",
+]
+
+
+def _assert_user_error(result, *parts: str) -> None:
+    assert result.returncode == 2, (result.returncode, result.stderr[-2000:])
+    assert "Traceback" not in result.stderr
+    for part in parts:
+        assert part in result.stderr.replace("\n", " ")
+
+
+def test_bad_csv_value(tmp_path: Path) -> None:
+    frame = pd.read_csv(ASSETS / "assist2009_sample.csv")
+    frame.loc[10, "time_spent"] = -4
+    path = tmp_path / "bad.csv"
+    frame.to_csv(path, index=False)
+    result = run_cli("train.py", "data=csv", f"data.path={path}", "data.context_features=[time_spent]",
+                     "data.query_features=[]", f"paths.root_dir={tmp_path}")  # fmt: skip
+    _assert_user_error(result, str(path), "row 11 (line 12)", "column 'time_spent'", "value -4")
+
+
+def test_missing_file_and_bad_config(tmp_path: Path) -> None:
+    result = run_cli(
+        "train.py", "data=csv", f"data.path={tmp_path / 'missing.csv'}", f"paths.root_dir={tmp_path}"
+    )
+    _assert_user_error(result, "missing.csv: no such file")
+    result = run_cli("train.py", "data.max_len=1", "model.net.dropout=2", f"paths.root_dir={tmp_path}")
+    _assert_user_error(result, "data.max_len=1: must be >= 2", "model.net.dropout=2")
+    result = run_cli("eval.py", f"ckpt_path={tmp_path / 'none.ckpt'}", f"paths.root_dir={tmp_path}")
+    _assert_user_error(result, "none.ckpt: no such checkpoint file")
+
+
+def test_template_and_synthetic_scripts(tmp_path: Path) -> None:
+    result = run_cli("scripts/make_template.py", "--out", str(tmp_path / "template.csv"))
+    assert result.returncode == 0, result.stderr
+    assert len(pd.read_csv(tmp_path / "template.csv")) == 8
+    result = run_cli("scripts/make_synthetic.py", "--students", "30", "--out", str(tmp_path / "s.parquet"))
+    assert result.returncode == 0, result.stderr
+    frame = pd.read_parquet(tmp_path / "s.parquet")
+    assert frame["student_id"].nunique() == 30 and "p_correct_true" in frame
+    result = run_cli("scripts/make_synthetic.py", "--students", "0", "--out", str(tmp_path / "x.csv"))
+    _assert_user_error(result, "n_students=0")
+
+
+def test_train_cli_end_to_end(tmp_path: Path) -> None:
+    result = run_cli("train.py", *TINY_CLI, f"paths.root_dir={tmp_path}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    runs = list((tmp_path / "logs" / "train" / "runs").iterdir())
+    assert len(runs) == 1
+    run = runs[0]
+    for name in ("metrics.json", "curves.png", ".hydra/config.yaml", "checkpoints/best.ckpt", "train.log"):
+        assert (run / name).exists(), name
+    result = run_cli(
+        "eval.py", f"ckpt_path={run / 'checkpoints' / 'best.ckpt'}", f"paths.root_dir={tmp_path}"
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert list((tmp_path / "logs" / "eval" / "runs").glob("*/metrics.json"))
+
+
+@pytest.mark.slow
+def test_basic_sweep(tmp_path: Path) -> None:
+    result = run_cli(
+        "train.py", "-m", "model.net.hidden_dim=8,16", *TINY_CLI[:-1], f"paths.root_dir={tmp_path}"
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert len(list((tmp_path / "logs" / "train" / "multiruns").glob("*/*/metrics.json"))) == 2
+
+
+@pytest.mark.slow
+def test_optuna_sweep(tmp_path: Path) -> None:
+    result = run_cli("train.py", "hparams_search=dkt_optuna", "hydra.sweeper.n_trials=2",
+                     "hydra.sweeper.sampler.n_startup_trials=1", *TINY_CLI, f"paths.root_dir={tmp_path}")  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    best = list((tmp_path / "logs" / "train" / "multiruns").glob("*/optimization_results.yaml"))
+    assert best and "best_value" in best[0].read_text()
+
+
+@pytest.mark.slow
+def test_ddp_two_cpu_processes(tmp_path: Path) -> None:
+    result = run_cli("train.py", "trainer=ddp", *TINY_CLI, "trainer.max_epochs=2", "data.batch_size=8",
+                     f"paths.root_dir={tmp_path}")  # fmt: skip
+    assert result.returncode == 0, result.stderr[-4000:]
+    runs = list((tmp_path / "logs" / "train" / "runs").glob("*/metrics.json"))
+    assert len(runs) == 1
+    assert "test/auc" in runs[0].read_text()

@@ -1,0 +1,89 @@
+"""Every option of every config group composes, and the CPU-side ones instantiate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hydra.utils import instantiate
+from lightning import Callback, Trainer
+from lightning.pytorch.loggers import Logger
+
+from ktlab.config_checks import check_config
+from ktlab.errors import ConfigError
+from ktlab.utils.instantiate import instantiate_group
+from tests.conftest import CONF_DIR
+
+GROUPS = [
+    "data",
+    "model",
+    "trainer",
+    "logger",
+    "callbacks",
+    "debug",
+    "experiment",
+    "hparams_search",
+    "db",
+    "registry",
+]
+
+
+def options(group: str) -> list[str]:
+    return sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))
+
+
+CASES = [(group, option) for group in GROUPS for option in options(group)]
+
+
+def test_every_group_has_options() -> None:
+    for group in ("data", "model", "trainer", "logger", "callbacks", "debug", "experiment", "hparams_search"):
+        assert options(group), group
+
+
+@pytest.mark.parametrize(("group", "option"), CASES, ids=[f"{g}={o}" for g, o in CASES])
+def test_option_composes_and_instantiates(make_cfg, tmp_path: Path, group: str, option: str) -> None:
+    overrides = [f"{group}={option}"]
+    if group == "data" and option == "csv":
+        sample = Path(__file__).parent / "assets" / "assist2009_sample.csv"
+        overrides += [f"data.path={sample}", "data.context_features=[time_spent]", "data.query_features=[]"]
+    cfg = make_cfg("train", *overrides)
+    check_config(cfg)
+    if group == "trainer" and option in ("gpu", "mps"):
+        assert cfg.trainer.accelerator == option and cfg.trainer.precision == "bf16-mixed"
+        return  # instantiating needs the hardware: see test_gpu.py
+    if group == "data" and option == "db":
+        return  # needs a database with answers: see tests/db
+    datamodule = instantiate(cfg.data)
+    if group in ("data", "model", "experiment"):
+        datamodule.prepare_data()
+        datamodule.setup("fit")
+        model = instantiate(cfg.model, dims=datamodule.encoder.dims, encoder=datamodule.encoder.state_dict())
+        assert model.net is not None
+    if group == "trainer" and option == "ddp":
+        assert cfg.trainer.strategy == "ddp" and cfg.trainer.devices == 2
+        return  # spawning processes is the slow DDP test's job
+    for callback in instantiate_group(cfg.get("callbacks"), "callback"):
+        assert isinstance(callback, Callback)
+    for logger in instantiate_group(cfg.get("logger"), "logger"):
+        assert isinstance(logger, Logger)
+    assert isinstance(instantiate(cfg.trainer, logger=False), Trainer)
+
+
+def test_eval_and_predict_configs_compose(make_cfg) -> None:
+    cfg = make_cfg("eval", "ckpt_path=x.ckpt", tiny=False)
+    assert cfg.split == "test" and cfg.get("data") is None
+    cfg = make_cfg("predict", "ckpt_path=x.ckpt", "input=h.csv", tiny=False)
+    assert cfg.output.endswith("predictions.csv")
+
+
+def test_check_config_reports_every_problem(make_cfg) -> None:
+    cfg = make_cfg("train", "data.max_len=0", "model.net.dropout=1.5", "model.optimizer.lr=-1")
+    with pytest.raises(ConfigError) as info:
+        check_config(cfg)
+    message = str(info.value)
+    for part in (
+        "data.max_len=0: must be >= 2; set data.max_len",
+        "model.net.dropout=1.5",
+        "model.optimizer.lr=-1",
+    ):
+        assert part in message

@@ -1,0 +1,113 @@
+"""Encoder, windows, batching, and the no-leakage property of the recurrent tracer."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from ktlab.data.batching import LengthBucketBatchSampler, WindowDataset
+from ktlab.data.encoding import InteractionEncoder, last_windows, make_windows
+from ktlab.data.schema import CONTEXT_COLUMNS, validate_interactions
+from ktlab.data.synthetic import ClassroomConfig, generate_classroom
+from ktlab.models.components.recurrent import RecurrentTracer
+
+QUERY = ["difficulty", "adjustment", "phase_type"]
+
+
+@pytest.fixture(scope="module")
+def frame() -> pd.DataFrame:
+    return validate_interactions(
+        generate_classroom(ClassroomConfig(n_students=40, min_len=5, max_len=25)), "s"
+    )
+
+
+def test_transform_sorts_and_standardizes(frame: pd.DataFrame) -> None:
+    shuffled = frame.sample(frac=1.0, random_state=0)
+    encoder = InteractionEncoder(CONTEXT_COLUMNS, QUERY).fit(shuffled)
+    encoded = encoder.transform(shuffled)
+    assert len(encoded) == len(frame)
+    for i in range(len(encoded.student_ids)):
+        steps = encoded.t[encoded.offsets[i] : encoded.offsets[i + 1]]
+        assert np.all(np.diff(steps) > 0)
+    np.testing.assert_allclose(encoded.context.mean(axis=0), 0.0, atol=1e-5)
+    np.testing.assert_allclose(encoded.context.std(axis=0), 1.0, atol=1e-3)
+    assert encoded.skill.min() >= 1 and encoded.phase.min() >= 1
+
+
+def test_unseen_skill_and_phase_map_to_zero(frame: pd.DataFrame) -> None:
+    encoder = InteractionEncoder(CONTEXT_COLUMNS, QUERY).fit(frame[frame["skill_id"] != "4"])
+    other = frame.copy()
+    other.loc[other.index[:3], "phase_type"] = "defi"
+    encoded = encoder.transform(frame)
+    assert (encoded.skill == 0).sum() == (frame["skill_id"] == "4").sum()
+
+
+def test_state_dict_round_trip(frame: pd.DataFrame) -> None:
+    encoder = InteractionEncoder(CONTEXT_COLUMNS, QUERY).fit(frame)
+    clone = InteractionEncoder.from_state_dict(encoder.state_dict())
+    a, b = encoder.transform(frame), clone.transform(frame)
+    np.testing.assert_array_equal(a.context, b.context)
+    assert clone.dims == encoder.dims
+
+
+def test_windows_cover_every_step() -> None:
+    offsets = np.array([0, 5, 5 + 23, 5 + 23 + 11])
+    starts, lengths = make_windows(offsets, max_len=10, min_len=2)
+    # 5 -> [5]; 23 -> [10, 10, 3]; 11 -> [10, 1 dropped]
+    assert lengths.tolist() == [5, 10, 10, 3, 10]
+    assert starts.tolist() == [0, 5, 15, 25, 28]
+    s, n = last_windows(offsets, max_len=10)
+    assert n.tolist() == [5, 10, 10] and (s + n).tolist() == offsets[1:].tolist()
+
+
+def test_bucketing_sampler_partitions_and_shards() -> None:
+    lengths = np.random.default_rng(0).integers(2, 50, size=103)
+    sampler = LengthBucketBatchSampler(lengths, batch_size=8, shuffle=True, seed=1, bucket_batches=3)
+    seen = sorted(i for batch in sampler for i in batch)
+    assert seen == list(range(103))
+    ranks = [LengthBucketBatchSampler(lengths, 8, True, 1, 3, num_replicas=2, rank=r) for r in (0, 1)]
+    a, b = (list(r) for r in ranks)
+    assert len(a) == len(b) == len(ranks[0])
+    assert not {i for x in a for i in x} & {i for x in b for i in x}
+    evaluation = [LengthBucketBatchSampler(lengths, 8, False, num_replicas=2, rank=r) for r in (0, 1)]
+    assert sorted(i for s in evaluation for batch in s for i in batch) == list(range(103))
+
+
+def test_collated_batch_is_padded_and_masked(frame: pd.DataFrame) -> None:
+    encoder = InteractionEncoder(CONTEXT_COLUMNS, QUERY).fit(frame)
+    encoded = encoder.transform(frame)
+    starts, lengths = make_windows(encoded.offsets, max_len=12)
+    dataset = WindowDataset(encoded, starts, lengths)
+    batch = dataset.collator()([0, 1, 2])
+    assert batch["skill"].shape == (3, int(lengths[:3].max()))
+    assert batch["mask"].sum().item() == int(lengths[:3].sum())
+    assert (batch["skill"][~batch["mask"]] == 0).all()
+    first = batch["correct"][0, : lengths[0]].numpy()
+    np.testing.assert_array_equal(first, encoded.correct[starts[0] : starts[0] + lengths[0]])
+
+
+def test_prediction_at_t_never_sees_the_answer_at_t(frame: pd.DataFrame) -> None:
+    """Changing what is measured at step t (answer, time, affect) leaves logits <= t untouched, and
+    changing the known-before query of step t changes only logit t."""
+    torch.manual_seed(0)
+    encoder = InteractionEncoder(CONTEXT_COLUMNS, QUERY).fit(frame)
+    encoded = encoder.transform(frame)
+    starts, lengths = make_windows(encoded.offsets, max_len=20)
+    batch = WindowDataset(encoded, starts, lengths).collator()([0, 1])
+    net = RecurrentTracer(**encoder.dims, hidden_dim=16, embed_dim=8, head_dim=8, dropout=0.0).eval()
+    base = net(batch)
+    t = 6
+    changed = {k: v.clone() for k, v in batch.items()}
+    changed["correct"][:, t] = 1 - changed["correct"][:, t]
+    changed["context"][:, t] += 3.0
+    after = net(changed)
+    torch.testing.assert_close(after[:, : t + 1], base[:, : t + 1])
+    assert not torch.allclose(after[:, t + 1 :], base[:, t + 1 :])
+    queried = {k: v.clone() for k, v in batch.items()}
+    queried["query"][:, t] += 2.0
+    after = net(queried)
+    torch.testing.assert_close(after[:, :t], base[:, :t])
+    torch.testing.assert_close(after[:, t + 1 :], base[:, t + 1 :])
+    assert not torch.allclose(after[:, t], base[:, t])

@@ -1,0 +1,19 @@
+"""Accelerator runs: skipped without the hardware, run as-is where it exists."""
+
+from __future__ import annotations
+
+import pytest
+
+from ktlab.train import train
+
+
+@pytest.mark.requires_cuda
+def test_gpu_bf16_run(make_cfg) -> None:
+    metrics = train(make_cfg("train", "trainer=gpu"))
+    assert 0.0 <= metrics["test/auc"] <= 1.0
+
+
+@pytest.mark.requires_mps
+def test_mps_run(make_cfg) -> None:
+    metrics = train(make_cfg("train", "trainer=mps"))
+    assert 0.0 <= metrics["test/auc"] <= 1.0
