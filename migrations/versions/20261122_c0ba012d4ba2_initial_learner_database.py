@@ -94,7 +94,6 @@ def upgrade() -> None:
 
     op.create_table(
         "exercise_responses",
-        sa.Column("id", BIG_KEY, nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("t", sa.Float(), nullable=False),
         sa.Column("exercise_id", sa.String(length=64), nullable=False),
@@ -125,8 +124,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_exercise_responses_user_id_users"), ondelete="CASCADE"
         ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_exercise_responses")),
-        sa.UniqueConstraint("user_id", "t", name="uq_exercise_responses_user_id_t"),
+        sa.PrimaryKeyConstraint("user_id", "t", name=op.f("pk_exercise_responses")),
     )
     op.create_table(
         "parent_child_links",

@@ -224,8 +224,8 @@ def ingest_file(session: Session, path: str | Path, progress: Progress | None = 
 
 def add_answer(
     session: Session, user_id: int, t: float, skill_domain: str, is_correct: bool, **signals: object
-) -> int:
-    """Record one answer as the platform does while a learner works; returns its id."""
+) -> ExerciseResponse:
+    """Record one answer as the platform does while a learner works."""
     response = ExerciseResponse(
         user_id=user_id,
         t=t,
@@ -236,4 +236,4 @@ def add_answer(
     )
     session.add(response)
     session.flush()
-    return response.id
+    return response
