@@ -16,7 +16,7 @@ from typing import Any
 from dotenv import dotenv_values
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ktlab.db.errors import DatabaseError
@@ -149,9 +149,13 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 def connect_error(engine: Engine, err: SQLAlchemyError) -> DatabaseError:
-    """Turn a low-level connection failure into one readable paragraph."""
+    """Turn a low-level failure into one readable paragraph (a connection failure, or what the server said)."""
     detail = str(getattr(err, "orig", err) or err).strip().splitlines()
     first = detail[0] if detail else type(err).__name__
+    if not isinstance(err, OperationalError):
+        return DatabaseError(
+            f"The database at {masked(engine.url)} refused a query ({type(err).__name__}: {first})."
+        )
     return DatabaseError(
         f"Cannot reach the database at {masked(engine.url)} ({first}). Is the server running and the URL "
         f"right? The URL comes from {ENV_VAR} (environment or .env) or db.url."
