@@ -142,7 +142,7 @@ def _copy_postgres(session: Session, rows: pd.DataFrame, progress: Progress | No
                 pa_csv.WriteOptions(include_header=False),
             )
             buffer.seek(0)
-            cursor.copy_expert(sql, buffer)
+            cursor.copy_expert(sql, buffer, size=1 << 20)
             if progress:
                 progress(len(part))
     finally:
