@@ -1,0 +1,239 @@
+"""Bulk ingestion of interaction tables into ``exercise_responses``, by the fastest path of each backend.
+
+An interaction file in the ktlab schema (:mod:`ktlab.data.schema`) is validated first, whole, so a bad row
+stops the ingestion before anything is written. Then:
+
+* ``student_id`` becomes ``users.username``; learners not stored yet are created without a PIN (they cannot
+  log in until one is set with :func:`ktlab.db.access.set_pin`);
+* ``skill_id`` becomes ``skill_domain``, and ``exercise_id`` too unless the file has an ``exercise_id`` column;
+* ``t`` is kept as is (unique per learner: a file ingested twice is refused);
+* ``difficulty`` in [0.2, 0.9] is kept exactly, and mapped to ``difficulty_level`` 1-5 in five equal bins
+  (0.20-0.34 -> 1, ..., 0.76-0.90 -> 5);
+* ``time_spent`` becomes ``time_taken``; adjustment, motivation, anxiety and phase are kept; a signal the
+  file lacks is stored as NULL.
+
+PostgreSQL receives the rows through ``COPY ... FROM STDIN`` (CSV), SQLite through ``executemany``, in
+chunks, all in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import psycopg2
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+from sqlalchemy import insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ktlab.data.io import read_table
+from ktlab.data.schema import CORE_COLUMNS, DIFFICULTY_RANGE, validate_interactions
+from ktlab.db.errors import DatabaseError
+from ktlab.db.models import ExerciseResponse, User
+
+log = logging.getLogger(__name__)
+
+#: Columns written by an ingestion, in COPY order.
+RESPONSE_COLUMNS: tuple[str, ...] = (
+    "user_id",
+    "t",
+    "exercise_id",
+    "skill_domain",
+    "difficulty_level",
+    "is_correct",
+    "time_taken",
+    "difficulty",
+    "adjustment",
+    "motivation",
+    "anxiety_level",
+    "phase_type",
+)
+CHUNK_ROWS = 200_000
+ID_CHUNK = 5_000
+
+Progress = Callable[[int], None]
+
+
+def difficulty_level(difficulty: pd.Series) -> pd.Series:
+    """Map difficulties in [0.2, 0.9] to levels 1-5 (five equal bins); NaN stays missing."""
+    low, high = DIFFICULTY_RANGE
+    level = np.floor((difficulty.to_numpy(dtype=float) - low) / ((high - low) / 5)) + 1
+    return pd.Series(np.clip(level, 1, 5), index=difficulty.index).astype("Int16")
+
+
+def _user_ids(session: Session, names: Sequence[str]) -> dict[str, int]:
+    rows = session.execute(select(User.username, User.id).where(User.username.in_(names))).all()
+    return {name: uid for name, uid in rows}
+
+
+def ensure_users(session: Session, usernames: Sequence[str]) -> dict[str, int]:
+    """Ids of ``usernames``, creating (without a PIN) those not stored; safe under concurrent callers."""
+    names = list(dict.fromkeys(usernames))
+    dialect = session.get_bind().dialect.name
+    make_insert = {"postgresql": pg_insert, "sqlite": sqlite_insert}.get(dialect)
+    ids: dict[str, int] = {}
+    for start in range(0, len(names), ID_CHUNK):
+        part = names[start : start + ID_CHUNK]
+        found = _user_ids(session, part)
+        missing = [{"username": n} for n in part if n not in found]
+        if missing:
+            if make_insert is not None:
+                session.execute(
+                    make_insert(User).on_conflict_do_nothing(index_elements=["username"]), missing
+                )
+            else:
+                session.execute(insert(User), missing)
+            found = _user_ids(session, part)
+            log.info("created %d learner(s) without a PIN", len(missing))
+        ids.update(found)
+    return ids
+
+
+def to_responses(
+    frame: pd.DataFrame, user_ids: dict[str, int], exercise_ids: pd.Series | None = None
+) -> pd.DataFrame:
+    """The rows of ``exercise_responses`` for a validated interaction frame (vectorized)."""
+
+    def optional(column: str, dtype: str) -> pd.Series:
+        if column in frame:
+            return frame[column].astype(dtype)
+        return pd.Series(pd.NA, index=frame.index, dtype=dtype)
+
+    out = pd.DataFrame(
+        {
+            "user_id": frame["student_id"].map(user_ids).astype("int64"),
+            "t": frame["t"].astype(float),
+            "exercise_id": exercise_ids.astype(str).to_numpy()
+            if exercise_ids is not None
+            else frame["skill_id"],
+            "skill_domain": frame["skill_id"],
+            "difficulty_level": difficulty_level(optional("difficulty", "Float64").astype(float)),
+            "is_correct": frame["correct"].astype(bool),
+            "time_taken": optional("time_spent", "Float64"),
+            "difficulty": optional("difficulty", "Float64"),
+            "adjustment": optional("adjustment", "Int16"),
+            "motivation": optional("motivation", "Float64"),
+            "anxiety_level": optional("anxiety_level", "Float64"),
+            "phase_type": optional("phase_type", "string"),
+        }
+    )
+    return out[list(RESPONSE_COLUMNS)]
+
+
+def _copy_postgres(session: Session, rows: pd.DataFrame, progress: Progress | None) -> None:
+    cursor = session.connection().connection.driver_connection.cursor()
+    sql = f"COPY exercise_responses ({', '.join(RESPONSE_COLUMNS)}) FROM STDIN WITH (FORMAT csv, NULL '')"
+    try:
+        for start in range(0, len(rows), CHUNK_ROWS):
+            part = rows.iloc[start : start + CHUNK_ROWS]
+            buffer = io.BytesIO()
+            # Arrow's C++ writer: NULL as an unquoted empty field, text quoted, floats in shortest exact form.
+            pa_csv.write_csv(
+                pa.Table.from_pandas(part, preserve_index=False),
+                buffer,
+                pa_csv.WriteOptions(include_header=False),
+            )
+            buffer.seek(0)
+            cursor.copy_expert(sql, buffer, size=1 << 20)
+            if progress:
+                progress(len(part))
+    finally:
+        cursor.close()
+
+
+def _executemany(session: Session, rows: pd.DataFrame, progress: Progress | None) -> None:
+    sql = (
+        f"INSERT INTO exercise_responses ({', '.join(RESPONSE_COLUMNS)}) "
+        f"VALUES ({', '.join('?' for _ in RESPONSE_COLUMNS)})"
+    )
+    connection = session.connection()
+    for start in range(0, len(rows), CHUNK_ROWS):
+        part = rows.iloc[start : start + CHUNK_ROWS].astype(object)
+        part = part.where(part.notna(), None)
+        connection.exec_driver_sql(sql, list(part.itertuples(index=False, name=None)))
+        if progress:
+            progress(len(part))
+
+
+def ingest_frame(
+    session: Session,
+    frame: pd.DataFrame,
+    source: str = "interactions",
+    exercise_ids: pd.Series | None = None,
+    progress: Progress | None = None,
+) -> int:
+    """Store a validated interaction frame; the caller owns the transaction.
+
+    Args:
+        session: the session whose transaction receives the rows.
+        frame: the output of :func:`~ktlab.data.schema.validate_interactions`.
+        source: what to call the data in messages.
+        exercise_ids: an optional exercise id per row (defaults to the skill id).
+        progress: called with the number of rows written after each chunk.
+
+    Returns:
+        The number of answers stored.
+
+    Raises:
+        DatabaseError: the database refused the rows (e.g. answers that are stored already).
+    """
+    user_ids = ensure_users(session, frame["student_id"].unique().tolist())
+    rows = to_responses(frame, user_ids, exercise_ids)
+    try:
+        if session.get_bind().dialect.name == "postgresql":
+            _copy_postgres(session, rows, progress)
+        else:
+            _executemany(session, rows, progress)
+        session.flush()
+    except (IntegrityError, psycopg2.Error) as err:
+        detail = getattr(err, "orig", None) or err
+        first = str(detail).strip().splitlines()[0]
+        raise DatabaseError(
+            f"{source}: the database refused the answers ({type(detail).__name__}: {first}). A learner cannot "
+            "have two answers with the same t: was this file ingested before? Nothing from it was stored."
+        ) from None
+    log.info("stored %d answers of %d learners from %s", len(rows), len(user_ids), source)
+    return len(rows)
+
+
+def read_interactions(path: str | Path) -> tuple[pd.DataFrame, pd.Series | None]:
+    """Read and validate an interaction file (only the core columns are required).
+
+    Returns:
+        The validated frame, and the file's ``exercise_id`` column when it has one.
+    """
+    raw, line_offset = read_table(path)
+    frame = validate_interactions(raw, str(path), required=CORE_COLUMNS, line_offset=line_offset)
+    exercise_ids = raw["exercise_id"].reset_index(drop=True) if "exercise_id" in raw else None
+    return frame, exercise_ids
+
+
+def ingest_file(session: Session, path: str | Path, progress: Progress | None = None) -> int:
+    """Validate an interaction file and store its answers (see :func:`ingest_frame`)."""
+    frame, exercise_ids = read_interactions(path)
+    return ingest_frame(session, frame, str(path), exercise_ids, progress)
+
+
+def add_answer(
+    session: Session, user_id: int, t: float, skill_domain: str, is_correct: bool, **signals: object
+) -> ExerciseResponse:
+    """Record one answer as the platform does while a learner works."""
+    response = ExerciseResponse(
+        user_id=user_id,
+        t=t,
+        exercise_id=str(signals.pop("exercise_id", skill_domain)),
+        skill_domain=skill_domain,
+        is_correct=is_correct,
+        **signals,
+    )
+    session.add(response)
+    session.flush()
+    return response

@@ -1,0 +1,277 @@
+"""The JSON export of a learning platform: ``users_data.json`` and ``users_credentials.json``.
+
+``users_data.json`` maps each username to its profile::
+
+    {"alice": {"learning_style": "visual", "grade_level": 4,
+               "created_at": "2024-09-01T10:00:00Z", "last_seen": "2024-10-02T17:30:00Z",
+               "skills": {"addition": {"proficiency": 0.72, "attempts": 25, "current_streak": 3,
+                                       "best_streak": 6, "updated_at": "2024-10-02T17:30:00Z"}},
+               "events": [{"type": "login", "timestamp": "2024-10-02T17:30:00Z", "data": {"device": "tablet"}}]}}
+
+``users_credentials.json`` maps usernames to a PIN in clear (``{"pin": "4821"}``, hashed on import) or an
+already hashed one (``{"pin_hash": "scrypt$16384$8$1$<salt>$<key>"}``). Every field but the username is
+optional except an event's ``type`` and ``timestamp`` (the timestamp makes a rerun skip the event).
+Timestamps are ISO 8601; those without a zone are taken as UTC. See ``docs/database.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from ktlab.db.errors import ImportValidationError
+from ktlab.db.security import is_hash
+
+DATA_FILE = "users_data.json"
+CREDENTIALS_FILE = "users_credentials.json"
+PIN_PATTERN = re.compile(r"^[0-9]{4,8}$")
+MAX_REPORTED = 12
+
+
+@dataclass
+class ProfileRecord:
+    domain: str
+    proficiency: float = 0.0
+    attempts: int = 0
+    current_streak: int = 0
+    best_streak: int = 0
+    updated_at: datetime | None = None
+
+
+@dataclass
+class EventRecord:
+    event_type: str
+    occurred_at: datetime
+    payload: dict[str, Any] | None = None
+
+
+@dataclass
+class UserRecord:
+    username: str
+    pin: str | None = None
+    pin_hash: str | None = None
+    learning_style: str | None = None
+    grade_level: int | None = None
+    created_at: datetime | None = None
+    last_seen: datetime | None = None
+    profiles: list[ProfileRecord] = field(default_factory=list)
+    events: list[EventRecord] = field(default_factory=list)
+
+
+@dataclass
+class PlatformExport:
+    """The validated content of an export folder."""
+
+    data_dir: Path
+    users: list[UserRecord]
+
+    @property
+    def files(self) -> list[Path]:
+        return [self.data_dir / DATA_FILE, self.data_dir / CREDENTIALS_FILE]
+
+
+def utc_naive(value: datetime) -> datetime:
+    """A timestamp as naive UTC, the form both backends give back (used to compare rows)."""
+    return value.astimezone(timezone.utc).replace(tzinfo=None) if value.tzinfo else value
+
+
+class _Checker:
+    """Collects problems as "file, record 'x', field 'y': what is wrong"."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def fail(self, file: str, record: str, name: str, what: str) -> None:
+        self.problems.append(f"{file}, record '{record}', field '{name}': {what}")
+
+    def text(self, file: str, record: str, name: str, value: Any, max_len: int) -> str | None:
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value.strip() or len(value) > max_len:
+            self.fail(
+                file, record, name, f"value {value!r} is not a non-empty text of at most {max_len} characters"
+            )
+            return None
+        return value.strip()
+
+    def integer(
+        self, file: str, record: str, name: str, value: Any, low: int, high: int | None = None
+    ) -> int | None:
+        ok = (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and value >= low
+            and (high is None or value <= high)
+        )
+        if not ok:
+            bound = f"in [{low}, {high}]" if high is not None else f">= {low}"
+            self.fail(file, record, name, f"value {value!r} is not an integer {bound}")
+            return None
+        return value
+
+    def number(self, file: str, record: str, name: str, value: Any, low: float, high: float) -> float | None:
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        if not ok or not low <= value <= high:
+            self.fail(file, record, name, f"value {value!r} is not a number in [{low:g}, {high:g}]")
+            return None
+        return float(value)
+
+    def timestamp(
+        self, file: str, record: str, name: str, value: Any, required: bool = False
+    ) -> datetime | None:
+        if value is None and not required:
+            return None
+        try:
+            parsed = (
+                datetime.fromisoformat(str(value).replace("Z", "+00:00")) if isinstance(value, str) else None
+            )
+        except ValueError:
+            parsed = None
+        if parsed is None:
+            self.fail(
+                file,
+                record,
+                name,
+                f"value {value!r} is not an ISO 8601 timestamp such as 2024-10-02T17:30:00Z",
+            )
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ImportValidationError(
+            f"{path}: no such file. The export folder must hold {DATA_FILE} and {CREDENTIALS_FILE} "
+            "(see docs/database.md; `python scripts/make_platform_json.py` writes a sample)."
+        )
+    try:
+        content = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ImportValidationError(f"{path.name}: not valid JSON ({err}); nothing was imported.") from None
+    if not isinstance(content, dict):
+        raise ImportValidationError(
+            f"{path.name}: expected an object mapping usernames to records, got {type(content).__name__}."
+        )
+    return content
+
+
+def _parse_user(check: _Checker, username: str, raw: Any) -> UserRecord:
+    file = DATA_FILE
+    user = UserRecord(username=username)
+    if not username.strip() or len(username) > 64:
+        check.fail(file, username, "username", "must be non-empty text of at most 64 characters")
+    if not isinstance(raw, dict):
+        check.fail(file, username, "(record)", f"expected an object, got {type(raw).__name__}")
+        return user
+    user.learning_style = check.text(file, username, "learning_style", raw.get("learning_style"), 32)
+    if raw.get("grade_level") is not None:
+        user.grade_level = check.integer(file, username, "grade_level", raw["grade_level"], 0, 13)
+    user.created_at = check.timestamp(file, username, "created_at", raw.get("created_at"))
+    user.last_seen = check.timestamp(file, username, "last_seen", raw.get("last_seen"))
+    skills = raw.get("skills", {})
+    if not isinstance(skills, dict):
+        check.fail(file, username, "skills", "expected an object mapping skill domains to profiles")
+        skills = {}
+    for domain, prof in skills.items():
+        key = f"skills.{domain}"
+        if not isinstance(prof, dict) or not domain.strip() or len(domain) > 64:
+            check.fail(
+                file, username, key, "expected a skill domain (at most 64 characters) mapped to an object"
+            )
+            continue
+        attempts = check.integer(file, username, f"{key}.attempts", prof.get("attempts", 0), 0)
+        current = check.integer(file, username, f"{key}.current_streak", prof.get("current_streak", 0), 0)
+        best = check.integer(file, username, f"{key}.best_streak", prof.get("best_streak", current or 0), 0)
+        if current is not None and best is not None and best < current:
+            check.fail(
+                file, username, f"{key}.best_streak", f"value {best} is below current_streak {current}"
+            )
+        user.profiles.append(
+            ProfileRecord(
+                domain=domain.strip(),
+                proficiency=check.number(
+                    file, username, f"{key}.proficiency", prof.get("proficiency", 0.0), 0, 1
+                )
+                or 0.0,
+                attempts=attempts or 0,
+                current_streak=current or 0,
+                best_streak=best or 0,
+                updated_at=check.timestamp(file, username, f"{key}.updated_at", prof.get("updated_at")),
+            )
+        )
+    events = raw.get("events", [])
+    if not isinstance(events, list):
+        check.fail(file, username, "events", "expected a list of events")
+        events = []
+    for i, event in enumerate(events):
+        key = f"events[{i}]"
+        if not isinstance(event, dict):
+            check.fail(file, username, key, "expected an object with type, timestamp and data")
+            continue
+        kind = check.text(file, username, f"{key}.type", event.get("type"), 64)
+        if kind is None and event.get("type") is None:
+            check.fail(file, username, f"{key}.type", "is missing")
+        when = check.timestamp(file, username, f"{key}.timestamp", event.get("timestamp"), required=True)
+        payload = event.get("data")
+        if payload is not None and not isinstance(payload, dict):
+            check.fail(file, username, f"{key}.data", f"expected an object, got {type(payload).__name__}")
+            payload = None
+        if kind is not None and when is not None:
+            user.events.append(EventRecord(kind, when, payload))
+    return user
+
+
+def _apply_credentials(check: _Checker, users: dict[str, UserRecord], creds: dict[str, Any]) -> None:
+    file = CREDENTIALS_FILE
+    for username, raw in creds.items():
+        if username not in users:
+            check.fail(file, username, "username", f"has no record in {DATA_FILE}")
+            continue
+        if not isinstance(raw, dict):
+            check.fail(
+                file,
+                username,
+                "(record)",
+                f"expected an object with 'pin' or 'pin_hash', got {type(raw).__name__}",
+            )
+            continue
+        pin, pin_hash = raw.get("pin"), raw.get("pin_hash")
+        if (pin is None) == (pin_hash is None):
+            check.fail(file, username, "pin", "give exactly one of 'pin' (in clear) and 'pin_hash'")
+        elif pin is not None:
+            # The value is never echoed: it is a secret.
+            if not isinstance(pin, str) or not PIN_PATTERN.match(pin):
+                check.fail(file, username, "pin", "is not a quoted string of 4 to 8 digits (value hidden)")
+            else:
+                users[username].pin = pin
+        elif not isinstance(pin_hash, str) or not is_hash(pin_hash):
+            check.fail(file, username, "pin_hash", "is not a ktlab scrypt hash (scrypt$n$r$p$salt$key)")
+        else:
+            users[username].pin_hash = pin_hash
+
+
+def load_export(data_dir: str | Path) -> PlatformExport:
+    """Read and validate an export folder, reporting every bad record at once.
+
+    Raises:
+        ImportValidationError: a file is missing or unreadable, or records are bad (file, record, field).
+    """
+    data_dir = Path(data_dir).expanduser()
+    data, creds = _read_json(data_dir / DATA_FILE), _read_json(data_dir / CREDENTIALS_FILE)
+    check = _Checker()
+    users = {str(name): _parse_user(check, str(name), raw) for name, raw in data.items()}
+    _apply_credentials(check, users, creds)
+    if check.problems:
+        shown = check.problems[:MAX_REPORTED]
+        more = len(check.problems) - len(shown)
+        raise ImportValidationError(
+            f"Nothing was imported: {len(check.problems)} problem(s) in {data_dir}: "
+            + "; ".join(shown)
+            + (f"; and {more} more." if more else ".")
+        )
+    return PlatformExport(data_dir=data_dir, users=list(users.values()))
