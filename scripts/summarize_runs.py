@@ -38,7 +38,9 @@ def collect(root: Path, metrics: list[str]) -> list[dict[str, str]]:
 
 @report_user_errors
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("root", type=Path)
     parser.add_argument("--metrics", nargs="+", default=DEFAULT_METRICS)
     args = parser.parse_args()

@@ -69,6 +69,26 @@ def test_ingest_then_load_round_trip(
     assert counts(engine)["exercise_responses"] == len(frame)
 
 
+def test_bulk_ingestion_restores_the_learner_key(
+    migrated_url: str, engine: Engine, sessions: sessionmaker[Session], classroom, monkeypatch
+) -> None:
+    """On PostgreSQL a large file lifts the foreign key during COPY; it must be back, and enforced, after."""
+    from sqlalchemy import insert, inspect
+
+    import ktlab.db.ingest as ingest_module
+
+    monkeypatch.setattr(ingest_module, "BULK_KEY_ROWS", 10)
+    frame, path = classroom
+    with sessions.begin() as session:
+        assert ingest_file(session, path) == len(frame)
+    keys = inspect(engine).get_foreign_keys("exercise_responses")
+    assert [k["referred_table"] for k in keys] == ["users"]
+    with pytest.raises(Exception, match=r"(?i)foreign key"), sessions.begin() as session:
+        session.execute(insert(ExerciseResponse).values(user_id=10**9, t=0, exercise_id="x", skill_domain="x",
+                                                        difficulty_level=1, is_correct=True, time_taken=1.0))  # fmt: skip
+    assert counts(engine)["exercise_responses"] == len(frame)
+
+
 def test_ingest_core_columns_only_and_source_refuses_missing_signal(
     migrated_url: str, sessions, tmp_path: Path
 ) -> None:
