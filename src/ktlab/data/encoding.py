@@ -49,10 +49,6 @@ class EncodedInteractions:
     def __len__(self) -> int:
         return int(self.skill.shape[0])
 
-    @property
-    def lengths(self) -> np.ndarray:
-        return np.diff(self.offsets)
-
 
 class InteractionEncoder:
     """Fits category maps and a scaler on training data, then encodes any table the same way.
