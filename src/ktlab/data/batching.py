@@ -91,7 +91,8 @@ class LengthBucketBatchSampler(Sampler[list[int]]):
         lengths: window lengths.
         batch_size: windows per batch.
         shuffle: training order (True) or fixed evaluation order (False).
-        seed: base seed; the epoch is added so each epoch differs but is reproducible.
+        seed: base seed; the epoch is added so each epoch differs but is reproducible. The epoch advances
+            at every pass over the sampler.
         bucket_batches: how many batches one sorted bucket spans.
         num_replicas: DDP world size.
         rank: this process's rank.
@@ -141,6 +142,9 @@ class LengthBucketBatchSampler(Sampler[list[int]]):
 
     def __iter__(self) -> Iterator[list[int]]:
         batches = self._batches()
+        # Each pass is an epoch: Lightning calls set_epoch on samplers, not on batch samplers, so the
+        # sampler moves on by itself; set_epoch still fixes the starting epoch (e.g. when resuming).
+        self.epoch += 1
         if self.shuffle and self.num_replicas > 1:
             batches = batches[self.rank :: self.num_replicas][: self._per_rank()]
         for batch in batches:
