@@ -52,6 +52,14 @@ def test_state_dict_round_trip(frame: pd.DataFrame) -> None:
     assert clone.dims == encoder.dims
 
 
+def test_empty_table_encodes_to_no_learner(frame: pd.DataFrame) -> None:
+    encoder = InteractionEncoder(CONTEXT_COLUMNS, QUERY).fit(frame)
+    encoded = encoder.transform(frame.iloc[:0])
+    assert encoded.offsets.tolist() == [0] and len(encoded.student_ids) == 0
+    assert encoded.context.shape == (0, encoder.dims["context_dim"])
+    assert [len(a) for a in make_windows(encoded.offsets, max_len=10)] == [0, 0]
+
+
 def test_windows_cover_every_step() -> None:
     offsets = np.array([0, 5, 5 + 23, 5 + 23 + 11])
     starts, lengths = make_windows(offsets, max_len=10, min_len=2)

@@ -11,7 +11,7 @@ from lightning import LightningDataModule
 from torch.utils.data import DataLoader
 
 from ktlab.data.batching import LengthBucketBatchSampler, WindowDataset
-from ktlab.data.encoding import EncodedInteractions, InteractionEncoder, make_windows
+from ktlab.data.encoding import InteractionEncoder, make_windows
 from ktlab.data.schema import required_columns
 from ktlab.data.sources import InteractionSource
 from ktlab.errors import ConfigError
@@ -89,8 +89,6 @@ class KTDataModule(LightningDataModule):
             raise ConfigError("Invalid data config: " + "; ".join(problems) + ".")
         self.required = required_columns(context_features, query_features)
         self.source = source
-        self.context_features = list(context_features)
-        self.query_features = list(query_features)
         self.max_len = max_len
         self.batch_size = batch_size
         self.val_fraction = val_fraction
@@ -128,8 +126,8 @@ class KTDataModule(LightningDataModule):
         if not self.encoder.fitted:
             self.encoder.fit(parts["train"])
         for name in SPLITS:
-            encoded = self.encoder.transform(parts[name]) if len(parts[name]) else None
-            self.datasets[name] = self._windows(encoded)
+            encoded = self.encoder.transform(parts[name])
+            self.datasets[name] = WindowDataset(encoded, *make_windows(encoded.offsets, self.max_len))
         log.info(
             "%s: %s",
             self.source.name,
@@ -137,19 +135,6 @@ class KTDataModule(LightningDataModule):
                 f"{name} {len(groups[name])} learners / {len(self.datasets[name])} windows" for name in SPLITS
             ),
         )
-
-    def _windows(self, encoded: EncodedInteractions | None) -> WindowDataset:
-        if encoded is None:
-            empty = np.zeros(0, dtype=np.int64)
-            encoded = EncodedInteractions(
-                student_ids=np.zeros(0, dtype=object), offsets=np.zeros(1, dtype=np.int64), t=np.zeros(0),
-                skill=empty, correct=np.zeros(0, np.float32),
-                context=np.zeros((0, self.encoder.dims["context_dim"]), np.float32),
-                query=np.zeros((0, self.encoder.dims["query_dim"]), np.float32),
-                phase=empty, p_true=np.zeros(0, np.float32),
-            )  # fmt: skip
-        starts, lengths = make_windows(encoded.offsets, self.max_len)
-        return WindowDataset(encoded, starts, lengths)
 
     # ------------------------------------------------------------------ loaders
     def _world(self) -> tuple[int, int]:

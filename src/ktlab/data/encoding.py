@@ -162,7 +162,7 @@ class InteractionEncoder:
         order = np.lexsort((frame["t"].to_numpy(), codes))
         frame = frame.iloc[order]
         codes = codes[order]
-        starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+        starts = np.flatnonzero(np.r_[len(codes) > 0, codes[1:] != codes[:-1]])  # none for an empty table
         offsets = np.r_[starts, len(frame)].astype(np.int64)
 
         skill = self.skill_index(frame["skill_id"].to_numpy())
