@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from ktlab.data.schema import CORE_COLUMNS, INTERACTION_COLUMNS, validate_interactions
@@ -71,15 +71,16 @@ class DatabaseSource:
             require_schema(engine)
             self.name = f"database {masked(engine.url)}, table exercise_responses"
             with engine.connect() as conn:
-                if not conn.scalar(select(func.count()).select_from(ExerciseResponse)):
-                    raise DatabaseError(
-                        f"{self.name} holds no answers; store some with `python scripts/ingest.py FILE` first."
-                    )
                 frame = pd.read_sql(self.query(required), conn)
         except SQLAlchemyError as err:
             raise connect_error(engine, err) from None
         finally:
             engine.dispose()
+        if frame.empty:
+            scope = f" in skill domains {self.skill_domains}" if self.skill_domains else ""
+            raise DatabaseError(
+                f"{self.name} holds no answers{scope}; store some with `python scripts/ingest.py FILE` first."
+            )
         frame["correct"] = frame["correct"].astype("int8")
         log.info(
             "read %d answers of %d learners from %s", len(frame), frame["student_id"].nunique(), self.name
