@@ -10,6 +10,7 @@ import pandas as pd
 from lightning import LightningDataModule
 from torch.utils.data import DataLoader
 
+from ktlab.config_checks import problems_in
 from ktlab.data.batching import LengthBucketBatchSampler, WindowDataset
 from ktlab.data.encoding import InteractionEncoder, make_windows
 from ktlab.data.schema import required_columns
@@ -72,14 +73,15 @@ class KTDataModule(LightningDataModule):
         path: str | None = None,
     ) -> None:
         super().__init__()
-        problems = []
-        if max_len < 2:
-            problems.append(f"data.max_len={max_len}: must be >= 2 (one step of history and one to predict)")
-        if batch_size < 1:
-            problems.append(f"data.batch_size={batch_size}: must be >= 1")
-        for key, value in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
-            if not 0.0 <= value < 1.0:
-                problems.append(f"data.{key}={value}: must be in [0, 1)")
+        problems = problems_in(
+            {
+                "data.max_len": max_len,
+                "data.batch_size": batch_size,
+                "data.val_fraction": val_fraction,
+                "data.test_fraction": test_fraction,
+                "data.num_workers": num_workers,
+            }
+        )
         if val_fraction + test_fraction >= 1.0:
             problems.append(
                 f"data.val_fraction + data.test_fraction = {val_fraction + test_fraction}: must leave learners "

@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ktlab.config_checks import problems_in
 from ktlab.errors import ConfigError
 
 CELLS: dict[str, type[nn.RNNBase]] = {"gru": nn.GRU, "lstm": nn.LSTM}
@@ -60,15 +61,17 @@ class RecurrentTracer(nn.Module):
         head_dim: int = 128,
     ) -> None:
         super().__init__()
-        problems = []
+        problems = problems_in(
+            {
+                "model.net.embed_dim": embed_dim,
+                "model.net.hidden_dim": hidden_dim,
+                "model.net.num_layers": num_layers,
+                "model.net.head_dim": head_dim,
+                "model.net.dropout": dropout,
+            }
+        )
         if cell not in CELLS:
             problems.append(f"model.net.cell='{cell}': choose one of {', '.join(CELLS)}")
-        for key, value in (("embed_dim", embed_dim), ("hidden_dim", hidden_dim), ("num_layers", num_layers),
-                           ("head_dim", head_dim)):  # fmt: skip
-            if value < 1:
-                problems.append(f"model.net.{key}={value}: must be >= 1")
-        if not 0.0 <= dropout < 1.0:
-            problems.append(f"model.net.dropout={dropout}: must be in [0, 1)")
         if n_skills < 1:
             problems.append(f"n_skills={n_skills}: the training data holds no skill")
         if problems:
