@@ -1,13 +1,13 @@
 """Benchmark: one training epoch with Lightning vs a hand-written PyTorch loop, same model and batches.
 
-    python scripts/bench_train.py [--epochs 3]
+    python scripts/bench_train.py [--epochs 3] [--rounds 3]
 
 Both loops train the enriched GRU DKT of conf/model/dkt_gru.yaml on the default synthetic classroom,
 with the same batches (same DataLoader), AdamW, gradient clipping at 1.0 and the masked BCE loss. The
 Lightning run also updates its AUROC/accuracy metrics, as in real training. Validation, checkpoints,
-loggers and progress bars are off in both. Prints one JSON object with the median epoch times and the
-ratio lightning / plain (<= 1.0 means Lightning is no slower), and the same from the fastest epochs, which
-is the steadier figure on a busy machine.
+loggers and progress bars are off in both. The two loops alternate over several rounds, so drift of a
+shared machine falls on both. Prints one JSON object with the median epoch times over all rounds and the
+ratio lightning / plain (<= 1.0 means Lightning is no slower), and the same from the fastest epochs.
 """
 
 from __future__ import annotations
@@ -100,19 +100,28 @@ def lightning_loop(epochs: int, seed: int) -> list[float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--epochs", type=int, default=4, help="epochs per loop; the first is a warm-up")
+    parser.add_argument(
+        "--epochs", type=int, default=3, help="epochs per loop and round; each loop's first is a warm-up"
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of the two loops")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
-    torch.set_num_threads(torch.get_num_threads())
-    plain = plain_loop(args.epochs, args.seed)
-    lightning = lightning_loop(args.epochs, args.seed)
-    plain_s = statistics.median(plain[1:] or plain)
-    lightning_s = statistics.median(lightning[1:] or lightning)
-    plain_min, lightning_min = min(plain[1:] or plain), min(lightning[1:] or lightning)
+    plain: list[float] = []
+    lightning: list[float] = []
+    # Alternate the loops (plain first in even rounds, Lightning first in odd ones) so that slow drift of
+    # a shared machine falls on both sides; each round drops its first epoch per loop as a warm-up.
+    for round_ in range(args.rounds):
+        order = (plain_loop, lightning_loop) if round_ % 2 == 0 else (lightning_loop, plain_loop)
+        for loop in order:
+            times = loop(args.epochs, args.seed)
+            (plain if loop is plain_loop else lightning).extend(times[1:] or times)
+    plain_s, lightning_s = statistics.median(plain), statistics.median(lightning)
+    plain_min, lightning_min = min(plain), min(lightning)
     print(
         json.dumps(
             {
                 "benchmark": "train_epoch",
+                "rounds": args.rounds,
                 "plain_epoch_s": round(plain_s, 3),
                 "lightning_epoch_s": round(lightning_s, 3),
                 "ratio_lightning_over_plain": round(lightning_s / plain_s, 3),

@@ -72,6 +72,7 @@ class KTLitModule(LightningModule):
         self.val_oracle_auc = BinaryAUROC(validate_args=False)
         self.test_oracle_auc = BinaryAUROC(validate_args=False)
         self.val_auc_best = MaxMetric()
+        self._logged: set[str] = set()
 
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         return self.net(batch)
@@ -89,23 +90,44 @@ class KTLitModule(LightningModule):
         getattr(self, f"{stage}_auc").update(prob, labels)
         getattr(self, f"{stage}_acc").update(prob, labels)
         n = int(scored.sum())
-        on_step = stage == "train"
         sync = stage != "train"
         self.log(
             f"{stage}/loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=n, sync_dist=sync
         )
-        self.log(
-            f"{stage}/auc", getattr(self, f"{stage}_auc"), on_step=False, on_epoch=True, prog_bar=not on_step
-        )
-        self.log(f"{stage}/acc", getattr(self, f"{stage}_acc"), on_step=False, on_epoch=True)
+        self._log_metric(stage, "auc", prog_bar=stage != "train")
+        self._log_metric(stage, "acc")
         if stage in ("val", "test"):
             p_true = batch["p_true"][scored]
             known = torch.isfinite(p_true)
             if known.any():
-                oracle = getattr(self, f"{stage}_oracle_auc")
-                oracle.update(p_true[known], labels[known])
-                self.log(f"{stage}/oracle_auc", oracle, on_step=False, on_epoch=True)
+                getattr(self, f"{stage}_oracle_auc").update(p_true[known], labels[known])
+                self._log_metric(stage, "oracle_auc")
         return loss
+
+    def _log_metric(self, stage: str, name: str, prog_bar: bool = False) -> None:
+        """Log ``<stage>/<name>`` once per epoch; its value is computed at epoch end from every update.
+
+        Lightning moves a logged metric object, with its state, at each ``self.log`` call, and AUROC keeps
+        every prediction of the epoch: logging it at every step would cost time quadratic in the number
+        of steps. One call per epoch registers it, and the epoch value is the same.
+        """
+        key = f"{stage}/{name}"
+        if key in self._logged:
+            return
+        self._logged.add(key)
+        self.log(key, getattr(self, f"{stage}_{name}"), on_step=False, on_epoch=True, prog_bar=prog_bar)
+
+    def _forget_logged(self, stage: str) -> None:
+        self._logged = {key for key in self._logged if not key.startswith(f"{stage}/")}
+
+    def on_train_epoch_start(self) -> None:
+        self._forget_logged("train")
+
+    def on_validation_epoch_start(self) -> None:
+        self._forget_logged("val")
+
+    def on_test_epoch_start(self) -> None:
+        self._forget_logged("test")
 
     def on_train_start(self) -> None:
         # The sanity check must not count towards the first epoch's metrics or the best score.
