@@ -1,140 +1,278 @@
-"""Benchmark: one training epoch with Lightning vs a hand-written PyTorch loop, same model and batches.
+"""Benchmark: a ktlab training epoch (Lightning) vs hand-written PyTorch loops, same model and batches.
 
-    python scripts/bench_train.py [--epochs 3] [--rounds 3]
+    python scripts/bench_train.py [--epochs 11] [override ...]
 
-Both loops train the enriched GRU DKT of conf/model/dkt_gru.yaml on the default synthetic classroom,
-with the same batches (same DataLoader), AdamW, gradient clipping at 1.0 and the masked BCE loss. The
-Lightning run also updates its AUROC/accuracy metrics, as in real training. Validation, checkpoints,
-loggers and progress bars are off in both. The two loops alternate over several rounds, so drift of a
-shared machine falls on both. Prints one JSON object with the median epoch times over all rounds and the
-ratio lightning / plain (<= 1.0 means Lightning is no slower), and the same from the fastest epochs.
+Three copies of the network of the training config (``conf/train.yaml``: the enriched GRU DKT on the
+default synthetic classroom; Hydra overrides such as ``model=dkt_lstm`` may follow) start from the same
+weights and train on the same batches of the DataModule's own DataLoader, with the masked BCE loss and
+gradient clipping at ``trainer.gradient_clip_val``:
+
+* ``lightning``: ``KTLitModule`` under a ``Trainer``, as ``train.py`` runs it (loss/AUC/accuracy metrics
+  updated, the optimizer built by ktlab: the fused kernel where the config leaves the choice open).
+  Validation, checkpoints, loggers and progress bars are off.
+* ``plain``: a hand-written loop with the optimizer of the config as torch builds it by default
+  (``torch.optim.AdamW(params, lr=..., weight_decay=...)``). This is the reference of the target.
+* ``plain_same_kernel``: the same loop with exactly the optimizer ktlab builds. Its ratio isolates what
+  Lightning itself costs.
+
+The three run interleaved in one process: the Trainer reads its batches from an iterable that, as it
+hands out each batch, first trains the two plain copies on that same batch (in alternating order). So all
+three train on the same batches at the same moments, and a shared machine's drift in speed falls on all
+alike; timing the loops one after another cannot separate a 1% difference from that drift. Times:
+
+* a plain step: forward, loss, backward, clipping, optimizer step;
+* a Lightning step: the wall time from one ``on_train_batch_start`` to the next (or to the next epoch),
+  minus the plain steps and the collation run inside it: its batch fetching and every hook included;
+* an epoch: the sum of its steps, plus, for Lightning, the work before its first step and after its last
+  (epoch-end metric computation); all three also count the DataLoader's collation once.
+
+The first epoch is a warm-up and is not counted. Prints one JSON object: for each plain loop, the median
+over epochs of the per-epoch ratio lightning / plain (<= 1.0 means ktlab is no slower) and its range, and
+the median over steps of the per-step ratio with a bootstrap 95% interval (steps of one batch are paired;
+the median is robust to the spikes of a shared machine, but leaves the per-epoch work out).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
+import logging
 import statistics
 import time
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import lightning as L
+import numpy as np
 import torch
 from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
+from omegaconf import DictConfig
+from torch.utils.data import DataLoader
 
-from ktlab.data.datamodule import KTDataModule
-from ktlab.data.schema import CONTEXT_COLUMNS
-from ktlab.data.sources import SyntheticSource
+from ktlab.models.optim import build_optimizer
 
-CONF_DIR = __file__.rsplit("/scripts/", 1)[0] + "/conf"
+ROOT = Path(__file__).resolve().parents[1]
+CONF_DIR = str(ROOT / "conf")
+PLAIN_ARMS = ("plain", "plain_same_kernel")
 
-
-class EpochTimer(L.Callback):
-    def __init__(self) -> None:
-        self.times: list[float] = []
-
-    def on_train_epoch_start(self, trainer, pl_module) -> None:
-        self.start = time.perf_counter()
-
-    def on_train_epoch_end(self, trainer, pl_module) -> None:
-        self.times.append(time.perf_counter() - self.start)
+Step = Callable[[dict[str, torch.Tensor]], None]
 
 
-def build(seed: int):
-    datamodule = KTDataModule(
-        SyntheticSource(),
-        context_features=list(CONTEXT_COLUMNS),
-        query_features=["difficulty", "adjustment", "phase_type"],
-        split_seed=seed,
-    )
-    datamodule.setup("fit")
+class Interleaved:
+    """Yields the loader's batches; trains the plain copies on each one just before handing it out.
+
+    Keeps the time of every plain step, per arm, and running totals of plain and collation time, which
+    the clock reads at each Lightning hook to take them out of Lightning's windows.
+    """
+
+    def __init__(self, loader: DataLoader, steps: dict[str, Step]) -> None:
+        self.loader = loader
+        self.steps = steps
+        self.step_s: dict[str, list[float]] = {name: [] for name in steps}
+        self.plain_total = 0.0
+        self.collate_total = 0.0
+
+    def __len__(self) -> int:
+        return len(self.loader)
+
+    def __iter__(self) -> Iterator[dict[str, torch.Tensor]]:
+        for name in self.steps:
+            self.step_s[name] = []
+        batches = iter(self.loader)
+        index = 0
+        while True:
+            start = time.perf_counter()
+            batch = next(batches, None)
+            self.collate_total += time.perf_counter() - start
+            if batch is None:
+                return
+            names = list(self.steps) if index % 2 == 0 else list(reversed(self.steps))
+            with torch.enable_grad():
+                for name in names:
+                    start = time.perf_counter()
+                    self.steps[name](batch)
+                    took = time.perf_counter() - start
+                    self.step_s[name].append(took)
+                    self.plain_total += took
+            index += 1
+            yield batch
+
+
+class LightningClock(L.Callback):
+    """Times Lightning's steps and epochs, net of the plain steps and collation run inside them."""
+
+    def __init__(self, source: Interleaved) -> None:
+        self.source = source
+        self.epochs: list[dict[str, list[float]]] = []  # per epoch: step times of every arm, collation
+        self._mark: tuple[float, float, float] | None = None
+        self._steps: list[float] = []
+        self._edges = 0.0
+        self._epoch_collate = 0.0
+
+    def _now(self) -> tuple[float, float, float]:
+        return time.perf_counter(), self.source.plain_total, self.source.collate_total
+
+    def _lap(self) -> tuple[float, float]:
+        """Lightning's own time since the last mark, and the collation inside it; moves the mark."""
+        now = self._now()
+        wall, plain, collate = (a - b for a, b in zip(now, self._mark, strict=True))
+        self._mark = now
+        return wall - plain - collate, collate
+
+    def _close_epoch(self) -> None:
+        if self._mark is None:
+            return
+        last, collate = self._lap()
+        self._epoch_collate += collate
+        if self._steps:
+            self._steps.append(last)  # the last step, with the epoch-end work after it
+        else:
+            self._edges += last
+        record = {name: list(self.source.step_s[name]) for name in PLAIN_ARMS}
+        record["lightning"] = self._steps
+        record["edges"] = [self._edges]
+        record["collate"] = [self._epoch_collate]
+        self.epochs.append(record)
+        self._mark = None
+
+    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._close_epoch()
+        self._mark = self._now()
+        self._steps, self._edges, self._epoch_collate = [], 0.0, 0.0
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx: int) -> None:
+        own, collate = self._lap()
+        self._epoch_collate += collate
+        if batch_idx == 0:
+            self._edges += own  # epoch start and first fetch
+        else:
+            self._steps.append(own)
+
+    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._close_epoch()
+
+
+def compose_cfg(overrides: list[str]) -> DictConfig:
     with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
-        cfg = compose(config_name="train", overrides=["model=dkt_gru"], return_hydra_config=False)
-    torch.manual_seed(seed)
-    model = instantiate(cfg.model, dims=datamodule.encoder.dims, encoder=datamodule.encoder.state_dict())
-    return datamodule, model
+        # The synthetic classroom is cached under <repo>/data, as for train.py run from the repo root.
+        return compose(config_name="train", overrides=[f"paths.root_dir={ROOT}", *overrides])
 
 
-def plain_loop(epochs: int, seed: int) -> list[float]:
-    datamodule, module = build(seed)
-    net = module.net
-    optimizer = torch.optim.AdamW(net.parameters(), lr=0.003, weight_decay=0.0001)
+def make_plain_step(net: torch.nn.Module, optimizer: torch.optim.Optimizer, clip: float | None) -> Step:
+    """A hand-written training step: forward, masked BCE, backward, clipping, optimizer step."""
     criterion = torch.nn.BCEWithLogitsLoss()
-    loader = datamodule.train_dataloader()
-    times = []
     net.train()
-    for _ in range(epochs):
-        start = time.perf_counter()
-        for batch in loader:
-            logits = net(batch)
-            scored = batch["mask"].clone()
-            scored[:, 0] = False
-            loss = criterion(logits[scored], batch["correct"][scored])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-            optimizer.step()
-        times.append(time.perf_counter() - start)
-    return times
+
+    def step(batch: dict[str, torch.Tensor]) -> None:
+        logits = net(batch)
+        scored = batch["mask"].clone()
+        scored[:, 0] = False
+        loss = criterion(logits[scored], batch["correct"][scored])
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if clip:
+            torch.nn.utils.clip_grad_norm_(net.parameters(), clip)
+        optimizer.step()
+
+    return step
 
 
-def lightning_loop(epochs: int, seed: int) -> list[float]:
-    datamodule, module = build(seed)
-    timer = EpochTimer()
+def run(cfg: DictConfig, epochs: int) -> list[dict[str, list[float]]]:
+    """Train the three copies for ``epochs`` epochs, interleaved; returns the per-epoch step times."""
+    datamodule = instantiate(cfg.data)
+    datamodule.prepare_data()
+    datamodule.setup("fit")
+    models = []
+    for _ in range(3):  # same seed: same initial weights
+        torch.manual_seed(cfg.seed)
+        models.append(
+            instantiate(cfg.model, dims=datamodule.encoder.dims, encoder=datamodule.encoder.state_dict())
+        )
+    lightning_model, plain_model, same_kernel_model = models
+    factory: functools.partial = instantiate(cfg.model.optimizer)
+    clip = cfg.trainer.gradient_clip_val
+    steps = {
+        "plain": make_plain_step(plain_model.net, factory(params=plain_model.net.parameters()), clip),
+        "plain_same_kernel": make_plain_step(
+            same_kernel_model.net,
+            build_optimizer(factory, same_kernel_model.net.parameters(), allow_fused=True),
+            clip,
+        ),
+    }
+    source = Interleaved(datamodule.train_dataloader(), steps)
+    clock = LightningClock(source)
     trainer = L.Trainer(
         accelerator="cpu",
         devices=1,
         max_epochs=epochs,
-        gradient_clip_val=1.0,
+        gradient_clip_val=clip,
         limit_val_batches=0,
         logger=False,
         enable_checkpointing=False,
         enable_progress_bar=False,
         enable_model_summary=False,
         use_distributed_sampler=False,
-        callbacks=[timer],
+        callbacks=[clock],
     )
-    trainer.fit(module, train_dataloaders=datamodule.train_dataloader())
-    return timer.times
+    trainer.fit(lightning_model, train_dataloaders=source)
+    return clock.epochs
+
+
+def bootstrap_median(values: np.ndarray, seed: int = 0, n: int = 2000) -> list[float]:
+    """95% percentile-bootstrap interval of the median."""
+    rng = np.random.default_rng(seed)
+    medians = np.median(rng.choice(values, size=(n, len(values)), replace=True), axis=1)
+    return [round(float(np.quantile(medians, q)), 4) for q in (0.025, 0.975)]
+
+
+def summarize(epochs: list[dict[str, list[float]]]) -> dict[str, object]:
+    """Epoch and step figures of Lightning against each plain loop."""
+    total = {
+        arm: [sum(e[arm]) + e["collate"][0] + (e["edges"][0] if arm == "lightning" else 0.0) for e in epochs]
+        for arm in ("lightning", *PLAIN_ARMS)
+    }
+    result: dict[str, object] = {
+        "epochs_measured": len(epochs),
+        "steps_per_epoch": len(epochs[0]["lightning"]),
+        "epoch_s_median": {arm: round(statistics.median(t), 3) for arm, t in total.items()},
+        "lightning_epoch_edges_ms_median": round(1000 * statistics.median(e["edges"][0] for e in epochs), 1),
+    }
+    lightning_steps = np.concatenate([e["lightning"] for e in epochs])
+    for arm in PLAIN_ARMS:
+        ratios = [a / b for a, b in zip(total["lightning"], total[arm], strict=True)]
+        step_ratios = lightning_steps / np.concatenate([e[arm] for e in epochs])
+        result[f"vs_{arm}"] = {
+            "ratio_epoch_median": round(statistics.median(ratios), 4),
+            "ratio_epoch_range": [round(min(ratios), 4), round(max(ratios), 4)],
+            "ratio_step_median": round(float(np.median(step_ratios)), 4),
+            "ratio_step_median_ci95": bootstrap_median(step_ratios),
+        }
+    return result
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument(
-        "--epochs", type=int, default=3, help="epochs per loop and round; each loop's first is a warm-up"
-    )
-    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of the two loops")
-    parser.add_argument("--seed", type=int, default=7)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--epochs", type=int, default=11, help="epochs; the first is a warm-up (default 11)")
+    parser.add_argument("overrides", nargs="*", help="Hydra overrides of the training config")
     args = parser.parse_args()
-    plain: list[float] = []
-    lightning: list[float] = []
-    # Alternate the loops (plain first in even rounds, Lightning first in odd ones) so that slow drift of
-    # a shared machine falls on both sides; each round drops its first epoch per loop as a warm-up.
-    for round_ in range(args.rounds):
-        order = (plain_loop, lightning_loop) if round_ % 2 == 0 else (lightning_loop, plain_loop)
-        for loop in order:
-            times = loop(args.epochs, args.seed)
-            (plain if loop is plain_loop else lightning).extend(times[1:] or times)
-    plain_s, lightning_s = statistics.median(plain), statistics.median(lightning)
-    plain_min, lightning_min = min(plain), min(lightning)
-    print(
-        json.dumps(
-            {
-                "benchmark": "train_epoch",
-                "rounds": args.rounds,
-                "plain_epoch_s": round(plain_s, 3),
-                "lightning_epoch_s": round(lightning_s, 3),
-                "ratio_lightning_over_plain": round(lightning_s / plain_s, 3),
-                "plain_epoch_min_s": round(plain_min, 3),
-                "lightning_epoch_min_s": round(lightning_min, 3),
-                "ratio_of_minimums": round(lightning_min / plain_min, 3),
-                "plain_epochs_s": [round(t, 3) for t in plain],
-                "lightning_epochs_s": [round(t, 3) for t in lightning],
-                "threads": torch.get_num_threads(),
-            },
-            indent=2,
-        )
-    )
+    if args.epochs < 2:
+        parser.error("--epochs must be >= 2 (the first epoch is a warm-up)")
+    warnings.filterwarnings("ignore")
+    for name in ("lightning", "lightning.pytorch", "lightning.fabric"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    cfg = compose_cfg(args.overrides)
+    epochs = run(cfg, args.epochs)[1:]
+    result = {
+        "benchmark": "train_epoch",
+        "model": cfg.model.name,
+        "overrides": args.overrides,
+        **summarize(epochs),
+        "threads": torch.get_num_threads(),
+    }
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":

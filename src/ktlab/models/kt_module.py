@@ -14,10 +14,13 @@ from typing import Any
 import torch
 from hydra.utils import instantiate
 from lightning import LightningModule
+from lightning.pytorch.plugins.precision import MixedPrecision
 from omegaconf import DictConfig, OmegaConf
 from torch import nn
 from torchmetrics import MaxMetric
-from torchmetrics.classification import BinaryAccuracy, BinaryAUROC
+
+from ktlab.models.metrics import ExactAUC, LogitAccuracy, MeanLoss
+from ktlab.models.optim import build_optimizer
 
 log = logging.getLogger(__name__)
 
@@ -65,14 +68,23 @@ class KTLitModule(LightningModule):
         )
         self.net: nn.Module = instantiate(self.hparams.net, **self.hparams.dims)
         self.criterion = nn.BCEWithLogitsLoss()
-        # Inputs are probabilities and 0/1 labels by construction: skip torchmetrics' per-step checks.
         for stage in STAGES:
-            setattr(self, f"{stage}_auc", BinaryAUROC(validate_args=False))
-            setattr(self, f"{stage}_acc", BinaryAccuracy(validate_args=False))
-        self.val_oracle_auc = BinaryAUROC(validate_args=False)
-        self.test_oracle_auc = BinaryAUROC(validate_args=False)
+            setattr(self, f"{stage}_loss", MeanLoss())
+            setattr(self, f"{stage}_auc", ExactAUC())
+            setattr(self, f"{stage}_acc", LogitAccuracy())
+        self.val_oracle_auc = ExactAUC()
+        self.test_oracle_auc = ExactAUC()
         self.val_auc_best = MaxMetric()
         self._logged: set[str] = set()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Lightning records the running hook's name at every hook call, about 40 times per training step;
+        # nn.Module.__setattr__ first checks the value against parameters, buffers and submodules, which a
+        # hook name (a string or None) never is.
+        if name == "_current_fx_name":
+            object.__setattr__(self, name, value)
+        else:
+            super().__setattr__(name, value)
 
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         return self.net(batch)
@@ -85,31 +97,29 @@ class KTLitModule(LightningModule):
         logit = logits[scored].float()
         target = batch["correct"][scored]
         loss = self.criterion(logit, target)
-        prob = torch.sigmoid(logit.detach())
-        labels = target.long()
-        getattr(self, f"{stage}_auc").update(prob, labels)
-        getattr(self, f"{stage}_acc").update(prob, labels)
-        n = int(scored.sum())
-        sync = stage != "train"
-        self.log(
-            f"{stage}/loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=n, sync_dist=sync
-        )
+        logit = logit.detach()
+        getattr(self, f"{stage}_loss").update(loss, target.numel())
+        getattr(self, f"{stage}_auc").update(logit, target)
+        getattr(self, f"{stage}_acc").update(logit, target)
+        self._log_metric(stage, "loss", prog_bar=True)
         self._log_metric(stage, "auc", prog_bar=stage != "train")
         self._log_metric(stage, "acc")
         if stage in ("val", "test"):
             p_true = batch["p_true"][scored]
             known = torch.isfinite(p_true)
             if known.any():
-                getattr(self, f"{stage}_oracle_auc").update(p_true[known], labels[known])
+                getattr(self, f"{stage}_oracle_auc").update(p_true[known], target[known])
                 self._log_metric(stage, "oracle_auc")
         return loss
 
     def _log_metric(self, stage: str, name: str, prog_bar: bool = False) -> None:
         """Log ``<stage>/<name>`` once per epoch; its value is computed at epoch end from every update.
 
-        Lightning moves a logged metric object, with its state, at each ``self.log`` call, and AUROC keeps
-        every prediction of the epoch: logging it at every step would cost time quadratic in the number
-        of steps. One call per epoch registers it, and the epoch value is the same.
+        Each ``self.log`` call costs Lightning a pass over the logged entry (about 2 ms on a CPU, whatever
+        the value), and for a metric object also a move of its whole state: AUROC keeps every prediction
+        of the epoch, so logging it at every step would cost time quadratic in the number of steps. The
+        metrics (the loss included, as a mean weighted by scored answers) are updated at every step and
+        registered with one call per epoch; the epoch values are the same.
         """
         key = f"{stage}/{name}"
         if key in self._logged:
@@ -154,7 +164,10 @@ class KTLitModule(LightningModule):
 
     # ------------------------------------------------------------------ optimization
     def configure_optimizers(self) -> Any:
-        optimizer = instantiate(self.hparams.optimizer)(params=self.parameters())
+        # Lightning refuses to clip the gradients of a fused optimizer under mixed precision.
+        mixed = isinstance(self.trainer.precision_plugin, MixedPrecision)
+        allow_fused = not (mixed and self.trainer.gradient_clip_val)
+        optimizer = build_optimizer(instantiate(self.hparams.optimizer), self.parameters(), allow_fused)
         scheduler_cfg = self.hparams.scheduler
         if not scheduler_cfg:
             return optimizer
