@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from rich.console import Console
+from rich.progress import MofNCompleteColumn, Progress
 from rich.table import Table
 
 from ktlab.cli import report_user_errors, setup_logging
@@ -59,6 +62,15 @@ def _dry_run(console: Console, export: PlatformExport, url: str | None) -> None:
     )
 
 
+@contextmanager
+def _hashing_progress(console: Console, export: PlatformExport) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar over the plain PINs of new learners, which are hashed before the import."""
+    columns = (*Progress.get_default_columns(), MofNCompleteColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task(f"Hashing PINs, then importing {len(export.users)} learners", total=None)
+        yield lambda done, total: progress.update(task, completed=done, total=total)
+
+
 @report_user_errors
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
@@ -75,6 +87,13 @@ def main(argv: list[str] | None = None) -> None:
         "--backup-dir", default="backups", help="where backup_YYYYmmdd_HHMMSS goes (default ./backups)"
     )
     parser.add_argument("--url", help="database URL (default: KTLAB_DATABASE_URL, .env, then data/ktlab.db)")
+    parser.add_argument(
+        "--hash-workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="threads hashing plain PINs (default: one per CPU core; ~60 ms per PIN and thread)",
+    )
     args = parser.parse_args(argv)
     setup_logging()
     console = Console()
@@ -90,6 +109,8 @@ def main(argv: list[str] | None = None) -> None:
         return
     if not args.data_dir:
         parser.error("--mode needs --data-dir")
+    if args.hash_workers is not None and args.hash_workers < 1:
+        parser.error(f"--hash-workers {args.hash_workers}: give at least 1")
     export = load_export(args.data_dir)
     if args.mode == "dry-run":
         _dry_run(console, export, args.url)
@@ -99,8 +120,14 @@ def main(argv: list[str] | None = None) -> None:
         if args.init_db:
             migrate.upgrade(engine.url.render_as_string(hide_password=False))
         require_schema(engine, ("users", "skill_profiles", "analytics_events"))
-        with console.status(f"Importing {len(export.users)} learners into {masked(engine.url)}"):
-            result = full_import(make_session_factory(engine), export, Path(args.backup_dir))
+        with _hashing_progress(console, export) as advance:
+            result = full_import(
+                make_session_factory(engine),
+                export,
+                Path(args.backup_dir),
+                hash_workers=args.hash_workers,
+                progress=advance,
+            )
     finally:
         engine.dispose()
     console.print(_plan_table(result.plan, "Imported"))

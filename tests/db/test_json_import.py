@@ -88,6 +88,30 @@ def test_full_import_rerun_and_rollback(
         rollback(sessions, first.backup_dir)
 
 
+def test_pins_are_hashed_before_the_write_transaction_with_progress(
+    engine: Engine, sessions: sessionmaker[Session], export_dir: Path, tmp_path: Path
+) -> None:
+    """Only the new learners' PINs are hashed, before any row is written, and progress is reported."""
+    export = load_export(export_dir)
+    stored = export.users[0].username
+    with sessions.begin() as session:
+        session.add(User(username=stored))
+    calls: list[tuple[int, int, int]] = []
+
+    def progress(done: int, total: int) -> None:
+        calls.append((done, total, counts(engine)["users"]))
+
+    result = full_import(sessions, export, tmp_path / "backups", hash_workers=2, progress=progress)
+    assert calls[0][:2] == (0, N_USERS - 1) and calls[-1][:2] == (N_USERS - 1, N_USERS - 1)
+    assert [done for done, _, _ in calls] == list(range(N_USERS))
+    assert {users for _, _, users in calls} == {1}  # nothing imported while hashing
+    assert len(result.added["users"]) == N_USERS - 1
+    creds = json.loads((export_dir / CREDENTIALS_FILE).read_text())
+    with sessions() as session:
+        for user in session.scalars(select(User).where(User.username != stored)):
+            assert verify_secret(creds[user.username]["pin"], user.pin_hash)
+
+
 def test_rollback_refuses_when_learners_have_new_answers(
     sessions: sessionmaker[Session], export_dir: Path, tmp_path: Path
 ) -> None:
