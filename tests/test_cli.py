@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -56,6 +57,21 @@ def test_template_and_synthetic_scripts(tmp_path: Path) -> None:
     assert frame["student_id"].nunique() == 30 and "p_correct_true" in frame
     result = run_cli("scripts/make_synthetic.py", "--students", "0", "--out", str(tmp_path / "x.csv"))
     _assert_user_error(result, "n_students=0")
+
+
+def test_train_benchmark_prints_its_figures(tmp_path: Path) -> None:
+    """scripts/bench_train.py runs the three interleaved loops and prints one JSON object."""
+    result = run_cli(
+        "scripts/bench_train.py", "--epochs", "2", f"paths.root_dir={tmp_path}", *TINY_CLI[:3],
+        "model.net.hidden_dim=8", "data.batch_size=16",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert figures["epochs_measured"] == 1 and figures["steps_per_epoch"] >= 2
+    for arm in ("plain", "plain_same_kernel"):
+        low, high = figures[f"vs_{arm}"]["ratio_step_median_ci95"]
+        assert 0 < low <= figures[f"vs_{arm}"]["ratio_step_median"] <= high
+    assert set(figures["epoch_s_median"]) == {"lightning", "plain", "plain_same_kernel"}
 
 
 def test_train_cli_end_to_end(tmp_path: Path) -> None:
