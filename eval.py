@@ -3,6 +3,7 @@
 import hydra
 from omegaconf import DictConfig
 
+from ktlab.cli import use_launch_dir_as_root
 from ktlab.evaluate import run
 
 
@@ -12,4 +13,5 @@ def main(cfg: DictConfig) -> None:
 
 
 if __name__ == "__main__":
+    use_launch_dir_as_root()
     main()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.conftest import ASSETS, run_cli
+from tests.conftest import ASSETS, ROOT, run_cli
 
 TINY_CLI = [
     "data.source.n_students=60",
@@ -90,18 +90,18 @@ def test_train_cli_end_to_end(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_basic_sweep(tmp_path: Path) -> None:
-    result = run_cli(
-        "train.py", "-m", "model.net.hidden_dim=8,16", *TINY_CLI[:-1], f"paths.root_dir={tmp_path}"
-    )
+def test_basic_sweep(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Launched from another folder, without KTLAB_ROOT: outputs go under the launch folder."""
+    monkeypatch.delenv("KTLAB_ROOT", raising=False)
+    result = run_cli(str(ROOT / "train.py"), "-m", "model.net.hidden_dim=8,16", *TINY_CLI[:-1], cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert len(list((tmp_path / "logs" / "train" / "multiruns").glob("*/*/metrics.json"))) == 2
 
 
 @pytest.mark.slow
 def test_optuna_sweep(tmp_path: Path) -> None:
-    result = run_cli("train.py", "hparams_search=dkt_optuna", "hydra.sweeper.n_trials=2",
-                     "hydra.sweeper.sampler.n_startup_trials=1", *TINY_CLI, f"paths.root_dir={tmp_path}")  # fmt: skip
+    result = run_cli(str(ROOT / "train.py"), "hparams_search=dkt_optuna", "hydra.sweeper.n_trials=2",
+                     "hydra.sweeper.sampler.n_startup_trials=1", *TINY_CLI, cwd=tmp_path)  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     best = list((tmp_path / "logs" / "train" / "multiruns").glob("*/optimization_results.yaml"))
     assert best and "best_value" in best[0].read_text()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import sys
 import textwrap
 from collections.abc import Callable
@@ -33,6 +34,16 @@ def report_user_errors(func: F) -> F:
             raise SystemExit(err.exit_code) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def use_launch_dir_as_root() -> None:
+    """Make the launch directory the project root (``paths.root_dir``) unless ``KTLAB_ROOT`` is set.
+
+    Called by the root scripts before Hydra starts. The root cannot come from Hydra's
+    ``hydra:runtime.cwd``: a multirun sweeper names its sweep folder (under the root) before that is
+    set. An environment variable also reaches the worker processes of DDP.
+    """
+    os.environ.setdefault("KTLAB_ROOT", os.getcwd())
 
 
 def setup_logging(level: int = logging.INFO) -> None:
