@@ -7,6 +7,7 @@ never logged; functions here never put a secret in an exception message.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import logging
@@ -74,12 +75,9 @@ def hash_secrets(
             to drive a progress bar.
     """
     workers = workers or os.cpu_count() or 1
-    if len(secrets) < 2 or workers == 1:
-        results = map(lambda s: hash_secret(s, cost), secrets)
-        pool = None
-    else:
-        pool = ThreadPoolExecutor(max_workers=workers)
-        results = pool.map(lambda s: hash_secret(s, cost), secrets)
+    hash_one = functools.partial(hash_secret, cost=cost)
+    pool = ThreadPoolExecutor(max_workers=workers) if len(secrets) > 1 and workers > 1 else None
+    results = pool.map(hash_one, secrets) if pool is not None else map(hash_one, secrets)
     hashes: list[str] = []
     if progress is not None:
         progress(0, len(secrets))
