@@ -19,6 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 from torch import nn
 from torchmetrics import MaxMetric
 
+from ktlab.models.losses import masked_bce_with_logits
 from ktlab.models.metrics import ExactAUC, LogitAccuracy, MeanLoss
 from ktlab.models.optim import build_optimizer
 
@@ -67,7 +68,6 @@ class KTLitModule(LightningModule):
             }
         )
         self.net: nn.Module = instantiate(self.hparams.net, **self.hparams.dims)
-        self.criterion = nn.BCEWithLogitsLoss()
         for stage in STAGES:
             setattr(self, f"{stage}_loss", MeanLoss())
             setattr(self, f"{stage}_auc", ExactAUC())
@@ -92,23 +92,22 @@ class KTLitModule(LightningModule):
     # ------------------------------------------------------------------ steps
     def _step(self, batch: dict[str, torch.Tensor], stage: str) -> torch.Tensor:
         logits = self.net(batch)  # [B, T]
+        target = batch["correct"]
         scored = batch["mask"].clone()
         scored[:, 0] = False  # the first step of a window has no history to predict from
-        logit = logits[scored].float()
-        target = batch["correct"][scored]
-        loss = self.criterion(logit, target)
-        logit = logit.detach()
-        getattr(self, f"{stage}_loss").update(loss, target.numel())
-        getattr(self, f"{stage}_auc").update(logit, target)
-        getattr(self, f"{stage}_acc").update(logit, target)
+        loss, count = masked_bce_with_logits(logits, target, scored)
+        logit = logits.detach()
+        getattr(self, f"{stage}_loss").update(loss, count)
+        getattr(self, f"{stage}_auc").update(logit, target, scored)
+        getattr(self, f"{stage}_acc").update(logit, target, scored)
         self._log_metric(stage, "loss", prog_bar=True)
         self._log_metric(stage, "auc", prog_bar=stage != "train")
         self._log_metric(stage, "acc")
         if stage in ("val", "test"):
-            p_true = batch["p_true"][scored]
-            known = torch.isfinite(p_true)
+            p_true = batch["p_true"]
+            known = scored & torch.isfinite(p_true)
             if known.any():
-                getattr(self, f"{stage}_oracle_auc").update(p_true[known], target[known])
+                getattr(self, f"{stage}_oracle_auc").update(p_true, target, known)
                 self._log_metric(stage, "oracle_auc")
         return loss
 
