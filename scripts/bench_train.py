@@ -1,6 +1,6 @@
 """Benchmark: a ktlab training epoch (Lightning) vs hand-written PyTorch loops, same model and batches.
 
-    python scripts/bench_train.py [--epochs 11] [override ...]
+    python scripts/bench_train.py [--epochs 11] [--position-check] [override ...]
 
 Three copies of the network of the training config (``conf/train.yaml``: the enriched GRU DKT on the
 default synthetic classroom; Hydra overrides such as ``model=dkt_lstm`` may follow) start from the same
@@ -12,8 +12,9 @@ gradient clipping at ``trainer.gradient_clip_val``:
   Validation, checkpoints, loggers and progress bars are off.
 * ``plain``: a hand-written loop with the optimizer of the config as torch builds it by default
   (``torch.optim.AdamW(params, lr=..., weight_decay=...)``). This is the reference of the target.
-* ``plain_same_kernel``: the same loop with exactly the optimizer ktlab builds. Its ratio isolates what
-  Lightning itself costs.
+* ``plain_same_step``: the same loop with exactly the optimizer and the loss function ktlab's training
+  step uses (fused kernel, masked loss without selecting positions). Its ratio isolates what Lightning
+  itself costs.
 
 The three run interleaved in one process: the Trainer reads its batches from an iterable that, as it
 hands out each batch, first trains the two plain copies on that same batch (in alternating order). So all
@@ -30,6 +31,11 @@ The first epoch is a warm-up and is not counted. Prints one JSON object: for eac
 over epochs of the per-epoch ratio lightning / plain (<= 1.0 means ktlab is no slower) and its range, and
 the median over steps of the per-step ratio with a bootstrap 95% interval (steps of one batch are paired;
 the median is robust to the spikes of a shared machine, but leaves the per-epoch work out).
+
+``--position-check`` tests the method itself (an A/A test): three identical copies of the plain loop
+with ktlab's step, the first two in alternating order and the third always last, the place the Lightning
+copy has. Its ratios, third / first two, should be 1 within their intervals; a bias of the last place
+(a cache or allocator left warm or cold by the copy before) would show there.
 """
 
 from __future__ import annotations
@@ -47,16 +53,18 @@ from pathlib import Path
 import lightning as L
 import numpy as np
 import torch
+import torch.nn.functional as F
 from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 from torch.utils.data import DataLoader
 
+from ktlab.models.losses import masked_bce_with_logits
 from ktlab.models.optim import build_optimizer
 
 ROOT = Path(__file__).resolve().parents[1]
 CONF_DIR = str(ROOT / "conf")
-PLAIN_ARMS = ("plain", "plain_same_kernel")
+PLAIN_ARMS = ("plain", "plain_same_step")
 
 Step = Callable[[dict[str, torch.Tensor]], None]
 
@@ -161,16 +169,30 @@ def compose_cfg(overrides: list[str]) -> DictConfig:
         return compose(config_name="train", overrides=[f"paths.root_dir={ROOT}", *overrides])
 
 
-def make_plain_step(net: torch.nn.Module, optimizer: torch.optim.Optimizer, clip: float | None) -> Step:
+def selected_bce(logits: torch.Tensor, targets: torch.Tensor, scored: torch.Tensor) -> torch.Tensor:
+    """The loss as a hand-written loop computes it: BCE over the positions selected by the mask."""
+    return F.binary_cross_entropy_with_logits(logits[scored], targets[scored])
+
+
+def ktlab_bce(logits: torch.Tensor, targets: torch.Tensor, scored: torch.Tensor) -> torch.Tensor:
+    """The loss as ktlab's training step computes it (same value)."""
+    return masked_bce_with_logits(logits, targets, scored)[0]
+
+
+def make_plain_step(
+    net: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    clip: float | None,
+    loss_fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor] = selected_bce,
+) -> Step:
     """A hand-written training step: forward, masked BCE, backward, clipping, optimizer step."""
-    criterion = torch.nn.BCEWithLogitsLoss()
     net.train()
 
     def step(batch: dict[str, torch.Tensor]) -> None:
         logits = net(batch)
         scored = batch["mask"].clone()
         scored[:, 0] = False
-        loss = criterion(logits[scored], batch["correct"][scored])
+        loss = loss_fn(logits, batch["correct"], scored)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if clip:
@@ -191,15 +213,16 @@ def run(cfg: DictConfig, epochs: int) -> list[dict[str, list[float]]]:
         models.append(
             instantiate(cfg.model, dims=datamodule.encoder.dims, encoder=datamodule.encoder.state_dict())
         )
-    lightning_model, plain_model, same_kernel_model = models
+    lightning_model, plain_model, same_step_model = models
     factory: functools.partial = instantiate(cfg.model.optimizer)
     clip = cfg.trainer.gradient_clip_val
     steps = {
         "plain": make_plain_step(plain_model.net, factory(params=plain_model.net.parameters()), clip),
-        "plain_same_kernel": make_plain_step(
-            same_kernel_model.net,
-            build_optimizer(factory, same_kernel_model.net.parameters(), allow_fused=True),
+        "plain_same_step": make_plain_step(
+            same_step_model.net,
+            build_optimizer(factory, same_step_model.net.parameters(), allow_fused=True),
             clip,
+            ktlab_bce,
         ),
     }
     source = Interleaved(datamodule.train_dataloader(), steps)
@@ -244,18 +267,58 @@ def summarize(epochs: list[dict[str, list[float]]]) -> dict[str, object]:
     for arm in PLAIN_ARMS:
         ratios = [a / b for a, b in zip(total["lightning"], total[arm], strict=True)]
         step_ratios = lightning_steps / np.concatenate([e[arm] for e in epochs])
-        result[f"vs_{arm}"] = {
-            "ratio_epoch_median": round(statistics.median(ratios), 4),
-            "ratio_epoch_range": [round(min(ratios), 4), round(max(ratios), 4)],
-            "ratio_step_median": round(float(np.median(step_ratios)), 4),
-            "ratio_step_median_ci95": bootstrap_median(step_ratios),
-        }
+        result[f"vs_{arm}"] = ratio_figures(ratios, step_ratios)
+    return result
+
+
+def ratio_figures(epoch_ratios: list[float], step_ratios: np.ndarray) -> dict[str, object]:
+    """Median and range of the per-epoch ratios; median of the per-step ratios with its 95% interval."""
+    return {
+        "ratio_epoch_median": round(statistics.median(epoch_ratios), 4),
+        "ratio_epoch_range": [round(min(epoch_ratios), 4), round(max(epoch_ratios), 4)],
+        "ratio_step_median": round(float(np.median(step_ratios)), 4),
+        "ratio_step_median_ci95": bootstrap_median(step_ratios),
+    }
+
+
+def position_check(cfg: DictConfig, epochs: int) -> dict[str, object]:
+    """A/A test of the interleaving: three identical plain copies, the third always in Lightning's place."""
+    datamodule = instantiate(cfg.data)
+    datamodule.prepare_data()
+    datamodule.setup("fit")
+    factory: functools.partial = instantiate(cfg.model.optimizer)
+    steps = []
+    for _ in range(3):
+        torch.manual_seed(cfg.seed)
+        model = instantiate(cfg.model, dims=datamodule.encoder.dims, encoder=datamodule.encoder.state_dict())
+        optimizer = build_optimizer(factory, model.net.parameters(), allow_fused=True)
+        steps.append(make_plain_step(model.net, optimizer, cfg.trainer.gradient_clip_val, ktlab_bce))
+    times: list[list[list[float]]] = []  # epoch -> arm -> step times
+    for _ in range(epochs):
+        epoch: list[list[float]] = [[], [], []]
+        for index, batch in enumerate(datamodule.train_dataloader()):
+            with torch.enable_grad():
+                for arm in (0, 1, 2) if index % 2 == 0 else (1, 0, 2):
+                    start = time.perf_counter()
+                    steps[arm](batch)
+                    epoch[arm].append(time.perf_counter() - start)
+        times.append(epoch)
+    measured = times[1:]
+    last = np.concatenate([np.array(e[2]) for e in measured])
+    result: dict[str, object] = {"epochs_measured": len(measured), "steps_per_epoch": len(measured[0][0])}
+    for arm, name in ((0, "first"), (1, "second")):
+        step_ratios = last / np.concatenate([np.array(e[arm]) for e in measured])
+        epoch_ratios = [sum(e[2]) / sum(e[arm]) for e in measured]
+        result[f"last_vs_{name}"] = ratio_figures(epoch_ratios, step_ratios)
     return result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--epochs", type=int, default=11, help="epochs; the first is a warm-up (default 11)")
+    parser.add_argument(
+        "--position-check", action="store_true", help="A/A test of the method: three identical plain loops"
+    )
     parser.add_argument("overrides", nargs="*", help="Hydra overrides of the training config")
     args = parser.parse_args()
     if args.epochs < 2:
@@ -264,12 +327,17 @@ def main() -> None:
     for name in ("lightning", "lightning.pytorch", "lightning.fabric"):
         logging.getLogger(name).setLevel(logging.ERROR)
     cfg = compose_cfg(args.overrides)
-    epochs = run(cfg, args.epochs)[1:]
+    if args.position_check:
+        figures = position_check(cfg, args.epochs)
+        benchmark = "train_epoch_position_check"
+    else:
+        figures = summarize(run(cfg, args.epochs)[1:])
+        benchmark = "train_epoch"
     result = {
-        "benchmark": "train_epoch",
+        "benchmark": benchmark,
         "model": cfg.model.name,
         "overrides": args.overrides,
-        **summarize(epochs),
+        **figures,
         "threads": torch.get_num_threads(),
     }
     print(json.dumps(result))

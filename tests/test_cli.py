@@ -68,10 +68,24 @@ def test_train_benchmark_prints_its_figures(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-2000:]
     figures = json.loads(result.stdout.strip().splitlines()[-1])
     assert figures["epochs_measured"] == 1 and figures["steps_per_epoch"] >= 2
-    for arm in ("plain", "plain_same_kernel"):
+    for arm in ("plain", "plain_same_step"):
         low, high = figures[f"vs_{arm}"]["ratio_step_median_ci95"]
         assert 0 < low <= figures[f"vs_{arm}"]["ratio_step_median"] <= high
-    assert set(figures["epoch_s_median"]) == {"lightning", "plain", "plain_same_kernel"}
+    assert set(figures["epoch_s_median"]) == {"lightning", "plain", "plain_same_step"}
+
+
+def test_bench_train_position_check(tmp_path: Path) -> None:
+    """--position-check runs three identical plain loops and reports the last one's ratios."""
+    result = run_cli(
+        "scripts/bench_train.py", "--position-check", "--epochs", "2", f"paths.root_dir={tmp_path}",
+        *TINY_CLI[:3], "model.net.hidden_dim=8", "data.batch_size=16",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert figures["benchmark"] == "train_epoch_position_check" and figures["epochs_measured"] == 1
+    for name in ("first", "second"):
+        low, high = figures[f"last_vs_{name}"]["ratio_step_median_ci95"]
+        assert 0 < low <= figures[f"last_vs_{name}"]["ratio_step_median"] <= high
 
 
 def test_train_cli_end_to_end(tmp_path: Path) -> None:
