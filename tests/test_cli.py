@@ -43,6 +43,9 @@ def test_missing_file_and_bad_config(tmp_path: Path) -> None:
     _assert_user_error(result, "missing.csv: no such file")
     result = run_cli("train.py", "data.max_len=1", "model.net.dropout=2", f"paths.root_dir={tmp_path}")
     _assert_user_error(result, "data.max_len=1: must be >= 2", "model.net.dropout=2")
+    # Found while building the network from config (Hydra wraps the error): reported the same way.
+    result = run_cli("train.py", "model.net.cell=rnn", *TINY_CLI, f"paths.root_dir={tmp_path}")
+    _assert_user_error(result, "model.net.cell='rnn': choose one of gru, lstm")
     result = run_cli("eval.py", f"ckpt_path={tmp_path / 'none.ckpt'}", f"paths.root_dir={tmp_path}")
     _assert_user_error(result, "none.ckpt: no such checkpoint file")
 
@@ -107,7 +110,7 @@ def test_train_cli_end_to_end(tmp_path: Path) -> None:
 def test_basic_sweep(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Launched from another folder, without KTLAB_ROOT: outputs go under the launch folder."""
     monkeypatch.delenv("KTLAB_ROOT", raising=False)
-    result = run_cli(str(ROOT / "train.py"), "-m", "model.net.hidden_dim=8,16", *TINY_CLI[:-1], cwd=tmp_path)
+    result = run_cli(str(ROOT / "train.py"), "-m", "model.hidden_dim=8,16", *TINY_CLI[:-1], cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert len(list((tmp_path / "logs" / "train" / "multiruns").glob("*/*/metrics.json"))) == 2
 

@@ -9,6 +9,7 @@ from hydra.utils import instantiate
 from lightning import Callback, Trainer
 from lightning.pytorch.loggers import Logger
 
+from ktlab.cli import user_error_in
 from ktlab.config_checks import check_config
 from ktlab.errors import ConfigError
 from ktlab.utils.instantiate import instantiate_group
@@ -87,3 +88,16 @@ def test_check_config_reports_every_problem(make_cfg) -> None:
         "model.optimizer.lr=-1",
     ):
         assert part in message
+
+
+def test_model_short_names_reach_the_network(make_cfg) -> None:
+    """`model.hidden_dim=...` (as in a sweep) sets the network's setting; a stray short name is refused."""
+    cfg = make_cfg("train", "model.hidden_dim=24", "model.dropout=0.1", tiny=False)
+    assert cfg.model.net.hidden_dim == 24 and cfg.model.net.dropout == 0.1
+    module = instantiate(cfg.model, dims={"n_skills": 3}, encoder={})
+    assert module.net.rnn.hidden_size == 24 and module.hparams.net["hidden_dim"] == 24
+    cfg = make_cfg("train", "+model.hiden_dim=24", tiny=False)
+    with pytest.raises(Exception) as info:
+        instantiate(cfg.model, dims={"n_skills": 3}, encoder={})
+    error = user_error_in(info.value)
+    assert isinstance(error, ConfigError) and "model.hiden_dim=24" in str(error)

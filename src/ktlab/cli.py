@@ -19,19 +19,40 @@ from ktlab.errors import KtlabError
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def user_error_in(err: BaseException) -> KtlabError | None:
+    """The :class:`KtlabError` that ``err`` is or wraps, if any.
+
+    Hydra's ``instantiate`` wraps what a constructor raises (once per level of nesting) in an
+    ``InstantiationException`` raised ``from`` it, so a user error found while building an object from
+    config is followed down the chain of causes.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = err
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KtlabError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__
+    return None
+
+
 def report_user_errors(func: F) -> F:
-    """Decorate an entry point so :class:`KtlabError` exits with its message and code, no traceback."""
+    """Decorate an entry point so a :class:`KtlabError` (also one raised while instantiating from
+    config) exits with its message and code, no traceback."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except KtlabError as err:
+        except Exception as err:
+            user_error = user_error_in(err)
+            if user_error is None:
+                raise
             message = textwrap.fill(
-                f"error: {err}", width=100, break_long_words=False, break_on_hyphens=False
+                f"error: {user_error}", width=100, break_long_words=False, break_on_hyphens=False
             )
             print(message, file=sys.stderr)
-            raise SystemExit(err.exit_code) from None
+            raise SystemExit(user_error.exit_code) from None
 
     return wrapper  # type: ignore[return-value]
 

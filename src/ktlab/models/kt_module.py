@@ -19,6 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 from torch import nn
 from torchmetrics import MaxMetric
 
+from ktlab.errors import ConfigError
 from ktlab.models.losses import masked_bce_with_logits
 from ktlab.models.metrics import ExactAUC, LogitAccuracy, MeanLoss
 from ktlab.models.optim import build_optimizer
@@ -43,6 +44,9 @@ class KTLitModule(LightningModule):
         scheduler: optional partial LR scheduler config; ``monitor`` names the metric it reads.
         name: the model's name, for logs and the model registry.
         data: the data config the model was trained with, so evaluation can reuse it.
+        shortcuts: model-level copies of network settings that ``net`` reads by interpolation
+            (``hidden_dim: 128`` beside ``net.hidden_dim: ${model.hidden_dim}``), so a sweep can say
+            ``model.hidden_dim=64,128``. They act only through ``net``; each must name a key of ``net``.
     """
 
     def __init__(
@@ -54,8 +58,16 @@ class KTLitModule(LightningModule):
         scheduler: dict[str, Any] | None = None,
         name: str = "kt",
         data: dict[str, Any] | None = None,
+        **shortcuts: Any,
     ) -> None:
         super().__init__()
+        stray = sorted(key for key in shortcuts if key not in net)
+        if stray:
+            raise ConfigError(
+                f"model.{stray[0]}={shortcuts[stray[0]]}: the model config has no such setting "
+                f"(the network's settings are {', '.join(k for k in net if not k.startswith('_'))}); "
+                f"set model.net.<setting> or one of the model's short names."
+            )
         self.save_hyperparameters(
             {
                 "net": _plain(net),
