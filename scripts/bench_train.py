@@ -202,28 +202,34 @@ def make_plain_step(
     return step
 
 
-def run(cfg: DictConfig, epochs: int) -> list[dict[str, list[float]]]:
-    """Train the three copies for ``epochs`` epochs, interleaved; returns the per-epoch step times."""
+def make_same_step(cfg: DictConfig, model: L.LightningModule) -> Step:
+    """A hand-written step with exactly ktlab's optimizer (kernel choice included) and loss."""
+    optimizer = build_optimizer(instantiate(cfg.model.optimizer), model.net.parameters(), allow_fused=True)
+    return make_plain_step(model.net, optimizer, cfg.trainer.gradient_clip_val, ktlab_bce)
+
+
+def data_and_copies(cfg: DictConfig, copies: int) -> tuple[L.LightningDataModule, list[L.LightningModule]]:
+    """The DataModule, set up for fitting, and ``copies`` models with the same initial weights."""
     datamodule = instantiate(cfg.data)
     datamodule.prepare_data()
     datamodule.setup("fit")
     models = []
-    for _ in range(3):  # same seed: same initial weights
+    for _ in range(copies):
         torch.manual_seed(cfg.seed)
         models.append(
             instantiate(cfg.model, dims=datamodule.encoder.dims, encoder=datamodule.encoder.state_dict())
         )
-    lightning_model, plain_model, same_step_model = models
+    return datamodule, models
+
+
+def run(cfg: DictConfig, epochs: int) -> list[dict[str, list[float]]]:
+    """Train the three copies for ``epochs`` epochs, interleaved; returns the per-epoch step times."""
+    datamodule, (lightning_model, plain_model, same_step_model) = data_and_copies(cfg, 3)
     factory: functools.partial = instantiate(cfg.model.optimizer)
     clip = cfg.trainer.gradient_clip_val
     steps = {
         "plain": make_plain_step(plain_model.net, factory(params=plain_model.net.parameters()), clip),
-        "plain_same_step": make_plain_step(
-            same_step_model.net,
-            build_optimizer(factory, same_step_model.net.parameters(), allow_fused=True),
-            clip,
-            ktlab_bce,
-        ),
+        "plain_same_step": make_same_step(cfg, same_step_model),
     }
     source = Interleaved(datamodule.train_dataloader(), steps)
     clock = LightningClock(source)
@@ -283,16 +289,8 @@ def ratio_figures(epoch_ratios: list[float], step_ratios: np.ndarray) -> dict[st
 
 def position_check(cfg: DictConfig, epochs: int) -> dict[str, object]:
     """A/A test of the interleaving: three identical plain copies, the third always in Lightning's place."""
-    datamodule = instantiate(cfg.data)
-    datamodule.prepare_data()
-    datamodule.setup("fit")
-    factory: functools.partial = instantiate(cfg.model.optimizer)
-    steps = []
-    for _ in range(3):
-        torch.manual_seed(cfg.seed)
-        model = instantiate(cfg.model, dims=datamodule.encoder.dims, encoder=datamodule.encoder.state_dict())
-        optimizer = build_optimizer(factory, model.net.parameters(), allow_fused=True)
-        steps.append(make_plain_step(model.net, optimizer, cfg.trainer.gradient_clip_val, ktlab_bce))
+    datamodule, models = data_and_copies(cfg, 3)
+    steps = [make_same_step(cfg, model) for model in models]
     times: list[list[list[float]]] = []  # epoch -> arm -> step times
     for _ in range(epochs):
         epoch: list[list[float]] = [[], [], []]
