@@ -217,7 +217,7 @@ def data_and_copies(cfg: DictConfig, copies: int) -> tuple[L.LightningDataModule
     for _ in range(copies):
         torch.manual_seed(cfg.seed)
         models.append(
-            instantiate(cfg.model, dims=datamodule.encoder.dims, encoder=datamodule.encoder.state_dict())
+            instantiate(cfg.model, inputs=datamodule.model_inputs())
         )
     return datamodule, models
 

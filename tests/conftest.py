@@ -47,7 +47,6 @@ def compose_config(config_name: str, overrides: list[str], tmp_path: Path) -> Di
         )
     with open_dict(cfg):
         cfg.paths.output_dir = str(out)
-        cfg.paths.work_dir = str(ROOT)
         cfg.hydra.runtime.output_dir = str(out)
         cfg.hydra.runtime.cwd = str(ROOT)
         cfg.hydra.job.num = 0

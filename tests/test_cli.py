@@ -110,7 +110,7 @@ def test_train_cli_end_to_end(tmp_path: Path) -> None:
 def test_basic_sweep(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Launched from another folder, without KTLAB_ROOT: outputs go under the launch folder."""
     monkeypatch.delenv("KTLAB_ROOT", raising=False)
-    result = run_cli(str(ROOT / "train.py"), "-m", "model.hidden_dim=8,16", *TINY_CLI[:-1], cwd=tmp_path)
+    result = run_cli(str(ROOT / "train.py"), "-m", "model.net.hidden_dim=8,16", *TINY_CLI[:-1], cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert len(list((tmp_path / "logs" / "train" / "multiruns").glob("*/*/metrics.json"))) == 2
 

@@ -31,24 +31,31 @@ def test_transform_sorts_and_standardizes(frame: pd.DataFrame) -> None:
     for i in range(len(encoded.student_ids)):
         steps = encoded.t[encoded.offsets[i] : encoded.offsets[i + 1]]
         assert np.all(np.diff(steps) > 0)
-    np.testing.assert_allclose(encoded.context.mean(axis=0), 0.0, atol=1e-5)
-    np.testing.assert_allclose(encoded.context.std(axis=0), 1.0, atol=1e-3)
-    assert encoded.skill.min() >= 1 and encoded.phase.min() >= 1
+    np.testing.assert_allclose(encoded.fields["context"].mean(axis=0), 0.0, atol=1e-5)
+    np.testing.assert_allclose(encoded.fields["context"].std(axis=0), 1.0, atol=1e-3)
+    assert encoded.fields["skill"].min() >= 1 and encoded.fields["phase"].min() >= 1
 
 
 def test_unseen_skill_and_phase_map_to_zero(frame: pd.DataFrame) -> None:
     encoder = InteractionEncoder(CONTEXT_COLUMNS, QUERY).fit(frame[frame["skill_id"] != "4"])
-    other = frame.copy()
-    other.loc[other.index[:3], "phase_type"] = "defi"
     encoded = encoder.transform(frame)
-    assert (encoded.skill == 0).sum() == (frame["skill_id"] == "4").sum()
+    assert (encoded.fields["skill"] == 0).sum() == (frame["skill_id"] == "4").sum()
+    # A phase absent from the training rows maps to id 0 (a zero one-hot), the others keep their ids.
+    seen = frame[frame["phase_type"] != "defi"]
+    encoder = InteractionEncoder(CONTEXT_COLUMNS, QUERY).fit(seen)
+    assert "defi" not in encoder.vocab["phase_type"]
+    order = np.lexsort((frame["t"].to_numpy(), pd.factorize(frame["student_id"])[0]))
+    phases = frame["phase_type"].to_numpy()[order]
+    encoded = encoder.transform(frame)
+    assert (phases == "defi").any()
+    np.testing.assert_array_equal(encoded.fields["phase"] == 0, phases == "defi")
 
 
 def test_state_dict_round_trip(frame: pd.DataFrame) -> None:
     encoder = InteractionEncoder(CONTEXT_COLUMNS, QUERY).fit(frame)
     clone = InteractionEncoder.from_state_dict(encoder.state_dict())
     a, b = encoder.transform(frame), clone.transform(frame)
-    np.testing.assert_array_equal(a.context, b.context)
+    np.testing.assert_array_equal(a.fields["context"], b.fields["context"])
     assert clone.dims == encoder.dims
 
 
@@ -56,7 +63,7 @@ def test_empty_table_encodes_to_no_learner(frame: pd.DataFrame) -> None:
     encoder = InteractionEncoder(CONTEXT_COLUMNS, QUERY).fit(frame)
     encoded = encoder.transform(frame.iloc[:0])
     assert encoded.offsets.tolist() == [0] and len(encoded.student_ids) == 0
-    assert encoded.context.shape == (0, encoder.dims["context_dim"])
+    assert encoded.fields["context"].shape == (0, encoder.dims["context_dim"])
     assert [len(a) for a in make_windows(encoded.offsets, max_len=10)] == [0, 0]
 
 
@@ -106,7 +113,7 @@ def test_collated_batch_is_padded_and_masked(frame: pd.DataFrame) -> None:
     assert batch["mask"].sum().item() == int(lengths[:3].sum())
     assert (batch["skill"][~batch["mask"]] == 0).all()
     first = batch["correct"][0, : lengths[0]].numpy()
-    np.testing.assert_array_equal(first, encoded.correct[starts[0] : starts[0] + lengths[0]])
+    np.testing.assert_array_equal(first, encoded.fields["correct"][starts[0] : starts[0] + lengths[0]])
 
 
 def test_prediction_at_t_never_sees_the_answer_at_t(frame: pd.DataFrame) -> None:
@@ -117,7 +124,8 @@ def test_prediction_at_t_never_sees_the_answer_at_t(frame: pd.DataFrame) -> None
     encoded = encoder.transform(frame)
     starts, lengths = make_windows(encoded.offsets, max_len=20)
     batch = WindowDataset(encoded, starts, lengths).collator()([0, 1])
-    net = RecurrentTracer(**encoder.dims, hidden_dim=16, embed_dim=8, head_dim=8, dropout=0.0).eval()
+    dims = {key: value for key, value in encoder.dims.items() if key != "n_problems"}
+    net = RecurrentTracer(**dims, hidden_dim=16, embed_dim=8, head_dim=8, dropout=0.0).eval()
     base = net(batch)
     t = 6
     changed = {k: v.clone() for k, v in batch.items()}

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from ktlab.data.synthetic import ClassroomConfig, generate_classroom
-from ktlab.predict import predict_next_step
+from ktlab.predict import predict_frame
 from ktlab.train import train
 from tests.conftest import run_cli
 
@@ -31,7 +31,7 @@ def history() -> pd.DataFrame:
 
 
 def test_one_row_per_learner_and_skill(checkpoint: Path, history: pd.DataFrame) -> None:
-    out = predict_next_step(checkpoint, history)
+    out = predict_frame(checkpoint, history)
     assert len(out) == 12 * 5
     assert out["p_correct"].between(0, 1).all()
     assert set(out["skill_id"]) == {"0", "1", "2", "3", "4"}
@@ -41,9 +41,9 @@ def test_one_row_per_learner_and_skill(checkpoint: Path, history: pd.DataFrame) 
 
 
 def test_prediction_uses_the_history_and_the_difficulty(checkpoint: Path, history: pd.DataFrame) -> None:
-    base = predict_next_step(checkpoint, history)
+    base = predict_frame(checkpoint, history)
     flipped = history.assign(correct=1 - history["correct"])
-    assert not np.allclose(base["p_correct"], predict_next_step(checkpoint, flipped)["p_correct"])
+    assert not np.allclose(base["p_correct"], predict_frame(checkpoint, flipped)["p_correct"])
     # The query of each skill carries the learner's last difficulty on it.
     last = history.sort_values("t").groupby(["student_id", "skill_id"])["difficulty"].last()
     keyed = base.set_index(["student_id", "skill_id"])["difficulty"]
@@ -51,16 +51,16 @@ def test_prediction_uses_the_history_and_the_difficulty(checkpoint: Path, histor
 
 
 def test_row_order_does_not_matter(checkpoint: Path, history: pd.DataFrame) -> None:
-    a = predict_next_step(checkpoint, history).sort_values(["student_id", "skill_id"]).reset_index(drop=True)
+    a = predict_frame(checkpoint, history).sort_values(["student_id", "skill_id"]).reset_index(drop=True)
     shuffled = history.sample(frac=1.0, random_state=1)
-    b = predict_next_step(checkpoint, shuffled).sort_values(["student_id", "skill_id"]).reset_index(drop=True)
+    b = predict_frame(checkpoint, shuffled).sort_values(["student_id", "skill_id"]).reset_index(drop=True)
     np.testing.assert_allclose(a["p_correct"], b["p_correct"], rtol=1e-5, atol=1e-6)
 
 
 def test_unseen_skill_in_history_is_tolerated(checkpoint: Path, history: pd.DataFrame) -> None:
     odd = history.copy()
     odd.loc[odd.index[::7], "skill_id"] = "never-seen"
-    out = predict_next_step(checkpoint, odd)
+    out = predict_frame(checkpoint, odd)
     assert "never-seen" not in set(out["skill_id"]) and len(out) == 12 * 5
 
 

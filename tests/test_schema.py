@@ -6,16 +6,16 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from scripts.make_template import ROWS
 
 from ktlab.data.io import read_table
 from ktlab.data.schema import INTERACTION_COLUMNS, required_columns, validate_interactions
 from ktlab.data.sources import FileSource
+from ktlab.data.template import ROWS, template_frame
 from ktlab.errors import ConfigError, DataValidationError
 
 
 def template() -> pd.DataFrame:
-    return pd.DataFrame(ROWS, columns=list(INTERACTION_COLUMNS))
+    return template_frame()
 
 
 def write(tmp_path: Path, frame: pd.DataFrame, name: str = "bad.csv") -> Path:
@@ -26,7 +26,7 @@ def write(tmp_path: Path, frame: pd.DataFrame, name: str = "bad.csv") -> Path:
 
 def test_template_is_valid_and_typed() -> None:
     clean = validate_interactions(template(), "template")
-    assert list(clean.columns) == list(INTERACTION_COLUMNS)
+    assert list(clean.columns) == [*INTERACTION_COLUMNS, "split"]
     assert clean["correct"].dtype.kind == "i" and clean["student_id"].iloc[0] == "alice"
 
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from ktlab.evaluate import evaluate
-from ktlab.models.checkpoint import load_model
+from ktlab.models.checkpoint import load_model, restore_datamodule
 from ktlab.train import train
 from tests.conftest import ASSETS
 
@@ -29,8 +29,9 @@ def test_fast_run_writes_every_output(make_cfg, model: str) -> None:
     assert (out / "curves.png").stat().st_size > 5_000
     curves = json.loads((out / "curves.json").read_text())
     assert len(curves["train/loss"]) == 2 and len(curves["val/auc"]) == 2
-    model_, encoder = load_model(out / "checkpoints" / "best.ckpt")
-    assert model_.hparams.name == model and encoder.skills == ["0", "1", "2", "3", "4"]
+    model_ = load_model(out / "checkpoints" / "best.ckpt")
+    assert model_.hparams.name == model
+    assert restore_datamodule(model_).encoder.skills == ["0", "1", "2", "3", "4"]
 
 
 def test_learns_beyond_chance(make_cfg) -> None:

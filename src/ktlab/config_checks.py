@@ -1,62 +1,132 @@
 """Up-front checks of a composed config: every problem reported at once, each with its key and fix.
 
-The same rules serve the objects built from config (the DataModule, the networks) through
-:func:`problems_in`, so a value is judged alike whether it comes from a YAML file or a Python call.
+The objects built from config check their own arguments (``check_args``, see :mod:`ktlab.checks`); this
+module walks the config, asks every node's class for its problems and puts the node's key in front of
+each (``hidden_dim`` of ``model.net`` becomes ``model.net.hidden_dim``). Only the objects ktlab does not
+own (the Lightning Trainer, torch optimizers) and the machine (is the asked-for device there?) are checked
+here directly.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import inspect
+from collections.abc import Iterator
 from typing import Any
 
+import torch
+from hydra.utils import get_class
 from omegaconf import DictConfig, OmegaConf
 
-from ktlab.data.schema import required_columns
+from ktlab.checks import Checks
 from ktlab.errors import ConfigError
 
-# (key, test that must hold, what is required); a key that is absent or null is not checked.
-RULES: list[tuple[str, Callable[[Any], bool], str]] = [
-    ("data.max_len", lambda v: v >= 2, "must be >= 2"),
-    ("data.batch_size", lambda v: v >= 1, "must be >= 1"),
-    ("data.val_fraction", lambda v: 0 <= v < 1, "must be in [0, 1)"),
-    ("data.test_fraction", lambda v: 0 <= v < 1, "must be in [0, 1)"),
-    ("data.num_workers", lambda v: v >= 0, "must be >= 0"),
-    ("model.net.hidden_dim", lambda v: v >= 1, "must be >= 1"),
-    ("model.net.embed_dim", lambda v: v >= 1, "must be >= 1"),
-    ("model.net.num_layers", lambda v: v >= 1, "must be >= 1"),
-    ("model.net.head_dim", lambda v: v >= 1, "must be >= 1"),
-    ("model.net.dropout", lambda v: 0 <= v < 1, "must be in [0, 1)"),
-    ("model.optimizer.lr", lambda v: v > 0, "must be > 0"),
-    ("trainer.max_epochs", lambda v: v == -1 or v >= 1, "must be >= 1 (or -1 for no limit)"),
-    ("trainer.gradient_clip_val", lambda v: v >= 0, "must be >= 0 or null"),
-]
+
+def _foreign_problems(cfg: DictConfig) -> list[str]:
+    """Checks of the objects from other libraries (trainer, optimizer) and of the asked-for device."""
+    out = []
+    trainer = _values(cfg.get("trainer"))
+    checks = Checks(trainer)
+    checks.require(
+        "max_epochs",
+        lambda v: isinstance(v, int) and (v == -1 or v >= 1),
+        "must be >= 1 (or -1 for no limit)",
+    )
+    checks.at_least("gradient_clip_val", 0)
+    out += [p.describe("trainer.") for p in checks.problems]
+    optimizer = _values(OmegaConf.select(cfg, "model.optimizer", default=None))
+    checks = Checks(optimizer)
+    checks.require("lr", lambda v: v > 0, "must be > 0")
+    out += [p.describe("model.optimizer.") for p in checks.problems]
+    out += _device_problems(trainer.get("accelerator"))
+    return out
 
 
-def problems_in(values: Mapping[str, Any]) -> list[str]:
-    """One message per value, keyed by its config key (``"data.max_len"``...), that breaks its rule."""
-    problems = []
-    for key, ok, requirement in RULES:
-        value = values.get(key)
-        if value is None:
+def _device_problems(accelerator: Any) -> list[str]:
+    mps = getattr(torch.backends, "mps", None)
+    available = {
+        "gpu": torch.cuda.is_available() or (mps is not None and mps.is_available()),
+        "cuda": torch.cuda.is_available(),
+        "mps": mps is not None and mps.is_available(),
+    }
+    if accelerator not in available or available[accelerator]:
+        return []
+    found = ["cpu"] + [name for name in ("cuda", "mps") if available[name]]
+    return [
+        f"trainer.accelerator={accelerator}: this machine has no {accelerator.upper()} device (it has: "
+        f"{', '.join(found)}); use trainer=default for the CPU"
+    ]
+
+
+def _values(node: Any) -> dict[str, Any]:
+    """The node's resolvable values (an interpolation that cannot resolve yet is left out)."""
+    if not isinstance(node, DictConfig):
+        return {}
+    out = {}
+    for key in node:
+        if str(key).startswith("_") or OmegaConf.is_missing(node, key):
             continue
         try:
-            good = bool(ok(value))
-        except TypeError:
-            good = False
-        if not good:
-            problems.append(f"{key}={value}: {requirement}; set {key}")
-    return problems
+            value = node[key]
+        except Exception:  # an interpolation into the run's Hydra state, unset outside a run
+            continue
+        out[str(key)] = (
+            OmegaConf.to_container(value, resolve=True)
+            if isinstance(value, DictConfig)
+            else (list(value) if OmegaConf.is_list(value) else value)
+        )
+    return out
+
+
+def _targets(node: Any, prefix: str) -> Iterator[tuple[str, DictConfig]]:
+    """Every node with a ``_target_`` below ``node``, with its key prefix (``"model.net."``)."""
+    if not isinstance(node, DictConfig):
+        return
+    if "_target_" in node:
+        yield prefix, node
+    for key in node:
+        if not str(key).startswith("_") and not OmegaConf.is_missing(node, key):
+            try:
+                child = node[key]
+            except Exception:
+                continue
+            yield from _targets(child, f"{prefix}{key}.")
+
+
+def owner_problems(cfg: DictConfig, roots: tuple[str, ...] = ("data", "model")) -> list[str]:
+    """The problems that the classes of the config's ``_target_`` nodes find in their own arguments."""
+    out = []
+    for root in roots:
+        for prefix, node in _targets(cfg.get(root), f"{root}."):
+            try:
+                cls = get_class(node._target_)
+            except Exception:
+                out.append(f"{prefix}_target_={node._target_}: no such class; check the spelling")
+                continue
+            check = getattr(cls, "check_args", None)
+            if check is None:
+                continue
+            values = _values(node)
+            out += [problem.describe(prefix) for problem in check(values)]
+            out += _unknown_args(cls, node, values, prefix)
+    return out
+
+
+def _unknown_args(cls: type, node: DictConfig, values: dict[str, Any], prefix: str) -> list[str]:
+    """Arguments the class does not take (a misspelt key would otherwise fail later, inside Hydra)."""
+    params = inspect.signature(cls).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return []
+    nested = {str(k) for k in node if isinstance(node.get(k), DictConfig)}
+    unknown = sorted(k for k in set(values) | nested if k not in params)
+    return [
+        f"{prefix}{key}: {cls.__name__} takes no such argument (it takes "
+        f"{', '.join(p for p in params if p != 'self')}); remove it or fix its spelling"
+        for key in unknown
+    ]
 
 
 def check_config(cfg: DictConfig) -> None:
     """Raise :class:`ConfigError` naming every bad key, its value and the fix."""
-    problems = problems_in(
-        {key: OmegaConf.select(cfg, key, default=None, throw_on_missing=False) for key, _, _ in RULES}
-    )
-    if cfg.get("data") is not None and "context_features" in cfg.data:
-        try:
-            required_columns(list(cfg.data.context_features), list(cfg.data.get("query_features", [])))
-        except ConfigError as err:
-            problems.append(str(err).removeprefix("Invalid feature configuration: ").rstrip("."))
+    problems = owner_problems(cfg) + _foreign_problems(cfg)
     if problems:
         raise ConfigError("Invalid configuration: " + "; ".join(problems) + ".")

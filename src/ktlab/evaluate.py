@@ -1,12 +1,11 @@
 """Evaluation entry point: score a checkpoint on a split of a data set and write ``metrics.json``.
 
 Without a ``data`` override, the data config stored in the checkpoint is used, with the checkpoint's
-fitted encoder, so ``eval.py`` on the test split reproduces the test metrics of ``train.py``.
+fitted state, so ``eval.py`` on the test split reproduces the test metrics of ``train.py``.
 """
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import lightning as L
@@ -14,42 +13,38 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from ktlab.cli import report_user_errors
+from ktlab.config_checks import check_config
 from ktlab.errors import ConfigError
-from ktlab.models.checkpoint import load_model
+from ktlab.models.checkpoint import load_model, restore_datamodule
 from ktlab.utils.instantiate import instantiate_group
+from ktlab.utils.logging import get_logger
 from ktlab.utils.metrics_io import to_floats, write_metrics
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 EVAL_SPLITS = ("test", "val", "train", "all")
 
 
-def evaluate(cfg: DictConfig) -> dict[str, float]:
+def evaluate(cfg: DictConfig) -> dict[str, float | None]:
     """Score ``cfg.ckpt_path`` on ``cfg.split`` and return metrics named ``<split>/auc`` etc."""
     split = cfg.get("split", "test")
     if split not in EVAL_SPLITS:
         raise ConfigError(
             f"split={split}: choose one of {', '.join(EVAL_SPLITS)}; set split=test for example."
         )
+    check_config(cfg)
     if cfg.get("seed") is not None:
-        L.seed_everything(cfg.seed, workers=True)
-    model, encoder = load_model(cfg.ckpt_path)
+        L.seed_everything(cfg.seed, workers=True, verbose=False)
+    model = load_model(cfg.ckpt_path)
     data_cfg = cfg.get("data")
     if data_cfg is None:
-        stored = model.hparams.get("data")
-        if not stored:
-            raise ConfigError(
-                f"{cfg.ckpt_path} stores no data config; pass one, e.g. `data=csv data.path=FILE`."
-            )
-        data_cfg = OmegaConf.create(stored)
-        log.info("Evaluating on the checkpoint's own data config <%s>", data_cfg.source._target_)
-    overrides = {"encoder_state": encoder.state_dict()}
-    if split == "all":
-        overrides.update(val_fraction=0.0, test_fraction=0.0)
-    datamodule = instantiate(data_cfg, **overrides)
+        log.info("Evaluating on the checkpoint's own data config <%s>", model.hparams.data["_target_"])
+    else:
+        data_cfg = OmegaConf.to_container(data_cfg, resolve=True)
+    datamodule = restore_datamodule(model, data_cfg)
     datamodule.prepare_data()
     datamodule.setup("test")
-    loader = datamodule.dataloader("train" if split == "all" else split, shuffle=False)
+    loader = datamodule.dataloader(split, shuffle=False)
 
     loggers = instantiate_group(cfg.get("logger"), "logger")
     trainer: L.Trainer = instantiate(cfg.trainer, logger=loggers or False, callbacks=[])
@@ -66,5 +61,5 @@ def evaluate(cfg: DictConfig) -> dict[str, float]:
 
 
 @report_user_errors
-def run(cfg: DictConfig) -> dict[str, float]:
+def run(cfg: DictConfig) -> dict[str, float | None]:
     return evaluate(cfg)

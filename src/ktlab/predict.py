@@ -1,175 +1,87 @@
-"""Next-step success probability of every skill, for every learner of a history file.
+"""Prediction entry point: a checkpoint's model answers for the rows of an input file.
 
-For each learner the model reads the last ``max_len`` answers (the window length used in training) and
-scores one more step on every skill it knows. What is known before that step is filled in as follows:
-
-* ``difficulty``: the learner's last difficulty on that skill, else the mean difficulty of that skill in
-  the training data, else the overall training mean;
-* ``adjustment``: 0 (no difficulty change announced);
-* ``phase_type``: the learner's last phase.
-
-Skills absent from training are not scored (the model has nothing learned about them); their answers in a
-history still count as history, with a zero skill embedding.
+What a prediction is depends on the model family and is answered by the checkpoint's own DataModule
+(``predict(model, frame, ...)``): for the sequence models, every learner's next-step success probability
+on every known skill (see :mod:`ktlab.data.next_step`). Nothing here knows which family it runs.
 
 Python use::
 
-    from ktlab.predict import predict_next_step
-    predictions = predict_next_step("logs/train/runs/.../checkpoints/best.ckpt", history_frame)
+    from ktlab.predict import predict_frame
+    predictions = predict_frame("logs/train/runs/.../checkpoints/best.ckpt", history_frame)
 """
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
+from typing import Any
 
-import numpy as np
 import pandas as pd
-import torch
 from omegaconf import DictConfig
-from rich.progress import track
 
 from ktlab.cli import report_user_errors
-from ktlab.data.batching import WindowCollator
-from ktlab.data.encoding import EncodedInteractions, InteractionEncoder, last_windows
 from ktlab.data.io import read_table, write_table
-from ktlab.data.schema import required_columns, validate_interactions
-from ktlab.models.checkpoint import load_model
+from ktlab.errors import ConfigError
+from ktlab.models.checkpoint import load_model, restore_datamodule
+from ktlab.utils.logging import get_logger
 
-log = logging.getLogger(__name__)
-
-
-def _candidate_difficulty(
-    encoder: InteractionEncoder, frame: pd.DataFrame, students: np.ndarray
-) -> np.ndarray:
-    """``[S, K]`` raw difficulty of each learner's next step on each skill (see the module docstring)."""
-    k = len(encoder.skills)
-    overall = encoder.mean.get("difficulty", 0.55)
-    per_skill = np.array(
-        [d if np.isfinite(d) else overall for d in encoder.skill_difficulty] or [overall] * k
-    )
-    out = np.tile(per_skill, (len(students), 1))
-    if "difficulty" in frame:
-        last = frame.sort_values("t").groupby(["student_id", "skill_id"], sort=False)["difficulty"].last()
-        rows = pd.Index(students).get_indexer(last.index.get_level_values(0))
-        cols = encoder.skill_index(last.index.get_level_values(1).to_numpy()) - 1
-        keep = (rows >= 0) & (cols >= 0)
-        out[rows[keep], cols[keep]] = last.to_numpy()[keep]
-    return out
+log = get_logger(__name__)
 
 
-def _candidate_queries(encoder: InteractionEncoder, difficulty: np.ndarray) -> np.ndarray:
-    """``[S, K, Q]`` standardized known-before signals of the candidate steps."""
-    columns = encoder.numeric_query
-    out = np.zeros((*difficulty.shape, len(columns)), dtype=np.float32)
-    for j, column in enumerate(columns):
-        raw = difficulty if column == "difficulty" else np.zeros_like(difficulty)
-        out[..., j] = (raw - encoder.mean[column]) / encoder.std[column]
-    return out
+def predict_frame(ckpt_path: str | Path, frame: pd.DataFrame, **options: Any) -> pd.DataFrame:
+    """Predictions of the checkpoint's model for ``frame`` (options: see the DataModule's ``predict``)."""
+    model = load_model(ckpt_path)
+    return restore_datamodule(model).predict(model, frame, **options)
 
 
-def _append_candidates(batch: dict[str, torch.Tensor], lengths: torch.Tensor, skills: torch.Tensor,
-                       queries: torch.Tensor, phase: torch.Tensor) -> dict[str, torch.Tensor]:  # fmt: skip
-    """Repeat each window once per candidate skill and put the candidate step right after its end."""
-    b, k = skills.shape
-    rep = {key: value.repeat_interleave(k, dim=0) for key, value in batch.items() if key != "window"}
-    pad = {key: torch.zeros_like(value[:, :1]) for key, value in rep.items()}
-    rep = {key: torch.cat([value, pad[key]], dim=1) for key, value in rep.items()}
-    rows = torch.arange(b * k)
-    pos = lengths.repeat_interleave(k)
-    rep["skill"][rows, pos] = skills.reshape(-1)
-    rep["query"][rows, pos] = queries.reshape(b * k, -1)
-    rep["phase"][rows, pos] = phase.repeat_interleave(k)
-    rep["mask"][rows, pos] = True
-    return rep
+def check_paths(cfg: DictConfig) -> tuple[Path, Path]:
+    """The input and output paths of a prediction run, or one paragraph naming what is wrong."""
+    problems = []
+    for key in ("ckpt_path", "input"):
+        if cfg.get(key) in (None, "", "???"):
+            problems.append(f"{key} is missing: pass {key}=FILE")
+    for key in ("max_len", "batch_size"):
+        value = cfg.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            problems.append(f"{key}={value}: must be an integer >= 1; set {key}")
+    if problems:
+        raise ConfigError("Invalid prediction arguments: " + "; ".join(problems) + ".")
+    source, output = Path(cfg.input).expanduser(), Path(cfg.output).expanduser()
+    if output.is_dir():
+        raise ConfigError(f"output={output}: is a directory; name a file, e.g. output={output / 'pred.csv'}.")
+    if source.exists() and output.exists() and source.resolve() == output.resolve():
+        raise ConfigError(
+            f"output={output}: is the input file; writing there would overwrite the history with the "
+            "predictions. Name another file."
+        )
+    if not output.parent.is_dir() and not _under_run_dir(output, cfg):
+        raise ConfigError(
+            f"output={output}: its folder {output.parent} does not exist; create it or name a file in an "
+            "existing folder."
+        )
+    return source, output
 
 
-@torch.no_grad()
-def predict_next_step(
-    model: str | Path | torch.nn.Module,
-    history: pd.DataFrame,
-    encoder: InteractionEncoder | None = None,
-    max_len: int | None = None,
-    batch_size: int = 256,
-    source: str = "history",
-    line_offset: int | None = None,
-) -> pd.DataFrame:
-    """Predict every learner's success probability on each known skill at the next step.
-
-    Args:
-        model: a checkpoint path, or a loaded ktlab module (then ``encoder`` is required).
-        history: interactions in the ktlab schema (validated here).
-        encoder: the model's fitted encoder when ``model`` is a module.
-        max_len: how many last answers to read (default: the training ``max_len``, else 100).
-        batch_size: learners per forward pass.
-        source: name of the history in error messages.
-        line_offset: file line of the first row, when the history was read from a text file.
-
-    Returns:
-        Columns ``student_id, skill_id, p_correct, difficulty, n_answers``, one row per learner and skill.
-    """
-    if isinstance(model, (str, Path)):
-        model, encoder = load_model(model)
-    if encoder is None:
-        raise ValueError("predict_next_step needs the encoder when given a loaded model")
-    net = model.net if hasattr(model, "net") else model
-    net.eval()
-    if max_len is None:
-        max_len = int((getattr(model, "hparams", {}).get("data") or {}).get("max_len", 100))
-    frame = validate_interactions(
-        history,
-        source,
-        required=required_columns(encoder.context_features, encoder.query_features),
-        line_offset=line_offset,
-    )
-    encoded: EncodedInteractions = encoder.transform(frame)
-    students = encoded.student_ids
-    starts, lengths = last_windows(encoded.offsets, max_len)
-    collate = WindowCollator(encoded, starts, lengths)
-    k = len(encoder.skills)
-    difficulty = _candidate_difficulty(encoder, frame, students)
-    queries = torch.from_numpy(_candidate_queries(encoder, difficulty))
-    skill_ids = torch.arange(1, k + 1)
-    probs = np.empty((len(students), k), dtype=np.float32)
-    chunks = range(0, len(students), batch_size)
-    for lo in track(chunks, description="predicting", disable=len(chunks) < 4):
-        idx = list(range(lo, min(lo + batch_size, len(students))))
-        batch = collate(idx)
-        n = torch.as_tensor(lengths[idx])
-        last_phase = batch["phase"][torch.arange(len(idx)), n - 1]
-        extended = _append_candidates(batch, n, skill_ids.expand(len(idx), k), queries[idx], last_phase)
-        logits = net(extended)  # [B*K, L+1]
-        picked = logits[torch.arange(len(idx) * k), n.repeat_interleave(k)]
-        probs[idx] = torch.sigmoid(picked.float()).reshape(len(idx), k).numpy()
-    return pd.DataFrame(
-        {
-            "student_id": np.repeat(students, k),
-            "skill_id": np.tile(np.asarray(encoder.skills, dtype=object), len(students)),
-            "p_correct": probs.reshape(-1),
-            "difficulty": difficulty.reshape(-1),
-            "n_answers": np.repeat(np.diff(encoded.offsets), k),
-        }
-    )
+def _under_run_dir(path: Path, cfg: DictConfig) -> bool:
+    """The run's own folder (the default output) is created on demand."""
+    run_dir = Path(str(cfg.paths.output_dir)).expanduser().resolve()
+    return path.resolve().is_relative_to(run_dir)
 
 
 @report_user_errors
 def run(cfg: DictConfig) -> Path:
     """CLI: read ``cfg.input``, predict with ``cfg.ckpt_path``, write ``cfg.output``."""
-    model, encoder = load_model(cfg.ckpt_path)
-    raw, line_offset = read_table(cfg.input)
-    predictions = predict_next_step(
+    source, output = check_paths(cfg)
+    model = load_model(cfg.ckpt_path)
+    datamodule = restore_datamodule(model)
+    raw, line_offset = read_table(source)
+    predictions = datamodule.predict(
         model,
         raw,
-        encoder=encoder,
+        source=str(source),
+        line_offset=line_offset,
         max_len=cfg.get("max_len"),
         batch_size=cfg.batch_size,
-        source=str(cfg.input),
-        line_offset=line_offset,
     )
-    path = write_table(predictions, cfg.output)
-    log.info(
-        "predicted %d learners x %d skills -> %s",
-        predictions["student_id"].nunique(),
-        len(encoder.skills),
-        path,
-    )
+    path = write_table(predictions, output)
+    log.info("wrote %d predictions -> %s", len(predictions), path)
     return path

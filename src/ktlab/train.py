@@ -1,12 +1,13 @@
 """Training entry point: instantiate from config, fit, test, write metrics, return the swept metric.
 
 The root ``train.py`` wraps :func:`run` with ``@hydra.main``; tests call :func:`train` with a config
-composed through Hydra's compose API. Nothing here depends on which model or data source is configured.
+composed through Hydra's compose API. Nothing here depends on which model or data is configured: the
+DataModule hands the model its ``model_inputs()`` (sizes and fitted state), and a resumed run takes the
+fitted state back from the checkpoint.
 """
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +17,15 @@ from omegaconf import DictConfig, OmegaConf
 
 from ktlab.cli import report_user_errors
 from ktlab.config_checks import check_config
-from ktlab.models.checkpoint import read_checkpoint
+from ktlab.errors import CheckpointError
+from ktlab.models.checkpoint import INPUTS_KEY, read_checkpoint, shape_mismatches
 from ktlab.utils.instantiate import instantiate_group
+from ktlab.utils.logging import get_logger
 from ktlab.utils.metrics_io import to_floats, write_metrics
 from ktlab.utils.run_record import RunRecord
+from ktlab.utils.secrets import mask_files, mask_secrets
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 def _best_checkpoint(trainer: L.Trainer) -> str | None:
@@ -32,6 +36,33 @@ def _best_checkpoint(trainer: L.Trainer) -> str | None:
     return best or None
 
 
+def _differences(stored: Any, current: Any, prefix: str) -> list[str]:
+    """Keys whose values differ between two plain configs, as ``key: stored -> current``."""
+    if isinstance(stored, dict) and isinstance(current, dict):
+        out = []
+        for key in sorted(set(stored) | set(current)):
+            out += _differences(stored.get(key), current.get(key), f"{prefix}.{key}")
+        return out
+    return [] if stored == current else [f"{prefix}: {stored!r} -> {current!r}"]
+
+
+def _check_resume(path: str, checkpoint: dict[str, Any], model: L.LightningModule, data: dict) -> None:
+    """Refuse a checkpoint whose weights do not fit the configured model; warn about changed data settings."""
+    problems = shape_mismatches(model, checkpoint["state_dict"])
+    if problems:
+        stored_net = checkpoint["hyper_parameters"].get("net", {})
+        changed = _differences(stored_net, model.hparams.net, "model.net")
+        hint = f" The network config differs: {'; '.join(changed)}." if changed else ""
+        raise CheckpointError(
+            f"{path}: cannot resume: its weights do not fit the configured model "
+            f"({'; '.join(problems[:3])}{' ...' if len(problems) > 3 else ''}).{hint} Resume with the "
+            "model config the checkpoint was trained with, or drop ckpt_path to start afresh."
+        )
+    changed = _differences(checkpoint["hyper_parameters"].get("data"), data, "data")
+    if changed:
+        log.warning("resuming with data settings that differ from the checkpoint's: %s", "; ".join(changed))
+
+
 def train(cfg: DictConfig) -> dict[str, float]:
     """Fit and test the configured model on the configured data.
 
@@ -40,53 +71,58 @@ def train(cfg: DictConfig) -> dict[str, float]:
 
     Returns:
         The final metrics: the validation metrics of the last epoch, ``val/auc_best``, and the test
-        metrics of the best checkpoint (``test/auc``, ``test/acc``, ``test/loss``, ``test/oracle_auc``).
+        metrics of the best checkpoint (``test/auc``, ``test/acc``, ``test/loss``, ...).
     """
     check_config(cfg)
+    output_dir = Path(cfg.paths.output_dir)
+    mask_files(output_dir / ".hydra")  # Hydra wrote the composed config before this ran
+    stored_cfg = mask_secrets(OmegaConf.to_container(cfg, resolve=True))
     if cfg.get("seed") is not None:
-        L.seed_everything(cfg.seed, workers=True)
+        L.seed_everything(cfg.seed, workers=True, verbose=False)
 
     resume = cfg.get("ckpt_path")
+    checkpoint = read_checkpoint(resume) if resume else None
     data_overrides: dict[str, Any] = {}
-    if resume:
-        data_overrides["encoder_state"] = read_checkpoint(resume)["hyper_parameters"]["encoder"]
+    if checkpoint is not None:
+        data_overrides["fitted_state"] = checkpoint["hyper_parameters"][INPUTS_KEY]["state"]
 
     log.info("Instantiating datamodule <%s>", cfg.data._target_)
     datamodule = instantiate(cfg.data, **data_overrides)
     datamodule.prepare_data()
     datamodule.setup("fit")
 
-    log.info("Instantiating model <%s> with network <%s>", cfg.model._target_, cfg.model.net._target_)
-    model = instantiate(
-        cfg.model,
-        dims=datamodule.encoder.dims,
-        encoder=datamodule.encoder.state_dict(),
-        data=OmegaConf.to_container(cfg.data, resolve=True),
-    )
+    log.info("Instantiating model <%s>", cfg.model._target_)
+    model = instantiate(cfg.model, inputs=datamodule.model_inputs(), data=stored_cfg["data"])
+    if checkpoint is not None:
+        _check_resume(resume, checkpoint, model, stored_cfg["data"])
+        del checkpoint
     callbacks = instantiate_group(cfg.get("callbacks"), "callback")
     loggers = instantiate_group(cfg.get("logger"), "logger")
     log.info("Instantiating trainer <%s>", cfg.trainer._target_)
     trainer: L.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
     for logger in loggers:
-        logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
+        logger.log_hyperparams(stored_cfg)
 
     if cfg.get("train", True):
         log.info("Starting training")
-        trainer.fit(model=model, datamodule=datamodule, ckpt_path=resume, weights_only=False)
+        trainer.fit(model=model, datamodule=datamodule, ckpt_path=resume, weights_only=True)
     metrics = to_floats(trainer.callback_metrics)
 
     best = _best_checkpoint(trainer)
     if cfg.get("test", True):
         log.info("Testing %s", f"best checkpoint {best}" if best else "the final weights")
-        trainer.test(model=model, datamodule=datamodule, ckpt_path=best, weights_only=False)
+        trainer.test(model=model, datamodule=datamodule, ckpt_path=best, weights_only=True)
         metrics.update(to_floats(trainer.callback_metrics))
 
     if trainer.is_global_zero:
-        output_dir = Path(cfg.paths.output_dir)
         path = write_metrics(
             output_dir / "metrics.json", metrics, checkpoint=best, model=cfg.model.get("name")
         )
-        log.info("Metrics written to %s: %s", path, {k: round(v, 4) for k, v in metrics.items() if "/" in k})
+        log.info(
+            "Metrics written to %s: %s",
+            path,
+            {k: v if v is None else round(v, 4) for k, v in metrics.items() if "/" in k},
+        )
         if cfg.get("registry") is not None:
             registry = instantiate(cfg.registry)
             registry.record(
@@ -94,7 +130,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
                     name=str(cfg.model.get("name", "model")),
                     metrics=metrics,
                     checkpoint_path=best,
-                    config=OmegaConf.to_container(cfg, resolve=True),
+                    config=stored_cfg,
                     output_dir=str(output_dir),
                 )
             )
@@ -108,7 +144,7 @@ def run(cfg: DictConfig) -> float | None:
     key = cfg.get("optimized_metric")
     if not key:
         return None
-    if key not in metrics:
+    value = metrics.get(key)
+    if value is None:
         log.warning("optimized_metric '%s' was not logged; available: %s", key, sorted(metrics))
-        return None
-    return metrics[key]
+    return value

@@ -16,6 +16,9 @@ CURVE_KEYS = ("train/loss", "val/loss", "train/auc", "val/auc")
 class LearningCurves(Callback):
     """Records the epoch-level metrics and redraws ``curves.png`` (and ``curves.json``) after each epoch.
 
+    An epoch's values are read when the next epoch starts and when training ends: the LightningModule
+    logs its epoch metrics in its own ``on_train_epoch_end``, which Lightning calls after the callbacks'.
+
     Args:
         output_dir: where the figure goes (the run directory).
         filename: the figure's name.
@@ -26,8 +29,17 @@ class LearningCurves(Callback):
         self.filename = filename
         self.history: dict[str, list[tuple[int, float]]] = {key: [] for key in CURVE_KEYS}
 
-    def on_train_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        epoch = trainer.current_epoch
+    def on_train_epoch_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        self._record(trainer)
+
+    def on_train_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        self._record(trainer)
+
+    def _record(self, trainer: Trainer) -> None:
+        """Keep the values of the last finished epoch (``current_epoch`` counts the finished ones)."""
+        epoch = trainer.current_epoch - 1
+        if epoch < 0 or not any(key in trainer.callback_metrics for key in CURVE_KEYS):
+            return
         for key in CURVE_KEYS:
             value = trainer.callback_metrics.get(key)
             if value is not None and not any(e == epoch for e, _ in self.history[key]):

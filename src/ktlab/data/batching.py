@@ -35,23 +35,20 @@ class WindowDataset(Dataset[int]):
 class WindowCollator:
     """Turns a list of window indices into a padded batch dict of tensors.
 
-    Batch keys (``B`` windows, ``L`` = longest window in the batch)::
+    Every field of the encoded table becomes one batch key (``B`` windows, ``L`` = longest window in
+    the batch)::
 
         skill   [B, L] long     correct [B, L] float   mask  [B, L] bool
         context [B, L, C] float query   [B, L, Q] float phase [B, L] long
         p_true  [B, L] float (NaN where unknown)        window [B] long (dataset index)
+        problem [B, L] long (when data.item_features names problem_id)
     """
 
     def __init__(self, encoded: EncodedInteractions, starts: np.ndarray, lengths: np.ndarray) -> None:
         self.starts = torch.from_numpy(starts)
         self.lengths = torch.from_numpy(lengths)
         # Flat tensors plus one padding row at the end, which padded positions point to.
-        self.skill = _pad_row(torch.from_numpy(encoded.skill))
-        self.correct = _pad_row(torch.from_numpy(encoded.correct))
-        self.context = _pad_row(torch.from_numpy(encoded.context))
-        self.query = _pad_row(torch.from_numpy(encoded.query))
-        self.phase = _pad_row(torch.from_numpy(encoded.phase))
-        self.p_true = _pad_row(torch.from_numpy(encoded.p_true))
+        self.fields = {key: _pad_row(torch.from_numpy(values)) for key, values in encoded.fields.items()}
         self.pad_index = len(encoded)
 
     def __call__(self, indices: list[int]) -> dict[str, torch.Tensor]:
@@ -60,16 +57,10 @@ class WindowCollator:
         steps = torch.arange(int(lengths.max()))
         mask = steps[None, :] < lengths[:, None]  # [B, L]
         flat = torch.where(mask, self.starts[window][:, None] + steps[None, :], self.pad_index)
-        return {
-            "skill": self.skill[flat],
-            "correct": self.correct[flat],
-            "context": self.context[flat],
-            "query": self.query[flat],
-            "phase": self.phase[flat],
-            "p_true": self.p_true[flat],
-            "mask": mask,
-            "window": window,
-        }
+        batch = {key: values[flat] for key, values in self.fields.items()}
+        batch["mask"] = mask
+        batch["window"] = window
+        return batch
 
 
 def _pad_row(values: torch.Tensor) -> torch.Tensor:

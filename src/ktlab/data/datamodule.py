@@ -1,25 +1,40 @@
-"""The Lightning DataModule shared by every sequence model."""
+"""The Lightning DataModule shared by every sequence model, and its side of the data-to-model contract.
+
+The contract (every model family follows it; see ``docs/contract.md``):
+
+* ``model_inputs()`` returns ``{"dims": ..., "state": ...}``: the sizes the network is built with and
+  the fitted state (here the encoder), as plain data; the checkpoint stores it under
+  ``hyper_parameters["inputs"]``;
+* the constructor takes ``fitted_state`` back (resume, ``eval.py``, ``predict.py``), so nothing is refitted;
+* ``dataloader(split)`` serves ``train``, ``val``, ``test`` or ``all``;
+* ``predict(model, frame, ...)`` answers ``predict.py``.
+"""
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
 from lightning import LightningDataModule
 from torch.utils.data import DataLoader
 
-from ktlab.config_checks import problems_in
+from ktlab.checks import Checks, Problem, raise_problems
 from ktlab.data.batching import LengthBucketBatchSampler, WindowDataset
 from ktlab.data.encoding import InteractionEncoder, make_windows
-from ktlab.data.schema import required_columns
+from ktlab.data.next_step import predict_next_step
+from ktlab.data.schema import SPLIT_COLUMN, SPLIT_NAMES, feature_problems, required_columns
 from ktlab.data.sources import InteractionSource
-from ktlab.errors import ConfigError
+from ktlab.errors import ConfigError, DataValidationError
+from ktlab.utils.logging import get_logger
+from ktlab.utils.text import shorten
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
-SPLITS = ("train", "val", "test")
+SPLITS = SPLIT_NAMES
+SPLIT_LABELS = {"train": "training", "val": "validation", "test": "test"}
 
 
 def split_students(
@@ -37,22 +52,41 @@ def split_students(
     }
 
 
+def split_from_column(frame: pd.DataFrame, source: str) -> dict[str, set]:
+    """The released split of a table with a ``split`` column; a learner must sit in one split only."""
+    per_learner = frame.groupby("student_id", sort=False)[SPLIT_COLUMN].agg(["nunique", "first"])
+    mixed = per_learner.index[per_learner["nunique"] > 1]
+    if len(mixed):
+        learner = mixed[0]
+        values = sorted(frame.loc[frame["student_id"] == learner, SPLIT_COLUMN].unique())
+        raise DataValidationError(
+            f"{source}, column '{SPLIT_COLUMN}': learner {shorten(repr(learner))} has answers in the splits "
+            f"{', '.join(values)} ({len(mixed)} learner(s) in all); learners, never answers, are split, so "
+            "give each learner one split value."
+        )
+    return {name: set(per_learner.index[per_learner["first"] == name]) for name in SPLITS}
+
+
 class KTDataModule(LightningDataModule):
     """Loads interactions from a source, splits learners, encodes and serves padded windows.
+
+    Learners are split at random (seeded) unless the table has a ``split`` column (a released
+    train/val/test split), which is then followed as published.
 
     Args:
         source: an :class:`~ktlab.data.sources.InteractionSource` (``data.source`` in config).
         context_features: signals of each answered step the model reads.
         query_features: known-before signals of the predicted step.
+        item_features: item ids the model embeds (``skill_id``, plus ``problem_id`` where the data has it).
         max_len: longest window; longer sequences are cut into consecutive windows.
         batch_size: windows per batch (per process under DDP).
-        val_fraction: share of learners held out for validation.
-        test_fraction: share of learners held out for testing.
-        split_seed: seed of the learner split.
+        val_fraction: share of learners held out for validation (random split only).
+        test_fraction: share of learners held out for testing (random split only).
+        split_seed: seed of the learner split and of the batch order.
         num_workers: DataLoader worker processes.
         pin_memory: pin batches for faster host-to-GPU copies.
         bucket_batches: batches per length-sorted bucket (see :class:`LengthBucketBatchSampler`).
-        encoder_state: a fitted encoder's state (from a checkpoint); when given it is used as is.
+        fitted_state: the fitted encoder's state (from a checkpoint); when given it is used as is.
         path: the data file for file-based sources (read through ``source.path`` interpolation).
     """
 
@@ -61,6 +95,7 @@ class KTDataModule(LightningDataModule):
         source: InteractionSource,
         context_features: list[str],
         query_features: list[str],
+        item_features: list[str] | None = None,
         max_len: int = 100,
         batch_size: int = 64,
         val_fraction: float = 0.1,
@@ -69,27 +104,29 @@ class KTDataModule(LightningDataModule):
         num_workers: int = 0,
         pin_memory: bool = False,
         bucket_batches: int = 50,
-        encoder_state: dict[str, Any] | None = None,
+        fitted_state: dict[str, Any] | None = None,
         path: str | None = None,
     ) -> None:
         super().__init__()
-        problems = problems_in(
-            {
-                "data.max_len": max_len,
-                "data.batch_size": batch_size,
-                "data.val_fraction": val_fraction,
-                "data.test_fraction": test_fraction,
-                "data.num_workers": num_workers,
-            }
+        item_features = list(item_features or ["skill_id"])
+        raise_problems(
+            "data",
+            self.check_args(
+                {
+                    "context_features": context_features,
+                    "query_features": query_features,
+                    "item_features": item_features,
+                    "max_len": max_len,
+                    "batch_size": batch_size,
+                    "val_fraction": val_fraction,
+                    "test_fraction": test_fraction,
+                    "split_seed": split_seed,
+                    "num_workers": num_workers,
+                    "bucket_batches": bucket_batches,
+                }
+            ),
         )
-        if val_fraction + test_fraction >= 1.0:
-            problems.append(
-                f"data.val_fraction + data.test_fraction = {val_fraction + test_fraction}: must leave learners "
-                "for training (< 1)"
-            )
-        if problems:
-            raise ConfigError("Invalid data config: " + "; ".join(problems) + ".")
-        self.required = required_columns(context_features, query_features)
+        self.required = required_columns(context_features, query_features, item_features)
         self.source = source
         self.max_len = max_len
         self.batch_size = batch_size
@@ -100,11 +137,42 @@ class KTDataModule(LightningDataModule):
         self.pin_memory = pin_memory
         self.bucket_batches = bucket_batches
         self.encoder = (
-            InteractionEncoder.from_state_dict(encoder_state)
-            if encoder_state
-            else InteractionEncoder(context_features, query_features)
+            InteractionEncoder.from_state_dict(fitted_state)
+            if fitted_state
+            else InteractionEncoder(context_features, query_features, item_features)
         )
+        self.parts: dict[str, pd.DataFrame] = {}
         self.datasets: dict[str, WindowDataset] = {}
+
+    @staticmethod
+    def check_args(args: Mapping[str, Any]) -> list[Problem]:
+        """The problems of the DataModule's arguments (see :mod:`ktlab.checks`)."""
+        checks = Checks(args)
+        checks.integer("max_len", 2)
+        checks.integer("batch_size", 1)
+        checks.in_range("val_fraction", 0.0, 1.0)
+        checks.in_range("test_fraction", 0.0, 1.0)
+        checks.integer("split_seed", 0)
+        checks.integer("num_workers", 0)
+        checks.integer("bucket_batches", 1)
+        if not checks.problems:
+            held_out = args.get("val_fraction", 0.1) + args.get("test_fraction", 0.1)
+            checks.require(
+                "test_fraction", lambda _: held_out < 1.0, "val_fraction + test_fraction must be < 1"
+            )
+        problems = checks.problems
+        if "context_features" in args:
+            problems += feature_problems(
+                args["context_features"], args.get("query_features", []), args.get("item_features") or []
+            )
+        return problems
+
+    # ------------------------------------------------------------------ the contract
+    def model_inputs(self) -> dict[str, Any]:
+        """What a model of this data is built with: ``dims`` for the network, ``state`` (plain data) to store."""
+        if not self.encoder.fitted:
+            raise RuntimeError("model_inputs() needs setup() first: the encoder is fitted there")
+        return {"dims": self.encoder.dims, "state": self.encoder.state_dict()}
 
     # ------------------------------------------------------------------ preparation
     def prepare_data(self) -> None:
@@ -112,24 +180,50 @@ class KTDataModule(LightningDataModule):
         if callable(prepare):
             prepare()
 
+    def _groups(self, frame: pd.DataFrame) -> dict[str, set]:
+        name = self.source.name
+        if SPLIT_COLUMN in frame:
+            groups = split_from_column(frame, name)
+            empty = [SPLIT_LABELS[s] for s in SPLITS if not groups[s]]
+            if empty:
+                raise DataValidationError(
+                    f"{name}: its '{SPLIT_COLUMN}' column gives no learner to the {' and '.join(empty)} "
+                    f"split; each of {', '.join(SPLITS)} needs at least one learner (or drop the column to "
+                    "split learners at random)."
+                )
+            log.info("%s: following the released split of column '%s'", name, SPLIT_COLUMN)
+            return groups
+        groups = split_students(
+            frame["student_id"].to_numpy(), self.val_fraction, self.test_fraction, self.split_seed
+        )
+        n = frame["student_id"].nunique()
+        for split, fraction in (("val", self.val_fraction), ("test", self.test_fraction)):
+            if fraction > 0 and not groups[split]:
+                need = int(np.ceil(0.5 / fraction))
+                raise ConfigError(
+                    f"{name} has {n} learner(s): too few for a {SPLIT_LABELS[split]} split, which "
+                    f"{split}_fraction={fraction} leaves empty (round({n} x {fraction}) = 0); use data with "
+                    f"at least {need} learners, or raise data.{split}_fraction to at least "
+                    f"{0.5 / n:.2g}."
+                )
+        if not groups["train"]:
+            raise ConfigError(
+                f"{name} has {n} learner(s): too few to keep any for training with val_fraction="
+                f"{self.val_fraction} and test_fraction={self.test_fraction}; add learners or lower the fractions."
+            )
+        return groups
+
     def setup(self, stage: str | None = None) -> None:
         if self.datasets:
             return
         frame = self.source.load(self.required)
-        groups = split_students(
-            frame["student_id"].to_numpy(), self.val_fraction, self.test_fraction, self.split_seed
-        )
-        if not groups["train"]:
-            raise ConfigError(
-                f"{self.source.name} has {frame['student_id'].nunique()} learner(s): too few to keep any for "
-                "training with data.val_fraction and data.test_fraction; add learners or lower the fractions."
-            )
-        parts = {name: frame[frame["student_id"].isin(ids)] for name, ids in groups.items()}
+        groups = self._groups(frame)
+        self.parts = {name: frame[frame["student_id"].isin(ids)] for name, ids in groups.items()}
+        self.parts["all"] = frame
         if not self.encoder.fitted:
-            self.encoder.fit(parts["train"])
+            self.encoder.fit(self.parts["train"])
         for name in SPLITS:
-            encoded = self.encoder.transform(parts[name])
-            self.datasets[name] = WindowDataset(encoded, *make_windows(encoded.offsets, self.max_len))
+            self.datasets[name] = self._windows(self.parts[name])
         log.info(
             "%s: %s",
             self.source.name,
@@ -137,6 +231,10 @@ class KTDataModule(LightningDataModule):
                 f"{name} {len(groups[name])} learners / {len(self.datasets[name])} windows" for name in SPLITS
             ),
         )
+
+    def _windows(self, frame: pd.DataFrame) -> WindowDataset:
+        encoded = self.encoder.transform(frame)
+        return WindowDataset(encoded, *make_windows(encoded.offsets, self.max_len))
 
     # ------------------------------------------------------------------ loaders
     def _world(self) -> tuple[int, int]:
@@ -146,14 +244,16 @@ class KTDataModule(LightningDataModule):
         return trainer.world_size, trainer.global_rank
 
     def dataloader(self, split: str, shuffle: bool | None = None) -> DataLoader:
-        """A loader over one split (``train``, ``val`` or ``test``)."""
+        """A loader over one split: ``train``, ``val``, ``test`` or ``all`` (every learner)."""
+        if split == "all" and "all" not in self.datasets:
+            self.datasets["all"] = self._windows(self.parts["all"])
         dataset = self.datasets[split]
         shuffle = split == "train" if shuffle is None else shuffle
         world, rank = self._world()
         n_batches = -(-len(dataset) // self.batch_size)
         if shuffle and world > 1 and n_batches < world:
             raise ConfigError(
-                f"data.batch_size={self.batch_size} gives {n_batches} training batch(es) for {world} processes; "
+                f"batch_size={self.batch_size} gives {n_batches} training batch(es) for {world} processes; "
                 f"lower data.batch_size to at most {max(1, len(dataset) // world)} or use fewer devices."
             )
         sampler = LengthBucketBatchSampler(
@@ -184,3 +284,33 @@ class KTDataModule(LightningDataModule):
 
     def test_dataloader(self) -> DataLoader:
         return self.dataloader("test")
+
+    # ------------------------------------------------------------------ prediction
+    def predict(
+        self,
+        model: torch.nn.Module,
+        frame: pd.DataFrame,
+        source: str = "history",
+        line_offset: int | None = None,
+        max_len: int | None = None,
+        batch_size: int = 256,
+        **options: Any,
+    ) -> pd.DataFrame:
+        """Next-step success probability of every known skill for every learner of ``frame``.
+
+        See :func:`ktlab.data.next_step.predict_next_step`; ``max_len`` defaults to this data's.
+        """
+        if options:
+            raise ConfigError(
+                f"unknown prediction option(s) {', '.join(sorted(options))} for interaction data; the options "
+                "are max_len and batch_size."
+            )
+        return predict_next_step(
+            model,
+            frame,
+            self.encoder,
+            max_len=max_len or self.max_len,
+            batch_size=batch_size,
+            source=source,
+            line_offset=line_offset,
+        )

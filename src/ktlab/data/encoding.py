@@ -1,68 +1,75 @@
 """Vectorized encoding of interaction tables into flat arrays, and windows over them.
 
-:class:`InteractionEncoder` is fitted on the training learners only. It maps skills and phases to integer
-ids and standardizes the numeric signals, over whole columns (no per-row Python). Its state is a plain
-dict saved inside every checkpoint, so ``eval.py`` and ``predict.py`` encode exactly as training did.
+:class:`InteractionEncoder` is fitted on the training learners only. What it does to each column follows
+the column's declaration in :mod:`ktlab.data.schema`:
 
-Unseen values at encoding time:
+* item ids (``skill_id``, ``problem_id`` when ``data.item_features`` names it) and categorical signals
+  (``phase_type``) become vocabulary ids 1..n; 0 is padding and any value unseen in training, whose
+  embedding (or one-hot) is zero, so the model predicts from the history and the other signals alone;
+* numeric signals are standardized (after their declared transform, ``log1p`` for durations) into the
+  ``context`` (answered step) and ``query`` (known before the predicted step) matrices;
+* the answer and the oracle probability are copied.
 
-* a skill not seen in training maps to id 0, the padding id, whose embedding is fixed at zero: the model
-  then predicts from the learner's history and the context signals alone; a warning gives the count;
-* a phase not seen in training maps to id 0 likewise (a zero one-hot).
-
-Encoded arrays are flat, sorted by learner then ``t``; ``offsets[i]:offsets[i + 1]`` is learner ``i``.
-Sequences longer than ``max_len`` are cut into consecutive windows by :func:`make_windows`.
+Its state is plain data stored inside every checkpoint, so ``eval.py`` and ``predict.py`` encode exactly
+as training did. Encoded arrays are flat, sorted by learner then ``t``; ``offsets[i]:offsets[i + 1]`` is
+learner ``i``. Sequences longer than ``max_len`` are cut into consecutive windows by :func:`make_windows`.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ktlab.data.schema import CONTEXT_COLUMNS, ORACLE_COLUMN
+from ktlab.data.schema import CONTEXT_COLUMNS, ITEM_COLUMNS, ORACLE_COLUMN, SCHEMA
 
 log = logging.getLogger(__name__)
 
-NUMERIC_SIGNALS: tuple[str, ...] = ("difficulty", "adjustment", "time_spent", "motivation", "anxiety_level")
-PHASE = "phase_type"
+#: The categorical signals and their batch keys: always in a batch (zeros when a run does not use them).
+CATEGORICAL = tuple(name for name in CONTEXT_COLUMNS if SCHEMA[name].categorical)
 
 
 @dataclass
 class EncodedInteractions:
-    """Flat, learner-sorted arrays of one table (see the module docstring)."""
+    """Flat, learner-sorted arrays of one table (see the module docstring).
+
+    ``fields`` maps each batch key to its ``[N, ...]`` array: ``skill`` (and ``problem``) int64 ids,
+    ``correct`` float32, ``context`` ``[N, C]`` and ``query`` ``[N, Q]`` float32 standardized signals,
+    ``phase`` int64 ids, ``p_true`` float32 (NaN where unknown).
+    """
 
     student_ids: np.ndarray  # [S] learner ids (str), in encoded order
     offsets: np.ndarray  # [S + 1] int64 boundaries into the flat arrays
     t: np.ndarray  # [N] float64 original step values
-    skill: np.ndarray  # [N] int64, 0 = unseen skill
-    correct: np.ndarray  # [N] float32
-    context: np.ndarray  # [N, C] float32 standardized signals of the answered step
-    query: np.ndarray  # [N, Q] float32 standardized known-before signals of the step
-    phase: np.ndarray  # [N] int64, 0 = unseen or unused
-    p_true: np.ndarray  # [N] float32, NaN where unknown
+    fields: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __len__(self) -> int:
-        return int(self.skill.shape[0])
+        return int(self.fields["correct"].shape[0])
 
 
 class InteractionEncoder:
-    """Fits category maps and a scaler on training data, then encodes any table the same way.
+    """Fits vocabularies and a scaler on training data, then encodes any table the same way.
 
     Args:
         context_features: signals of each answered step fed to the model (the ``x_t`` side).
         query_features: known-before signals of the step being predicted (the ``t+1`` side).
+        item_features: item id columns the model embeds; ``skill_id`` is always one.
     """
 
-    def __init__(self, context_features: Sequence[str], query_features: Sequence[str]) -> None:
+    def __init__(
+        self,
+        context_features: Sequence[str],
+        query_features: Sequence[str],
+        item_features: Sequence[str] = ("skill_id",),
+    ) -> None:
         self.context_features = [c for c in CONTEXT_COLUMNS if c in set(context_features)]
         self.query_features = [c for c in CONTEXT_COLUMNS if c in set(query_features)]
-        self.skills: list[str] = []
-        self.phases: list[str] = []
+        self.item_features = [c for c in ITEM_COLUMNS if c in {"skill_id", *item_features}]
+        self.vocab: dict[str, list[str]] = {}
         self.mean: dict[str, float] = {}
         self.std: dict[str, float] = {}
         self.skill_difficulty: list[float] = []
@@ -70,26 +77,34 @@ class InteractionEncoder:
     # ------------------------------------------------------------------ state
     @property
     def fitted(self) -> bool:
-        return bool(self.skills)
+        return bool(self.vocab.get("skill_id"))
+
+    @property
+    def skills(self) -> list[str]:
+        return self.vocab.get("skill_id", [])
+
+    def _used(self) -> set[str]:
+        return set(self.context_features) | set(self.query_features)
 
     @property
     def numeric_context(self) -> list[str]:
-        return [c for c in self.context_features if c in NUMERIC_SIGNALS]
+        return [c for c in self.context_features if not SCHEMA[c].categorical]
 
     @property
     def numeric_query(self) -> list[str]:
-        return [c for c in self.query_features if c in NUMERIC_SIGNALS]
+        return [c for c in self.query_features if not SCHEMA[c].categorical]
 
     @property
     def dims(self) -> dict[str, Any]:
         """Sizes a network needs: vocabulary sizes, numeric widths and which inputs carry the phase."""
         return {
-            "n_skills": len(self.skills),
-            "n_phases": len(self.phases),
+            "n_skills": len(self.vocab.get("skill_id", [])),
+            "n_problems": len(self.vocab.get("problem_id", [])),
+            "n_phases": len(self.vocab.get("phase_type", [])),
             "context_dim": len(self.numeric_context),
             "query_dim": len(self.numeric_query),
-            "phase_in_context": PHASE in self.context_features,
-            "phase_in_query": PHASE in self.query_features,
+            "phase_in_context": "phase_type" in self.context_features,
+            "phase_in_query": "phase_type" in self.query_features,
         }
 
     def state_dict(self) -> dict[str, Any]:
@@ -97,8 +112,8 @@ class InteractionEncoder:
         return {
             "context_features": list(self.context_features),
             "query_features": list(self.query_features),
-            "skills": list(self.skills),
-            "phases": list(self.phases),
+            "item_features": list(self.item_features),
+            "vocab": {name: list(values) for name, values in self.vocab.items()},
             "mean": dict(self.mean),
             "std": dict(self.std),
             "skill_difficulty": list(self.skill_difficulty),
@@ -106,53 +121,58 @@ class InteractionEncoder:
 
     @classmethod
     def from_state_dict(cls, state: dict[str, Any]) -> InteractionEncoder:
-        enc = cls(state["context_features"], state["query_features"])
-        enc.skills = list(state["skills"])
-        enc.phases = list(state["phases"])
+        enc = cls(state["context_features"], state["query_features"], state.get("item_features", ()))
+        enc.vocab = {name: list(values) for name, values in state["vocab"].items()}
         enc.mean = {k: float(v) for k, v in state["mean"].items()}
         enc.std = {k: float(v) for k, v in state["std"].items()}
         enc.skill_difficulty = [float(v) for v in state.get("skill_difficulty", [])]
         return enc
 
     # ------------------------------------------------------------------ fit / transform
-    def _numeric(self, frame: pd.DataFrame, column: str) -> np.ndarray:
+    @staticmethod
+    def _numeric(frame: pd.DataFrame, column: str) -> np.ndarray:
         values = frame[column].to_numpy(dtype=np.float64)
-        return np.log1p(values) if column == "time_spent" else values
+        return np.log1p(values) if SCHEMA[column].transform == "log1p" else values
 
     def fit(self, frame: pd.DataFrame) -> InteractionEncoder:
-        """Learn skill and phase vocabularies and the mean/std of every numeric signal used."""
-        self.skills = sorted(pd.unique(frame["skill_id"]).tolist(), key=_natural_key)
-        used = set(self.context_features) | set(self.query_features)
-        self.phases = sorted(pd.unique(frame[PHASE]).tolist()) if PHASE in used else []
-        for column in NUMERIC_SIGNALS:
-            if column in used:
-                values = self._numeric(frame, column)
-                std = float(values.std())
-                self.mean[column] = float(values.mean())
-                self.std[column] = std if std > 1e-8 else 1.0
+        """Learn the vocabularies and the mean/std of every numeric signal used."""
+        used = self._used()
+        self.vocab = {name: _sorted_ids(frame[name]) for name in self.item_features}
+        for name in CATEGORICAL:
+            if name in used:
+                self.vocab[name] = sorted(pd.unique(frame[name]).tolist())
+        for column in sorted(used - set(CATEGORICAL)):
+            values = self._numeric(frame, column)
+            std = float(values.std())
+            self.mean[column] = float(values.mean())
+            self.std[column] = std if std > 1e-8 else 1.0
         if "difficulty" in frame:
             per_skill = frame.groupby("skill_id", sort=False)["difficulty"].mean()
             self.skill_difficulty = [float(per_skill.get(s, np.nan)) for s in self.skills]
         log.info(
-            "encoder fitted: %d skills, %d phases, context %s, query %s",
-            len(self.skills),
-            len(self.phases),
+            "encoder fitted: %s, context %s, query %s",
+            ", ".join(f"{len(v)} {k} values" for k, v in self.vocab.items()),
             self.context_features,
             self.query_features,
         )
         return self
 
     def _scaled(self, frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
-        if not columns:
-            return np.zeros((len(frame), 0), dtype=np.float32)
         out = np.empty((len(frame), len(columns)), dtype=np.float32)
         for j, column in enumerate(columns):
             out[:, j] = (self._numeric(frame, column) - self.mean[column]) / self.std[column]
         return out
 
+    def index(self, name: str, values: Sequence[str] | np.ndarray) -> np.ndarray:
+        """Values of column ``name`` to model ids (1-based; 0 for values unseen in training or unused)."""
+        vocab = self.vocab.get(name)
+        if not vocab:
+            return np.zeros(len(values), dtype=np.int64)
+        return pd.Index(vocab).get_indexer(np.asarray(values, dtype=object)).astype(np.int64) + 1
+
     def skill_index(self, skill_ids: Sequence[str] | np.ndarray) -> np.ndarray:
         """Skill ids to model ids (1-based; 0 for skills unseen in training)."""
-        return pd.Index(self.skills).get_indexer(np.asarray(skill_ids, dtype=object)).astype(np.int64) + 1
+        return self.index("skill_id", skill_ids)
 
     def transform(self, frame: pd.DataFrame) -> EncodedInteractions:
         """Encode a validated table; rows are reordered by learner then ``t``."""
@@ -165,17 +185,23 @@ class InteractionEncoder:
         starts = np.flatnonzero(np.r_[len(codes) > 0, codes[1:] != codes[:-1]])  # none for an empty table
         offsets = np.r_[starts, len(frame)].astype(np.int64)
 
-        skill = self.skill_index(frame["skill_id"].to_numpy())
-        unseen = int((skill == 0).sum())
-        if unseen:
-            log.warning(
-                "%d interaction(s) have skills unseen in training; they use the zero skill embedding", unseen
+        fields: dict[str, np.ndarray] = {}
+        for name in self.item_features:
+            ids = self.index(name, frame[name].to_numpy())
+            unseen = int((ids == 0).sum())
+            if unseen:
+                log.warning("%d interaction(s) have a %s unseen in training (zero embedding)", unseen, name)
+            fields[SCHEMA[name].batch_key] = ids
+        fields["correct"] = frame["correct"].to_numpy(dtype=np.float32)
+        fields["context"] = self._scaled(frame, self.numeric_context)
+        fields["query"] = self._scaled(frame, self.numeric_query)
+        for name in CATEGORICAL:
+            fields[SCHEMA[name].batch_key] = (
+                self.index(name, frame[name].to_numpy())
+                if name in self.vocab
+                else np.zeros(len(frame), np.int64)
             )
-        if self.phases:
-            phase = pd.Index(self.phases).get_indexer(frame[PHASE].to_numpy()).astype(np.int64) + 1
-        else:
-            phase = np.zeros(len(frame), dtype=np.int64)
-        p_true = (
+        fields[SCHEMA[ORACLE_COLUMN].batch_key] = (
             frame[ORACLE_COLUMN].to_numpy(dtype=np.float32)
             if ORACLE_COLUMN in frame
             else np.full(len(frame), np.nan, dtype=np.float32)
@@ -184,13 +210,12 @@ class InteractionEncoder:
             student_ids=np.asarray(uniques, dtype=object)[codes[starts]],
             offsets=offsets,
             t=frame["t"].to_numpy(dtype=np.float64),
-            skill=skill,
-            correct=frame["correct"].to_numpy(dtype=np.float32),
-            context=self._scaled(frame, self.numeric_context),
-            query=self._scaled(frame, self.numeric_query),
-            phase=phase,
-            p_true=p_true,
+            fields=fields,
         )
+
+
+def _sorted_ids(values: pd.Series) -> list[str]:
+    return sorted(pd.unique(values).tolist(), key=_natural_key)
 
 
 def _natural_key(value: str) -> tuple[int, Any]:

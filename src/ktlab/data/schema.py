@@ -1,17 +1,27 @@
-"""The interaction schema and its validation.
+"""The interaction schema, declared once, and its validation.
 
-One row is one answer of one learner::
+One row is one answer of one learner. Every column is declared here, once, as a :class:`Column`: its type,
+the values it accepts, and its **role**, which says how the rest of ktlab treats it:
 
-    student_id, t, skill_id, correct, difficulty, adjustment, time_spent,
-    motivation, anxiety_level, phase_type [, p_correct_true]
+============  ====================================================================================
+role          meaning
+============  ====================================================================================
+learner       who answered (``student_id``); learners, never rows, are split
+order         orders a learner's answers (``t``, unique per learner)
+item          what was asked (``skill_id``, ``problem_id``): a vocabulary id the networks embed
+answer        the target (``correct``, 0/1)
+before        context fixed before the answer (difficulty, adjustment, phase): the prediction of a
+              step may read it from that same step
+during        context measured while or after answering (time, motivation, anxiety): only past steps
+oracle        the generator's true success probability: never an input, feeds the oracle AUC only
+split         a released train/val/test assignment that replaces the random learner split
+============  ====================================================================================
 
-``student_id`` and ``skill_id`` are identifiers (kept as strings), ``t`` orders a learner's answers,
-``correct`` is 0/1. The context signals are optional per run: a column is required only when the run's
-``data.context_features`` or ``data.query_features`` name it. ``p_correct_true`` is the generator's true
-success probability; it is never a model input and only feeds the oracle AUC.
-
-:func:`validate_interactions` checks every column at once, over whole columns, and raises one
-:class:`~ktlab.errors.DataValidationError` paragraph that names the file, the row, the column and the value.
+Validation (:func:`validate_interactions`), encoding (:mod:`ktlab.data.encoding`), batching, prediction,
+the database source and ingestion all read these declarations, so a new column is one :class:`Column`
+here plus its use. Context signals and item ids beyond ``skill_id`` are optional per run: a column is
+required only when the run's ``data.context_features``, ``data.query_features`` or ``data.item_features``
+name it (see :func:`required_columns`).
 """
 
 from __future__ import annotations
@@ -19,97 +29,255 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from enum import Enum
 
 import numpy as np
 import pandas as pd
 
-from ktlab.errors import ConfigError, DataValidationError
+from ktlab.checks import Problem, raise_problems
+from ktlab.errors import DataValidationError
+from ktlab.utils.text import shorten
 
 log = logging.getLogger(__name__)
 
-CORE_COLUMNS: tuple[str, ...] = ("student_id", "t", "skill_id", "correct")
-CONTEXT_COLUMNS: tuple[str, ...] = (
-    "difficulty",
-    "adjustment",
-    "time_spent",
-    "motivation",
-    "anxiety_level",
-    "phase_type",
-)
-INTERACTION_COLUMNS: tuple[str, ...] = CORE_COLUMNS + CONTEXT_COLUMNS
-ORACLE_COLUMN = "p_correct_true"
+
+class Role(str, Enum):
+    """How a column takes part in training (see the module docstring)."""
+
+    LEARNER = "learner"
+    ORDER = "order"
+    ITEM = "item"
+    ANSWER = "answer"
+    BEFORE = "before"
+    DURING = "during"
+    ORACLE = "oracle"
+    SPLIT = "split"
+
 
 PHASES: tuple[str, ...] = ("hub", "exploration", "lecon", "synthese", "defi")
 DIFFICULTY_RANGE: tuple[float, float] = (0.2, 0.9)
 ADJUSTMENTS: tuple[int, ...] = (-1, 0, 1)
-
-#: Signals fixed before a learner answers a step: the prediction for step t+1 may read them from t+1.
-#: Time spent, correctness, motivation and anxiety are measured while (or after) answering and may only
-#: be read from past steps.
-KNOWN_BEFORE_ANSWER: frozenset[str] = frozenset({"difficulty", "adjustment", "phase_type"})
+SPLIT_NAMES: tuple[str, ...] = ("train", "val", "test")
 
 _EPS = 1e-9
-
-
-@dataclass(frozen=True)
-class ColumnRule:
-    """How one column is parsed and which values it accepts."""
-
-    kind: str  # "id", "number", "choice"
-    expected: str  # words for the error message
-    check: Callable[[pd.Series], pd.Series] | None = None  # True where a parsed value is bad
 
 
 def _outside(low: float, high: float) -> Callable[[pd.Series], pd.Series]:
     return lambda s: (s < low - _EPS) | (s > high + _EPS)
 
 
-RULES: dict[str, ColumnRule] = {
-    "student_id": ColumnRule("id", "a non-empty learner id"),
-    "t": ColumnRule("number", "a finite number ordering the learner's answers", lambda s: ~np.isfinite(s)),
-    "skill_id": ColumnRule("id", "a non-empty skill id"),
-    "correct": ColumnRule("number", "0 or 1", lambda s: ~s.isin([0, 1])),
-    "difficulty": ColumnRule(
-        "number", f"a number in [{DIFFICULTY_RANGE[0]}, {DIFFICULTY_RANGE[1]}]", _outside(*DIFFICULTY_RANGE)
+@dataclass(frozen=True)
+class Column:
+    """The declaration of one interaction column.
+
+    Attributes:
+        name: the column name in files, frames and the template.
+        kind: ``"id"`` (non-empty text), ``"number"`` or ``"choice"`` (one of ``choices``).
+        role: see :class:`Role`.
+        expected: what a valid value is, in words, for error messages.
+        required: every run needs it (the core columns).
+        check: for numbers, True where a parsed value is bad.
+        choices: the allowed values of a ``choice`` column.
+        integer: a number column stored as a small integer (0/1 answers, -1/0/1 adjustments).
+        transform: applied before standardizing a numeric signal (``"log1p"`` for durations).
+        batch_key: the name of its tensor in a batch (items, answer, oracle, categorical signals).
+        db_column: the ``exercise_responses`` column that stores it (None: not stored there).
+    """
+
+    name: str
+    kind: str
+    role: Role
+    expected: str
+    required: bool = False
+    check: Callable[[pd.Series], pd.Series] | None = None
+    choices: tuple[str, ...] = ()
+    integer: bool = False
+    transform: str | None = None
+    batch_key: str | None = None
+    db_column: str | None = None
+
+    @property
+    def categorical(self) -> bool:
+        """A signal encoded as a vocabulary (one-hot in the networks) rather than standardized."""
+        return self.kind == "choice"
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("student_id", "id", Role.LEARNER, "a non-empty learner id", required=True),
+    Column(
+        "t",
+        "number",
+        Role.ORDER,
+        "a finite number ordering the learner's answers",
+        required=True,
+        check=lambda s: ~np.isfinite(s),
+        db_column="t",
     ),
-    "adjustment": ColumnRule("number", "-1, 0 or 1", lambda s: ~s.isin(ADJUSTMENTS)),
-    "time_spent": ColumnRule("number", "a number of seconds > 0", lambda s: ~np.isfinite(s) | (s <= 0)),
-    "motivation": ColumnRule("number", "a number in [0, 1]", _outside(0.0, 1.0)),
-    "anxiety_level": ColumnRule("number", "a number in [0, 1]", _outside(0.0, 1.0)),
-    "phase_type": ColumnRule("choice", "one of " + ", ".join(PHASES), lambda s: ~s.isin(PHASES)),
-    ORACLE_COLUMN: ColumnRule("number", "a probability in [0, 1]", _outside(0.0, 1.0)),
-}
+    Column(
+        "skill_id",
+        "id",
+        Role.ITEM,
+        "a non-empty skill id",
+        required=True,
+        batch_key="skill",
+        db_column="skill_domain",
+    ),
+    Column(
+        "correct",
+        "number",
+        Role.ANSWER,
+        "0 or 1",
+        required=True,
+        check=lambda s: ~s.isin([0, 1]),
+        integer=True,
+        batch_key="correct",
+        db_column="is_correct",
+    ),
+    Column(
+        "difficulty",
+        "number",
+        Role.BEFORE,
+        f"a number in [{DIFFICULTY_RANGE[0]}, {DIFFICULTY_RANGE[1]}]",
+        check=_outside(*DIFFICULTY_RANGE),
+        db_column="difficulty",
+    ),
+    Column(
+        "adjustment",
+        "number",
+        Role.BEFORE,
+        "-1, 0 or 1",
+        check=lambda s: ~s.isin(ADJUSTMENTS),
+        integer=True,
+        db_column="adjustment",
+    ),
+    Column(
+        "time_spent",
+        "number",
+        Role.DURING,
+        "a number of seconds > 0",
+        check=lambda s: ~np.isfinite(s) | (s <= 0),
+        transform="log1p",
+        db_column="time_taken",
+    ),
+    Column(
+        "motivation",
+        "number",
+        Role.DURING,
+        "a number in [0, 1]",
+        check=_outside(0.0, 1.0),
+        db_column="motivation",
+    ),
+    Column(
+        "anxiety_level",
+        "number",
+        Role.DURING,
+        "a number in [0, 1]",
+        check=_outside(0.0, 1.0),
+        db_column="anxiety_level",
+    ),
+    Column(
+        "phase_type",
+        "choice",
+        Role.BEFORE,
+        "one of " + ", ".join(PHASES),
+        choices=PHASES,
+        batch_key="phase",
+        db_column="phase_type",
+    ),
+    Column("problem_id", "id", Role.ITEM, "a non-empty problem id", batch_key="problem"),
+    Column(
+        "p_correct_true",
+        "number",
+        Role.ORACLE,
+        "a probability in [0, 1]",
+        check=_outside(0.0, 1.0),
+        batch_key="p_true",
+    ),
+    Column(
+        "split",
+        "choice",
+        Role.SPLIT,
+        "one of " + ", ".join(SPLIT_NAMES),
+        choices=SPLIT_NAMES,
+    ),
+)
+SCHEMA: dict[str, Column] = {column.name: column for column in COLUMNS}
 
 
-def required_columns(context_features: Sequence[str], query_features: Sequence[str]) -> list[str]:
-    """Columns a run needs: the core ones plus every context signal it reads.
+def names_with(*roles: Role) -> tuple[str, ...]:
+    """Names of the declared columns having one of ``roles``, in declaration order."""
+    return tuple(c.name for c in COLUMNS if c.role in roles)
+
+
+CORE_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.required)
+#: Signals a run may read as context: known before answering, or measured while answering.
+CONTEXT_COLUMNS: tuple[str, ...] = names_with(Role.BEFORE, Role.DURING)
+#: Signals fixed before a learner answers a step: the prediction for step t may read them from step t.
+KNOWN_BEFORE_ANSWER: frozenset[str] = frozenset(names_with(Role.BEFORE))
+ITEM_COLUMNS: tuple[str, ...] = names_with(Role.ITEM)
+ORACLE_COLUMN: str = names_with(Role.ORACLE)[0]
+SPLIT_COLUMN: str = names_with(Role.SPLIT)[0]
+#: The columns of a full interaction file (the template's columns).
+INTERACTION_COLUMNS: tuple[str, ...] = CORE_COLUMNS + CONTEXT_COLUMNS
+
+
+def feature_problems(
+    context_features: Sequence[str], query_features: Sequence[str], item_features: Sequence[str] = ()
+) -> list[Problem]:
+    """The problems of a run's feature lists: unknown names, and query signals that would leak the answer.
 
     Args:
-        context_features: signals of past steps fed to the model (``data.context_features``).
-        query_features: known-before signals of the predicted step (``data.query_features``).
-
-    Raises:
-        ConfigError: a name is not a context column, or a query feature would leak the answer.
+        context_features: signals of past steps fed to the model.
+        query_features: known-before signals of the predicted step.
+        item_features: item ids the model embeds (``skill_id`` is always one).
     """
     problems = []
-    for key, names in (("data.context_features", context_features), ("data.query_features", query_features)):
+    lists = (("context_features", context_features), ("query_features", query_features))
+    for arg, names in lists:
         for name in names:
             if name not in CONTEXT_COLUMNS:
                 problems.append(
-                    f"{key} names '{name}', which is not a context signal; choose from "
-                    f"{', '.join(CONTEXT_COLUMNS)}"
+                    Problem(
+                        arg,
+                        list(names),
+                        f"names '{name}', which is not a context signal; choose from {', '.join(CONTEXT_COLUMNS)}",
+                    )
                 )
     for name in query_features:
         if name in CONTEXT_COLUMNS and name not in KNOWN_BEFORE_ANSWER:
             problems.append(
-                f"data.query_features names '{name}', which is measured while answering and would leak "
-                f"the answer into its own prediction; only {', '.join(sorted(KNOWN_BEFORE_ANSWER))} are "
-                "known before the answer"
+                Problem(
+                    "query_features",
+                    list(query_features),
+                    f"names '{name}', which is measured while answering and would leak the answer into its own "
+                    f"prediction; only {', '.join(sorted(KNOWN_BEFORE_ANSWER))} are known before the answer",
+                )
             )
-    if problems:
-        raise ConfigError("Invalid feature configuration: " + "; ".join(problems) + ".")
-    extra = [c for c in CONTEXT_COLUMNS if c in set(context_features) | set(query_features)]
-    return list(CORE_COLUMNS) + extra
+    for name in item_features:
+        if name not in ITEM_COLUMNS:
+            problems.append(
+                Problem(
+                    "item_features",
+                    list(item_features),
+                    f"names '{name}', which is not an item id; choose from {', '.join(ITEM_COLUMNS)}",
+                )
+            )
+    return problems
+
+
+def required_columns(
+    context_features: Sequence[str],
+    query_features: Sequence[str],
+    item_features: Sequence[str] = ("skill_id",),
+) -> list[str]:
+    """Columns a run needs: the core ones plus every signal and item id it reads.
+
+    Raises:
+        ConfigError: a feature list is wrong (see :func:`feature_problems`).
+    """
+    raise_problems("feature", feature_problems(context_features, query_features, item_features))
+    used = set(context_features) | set(query_features) | set(item_features)
+    return list(CORE_COLUMNS) + [c.name for c in COLUMNS if not c.required and c.name in used]
 
 
 def _where(source: str, position: int, line_offset: int | None) -> str:
@@ -119,12 +287,27 @@ def _where(source: str, position: int, line_offset: int | None) -> str:
     return f"{source}, {row}"
 
 
-def _describe(value: object) -> str:
+def describe_value(value: object) -> str:
+    """A cell for an error message: ``value 'x'`` (long values cut) or ``an empty value``."""
     if isinstance(value, np.generic):
         value = value.item()
     if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
         return "an empty value"
-    return f"value {value!r}"
+    return f"value {shorten(repr(value))}"
+
+
+def _parse(raw: pd.Series, column: Column) -> tuple[pd.Series, np.ndarray]:
+    """The parsed column and where its values are bad."""
+    if column.kind == "id":
+        parsed = raw.astype(str).str.strip()
+        bad = raw.isna() | (parsed == "")
+    elif column.kind == "choice":
+        parsed = raw.astype("string").str.strip()
+        bad = raw.isna() | ~parsed.isin(column.choices).fillna(False).astype(bool)
+    else:
+        parsed = pd.to_numeric(raw, errors="coerce").astype(float)
+        bad = parsed.isna() | (column.check(parsed).astype(bool) if column.check else False)
+    return parsed, np.asarray(bad, dtype=bool)
 
 
 def validate_interactions(
@@ -135,19 +318,19 @@ def validate_interactions(
 ) -> pd.DataFrame:
     """Check an interaction table and return it with parsed, canonical dtypes.
 
-    Every required column is checked for presence, type, range, allowed values and emptiness, and
-    ``(student_id, t)`` pairs must be unique. All problems are collected and reported together.
+    Every declared column present is checked for type, range, allowed values and emptiness, the
+    ``required`` ones for presence, and ``(student_id, t)`` pairs must be unique. All problems are
+    collected and reported together.
 
     Args:
         frame: the raw table, one row per answer, in file order.
         source: what to call the table in messages (a file path, ``"synthetic classroom"``...).
-        required: columns that must be present (see :func:`required_columns`). Other schema columns
-            that are present are checked too; unknown columns are dropped.
+        required: columns that must be present (see :func:`required_columns`). Unknown columns are dropped.
         line_offset: for text files, the line number of the first data row (2 for a CSV with a
             header), so messages give the file line as well as the row.
 
     Returns:
-        A new frame holding the schema columns present, ids as strings, numbers as float/int.
+        A new frame holding the declared columns present, ids as strings, numbers as float/int.
 
     Raises:
         DataValidationError: the table is empty or breaks the schema.
@@ -160,27 +343,16 @@ def validate_interactions(
     missing = [c for c in required if c not in frame.columns]
     if missing:
         raise DataValidationError(
-            f"{source} lacks the column(s) {', '.join(missing)}; it has {', '.join(map(str, frame.columns))}. "
-            "Add them (see `python scripts/make_template.py` for a template), or drop the signal from "
-            "data.context_features / data.query_features."
+            f"{source} lacks the column(s) {', '.join(missing)}; it has "
+            f"{shorten(', '.join(map(str, frame.columns)))}. Add them (see `python scripts/make_template.py` "
+            "for a template), or drop the signal from data.context_features / data.query_features / "
+            "data.item_features."
         )
-    present = [c for c in RULES if c in frame.columns]
     out: dict[str, pd.Series] = {}
     problems: list[str] = []
-    for column in present:
-        raw = frame[column].reset_index(drop=True)
-        rule = RULES[column]
-        if rule.kind == "id":
-            empty = raw.isna() | (raw.astype(str).str.strip() == "")
-            parsed = raw.astype(str).str.strip()
-            bad = empty
-        elif rule.kind == "choice":
-            parsed = raw.astype("string").str.strip()
-            bad = raw.isna() | rule.check(parsed).fillna(True).astype(bool)
-        else:
-            parsed = pd.to_numeric(raw, errors="coerce").astype(float)
-            bad = parsed.isna() | (rule.check(parsed).astype(bool) if rule.check else False)
-        bad = np.asarray(bad, dtype=bool)
+    for column in (c for c in COLUMNS if c.name in frame.columns):
+        raw = frame[column.name].reset_index(drop=True)
+        parsed, bad = _parse(raw, column)
         if bad.any():
             positions = np.flatnonzero(bad)
             first = int(positions[0])
@@ -190,10 +362,10 @@ def validate_interactions(
                 else ""
             )
             problems.append(
-                f"{_where(source, first, line_offset)}, column '{column}': {_describe(raw.iloc[first])} is "
-                f"not {rule.expected}{more}"
+                f"{_where(source, first, line_offset)}, column '{column.name}': "
+                f"{describe_value(raw.iloc[first])} is not {column.expected}{more}"
             )
-        out[column] = parsed
+        out[column.name] = parsed
     if not problems:
         keys = pd.DataFrame({"student_id": out["student_id"], "t": out["t"]})
         dup = keys.duplicated(keep="first").to_numpy()
@@ -201,17 +373,19 @@ def validate_interactions(
             first = int(np.flatnonzero(dup)[0])
             problems.append(
                 f"{_where(source, first, line_offset)}, columns 'student_id'/'t': the pair "
-                f"({out['student_id'].iloc[first]!r}, {out['t'].iloc[first]:g}) appears twice "
+                f"({shorten(repr(out['student_id'].iloc[first]))}, {out['t'].iloc[first]:g}) appears twice "
                 f"({int(dup.sum())} duplicate row(s) in all); each learner's steps need distinct t"
             )
     if problems:
         raise DataValidationError("Invalid interaction data: " + "; ".join(problems) + ".")
 
     clean = pd.DataFrame(out)
-    for column in ("correct", "adjustment"):
-        if column in clean:
-            clean[column] = clean[column].astype(np.int8)
-    if "phase_type" in clean:
-        clean["phase_type"] = clean["phase_type"].astype(str)
+    for column in COLUMNS:
+        if column.name not in clean:
+            continue
+        if column.integer:
+            clean[column.name] = clean[column.name].astype(np.int8)
+        elif column.kind == "choice":
+            clean[column.name] = clean[column.name].astype(str)
     log.debug("validated %d interactions from %s", len(clean), source)
     return clean

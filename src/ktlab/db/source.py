@@ -14,25 +14,19 @@ import pandas as pd
 from sqlalchemy import Select, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from ktlab.data.schema import CORE_COLUMNS, INTERACTION_COLUMNS, validate_interactions
+from ktlab.data.schema import COLUMNS, CORE_COLUMNS, INTERACTION_COLUMNS, Role, validate_interactions
 from ktlab.db.engine import connect_error, make_engine, masked, require_schema
 from ktlab.db.errors import DatabaseError
 from ktlab.db.models import ExerciseResponse, User
 
 log = logging.getLogger(__name__)
 
-#: How each schema column is read from the database.
+#: How each schema column is read from the database: the learner is the user's name, the other stored
+#: columns are the ``exercise_responses`` columns their declarations name (``Column.db_column``).
 COLUMN_SQL = {
-    "student_id": User.username,
-    "t": ExerciseResponse.t,
-    "skill_id": ExerciseResponse.skill_domain,
-    "correct": ExerciseResponse.is_correct,
-    "difficulty": ExerciseResponse.difficulty,
-    "adjustment": ExerciseResponse.adjustment,
-    "time_spent": ExerciseResponse.time_taken,
-    "motivation": ExerciseResponse.motivation,
-    "anxiety_level": ExerciseResponse.anxiety_level,
-    "phase_type": ExerciseResponse.phase_type,
+    column.name: User.username if column.role is Role.LEARNER else getattr(ExerciseResponse, column.db_column)
+    for column in COLUMNS
+    if column.role is Role.LEARNER or column.db_column
 }
 
 
@@ -51,7 +45,14 @@ class DatabaseSource:
 
     def query(self, required: Sequence[str]) -> Select:
         """The SELECT of the core columns plus ``required``, ordered by learner and ``t``."""
-        names = [c for c in INTERACTION_COLUMNS if c in set(CORE_COLUMNS) | set(required)]
+        absent = [c for c in required if c not in COLUMN_SQL]
+        if absent:
+            raise DatabaseError(
+                f"the learner database does not store {', '.join(absent)}; train on a file that has "
+                f"{'it' if len(absent) == 1 else 'them'} (data=csv data.path=FILE), or drop "
+                f"{'it' if len(absent) == 1 else 'them'} from the data config's feature lists."
+            )
+        names = [c for c in COLUMN_SQL if c in set(CORE_COLUMNS) | set(required)]
         stmt = select(*(COLUMN_SQL[c].label(c) for c in names)).join(
             User, User.id == ExerciseResponse.user_id
         )

@@ -1,25 +1,44 @@
-"""Loading ktlab checkpoints: the model class, its network and its fitted encoder, from one file."""
+"""Loading ktlab checkpoints safely: the module, its network and its data's fitted state, from one file.
+
+A checkpoint written by ``train.py`` holds only tensors and plain data (numbers, strings, lists, dicts):
+the weights, the optimizer and loop state, and under ``hyper_parameters`` the network, optimizer and data
+configs and the data's ``inputs`` (sizes and fitted state). It is read with ``torch.load(weights_only=True)``,
+which refuses to run code, so a crafted file cannot execute anything; one that holds any other object
+is refused before anything from it is used.
+"""
 
 from __future__ import annotations
 
 import logging
+import pickle
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import torch
-from hydra.utils import get_class
-from lightning import LightningModule
+from hydra.utils import get_class, instantiate
+from lightning import LightningDataModule, LightningModule
 
-from ktlab.data.encoding import InteractionEncoder
 from ktlab.errors import CheckpointError
 
 log = logging.getLogger(__name__)
 
 MODULE_KEY = "ktlab_module"
+INPUTS_KEY = "inputs"
+
+
+def mark_checkpoint(checkpoint: dict[str, Any], module: LightningModule) -> None:
+    """Record the module's class in a checkpoint being saved (call it from ``on_save_checkpoint``)."""
+    checkpoint[MODULE_KEY] = f"{type(module).__module__}.{type(module).__qualname__}"
 
 
 def read_checkpoint(path: str | Path) -> dict[str, Any]:
-    """Read a checkpoint file written by ``train.py`` (trusted: it is unpickled)."""
+    """Read a checkpoint written by ``train.py`` without running code from it.
+
+    Raises:
+        CheckpointError: the file is missing, unreadable, holds objects other than tensors and plain data,
+            or was not written by ktlab's ``train.py``.
+    """
     path = Path(path).expanduser()
     if not path.is_file():
         raise CheckpointError(
@@ -27,27 +46,89 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
             "of a finished training run."
         )
     try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=False)
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        found = (
+            str(err).split("Unsupported global: GLOBAL ")[-1].split(" ")[0] if "GLOBAL" in str(err) else ""
+        )
+        what = f" (it holds a {found} object)" if found else ""
+        raise CheckpointError(
+            f"{path}: refused: a ktlab checkpoint holds only tensors and plain data, and this file holds "
+            f"other objects{what}, which could run code when loaded. It was not written by this version "
+            "of `python train.py` (checkpoints of earlier versions must be retrained)."
+        ) from None
     except Exception as err:  # torch raises many types for a corrupt or foreign file
         raise CheckpointError(
-            f"{path}: cannot be read as a PyTorch checkpoint ({type(err).__name__}: {err})."
+            f"{path}: cannot be read as a PyTorch checkpoint ({type(err).__name__}: {str(err)[:200]})."
         ) from None
     hparams = checkpoint.get("hyper_parameters", {}) if isinstance(checkpoint, dict) else {}
-    if MODULE_KEY not in checkpoint or "encoder" not in hparams:
+    if not isinstance(checkpoint, dict) or MODULE_KEY not in checkpoint or INPUTS_KEY not in hparams:
         raise CheckpointError(
-            f"{path}: is not a ktlab checkpoint (it lacks the model class and the fitted encoder); use a "
-            "checkpoint written by `python train.py`."
+            f"{path}: is not a ktlab checkpoint (it lacks the model class and the data's fitted state); use "
+            "a checkpoint written by `python train.py`."
         )
     return checkpoint
 
 
-def load_model(path: str | Path) -> tuple[LightningModule, InteractionEncoder]:
-    """Rebuild the trained module (in eval mode, on CPU) and its encoder from a checkpoint."""
+def _module_class(checkpoint: Mapping[str, Any], path: str | Path) -> type[LightningModule]:
+    name = checkpoint[MODULE_KEY]
+    try:
+        cls = get_class(name) if isinstance(name, str) else None
+    except Exception:
+        cls = None
+    if not (isinstance(cls, type) and issubclass(cls, LightningModule)):
+        raise CheckpointError(
+            f"{path}: names the module class {name!r}, which is not an installed LightningModule."
+        )
+    return cls
+
+
+def shape_mismatches(model: torch.nn.Module, state_dict: Mapping[str, torch.Tensor]) -> list[str]:
+    """Parameters whose names or shapes differ between a module and a saved state, in words."""
+    own = model.state_dict()
+    out = []
+    for key in sorted(set(own) | set(state_dict)):
+        if key not in state_dict:
+            out.append(f"{key} is not in the checkpoint")
+        elif key not in own:
+            out.append(f"{key} is in the checkpoint only")
+        elif tuple(own[key].shape) != tuple(state_dict[key].shape):
+            out.append(f"{key} is {tuple(state_dict[key].shape)} there, {tuple(own[key].shape)} here")
+    return out
+
+
+def load_model(path: str | Path) -> LightningModule:
+    """Rebuild the trained module (in eval mode, on CPU) from a checkpoint."""
     checkpoint = read_checkpoint(path)
-    module_class = get_class(checkpoint[MODULE_KEY])
-    model = module_class(**checkpoint["hyper_parameters"])
+    model = _module_class(checkpoint, path)(**checkpoint["hyper_parameters"])
+    problems = shape_mismatches(model, checkpoint["state_dict"])
+    if problems:
+        raise CheckpointError(
+            f"{path}: its weights do not fit the model its own config builds ({'; '.join(problems[:3])}); "
+            "the file is damaged or was edited."
+        )
     model.load_state_dict(checkpoint["state_dict"])
     model.eval()
-    encoder = InteractionEncoder.from_state_dict(checkpoint["hyper_parameters"]["encoder"])
     log.info("loaded %s (epoch %s) from %s", checkpoint[MODULE_KEY], checkpoint.get("epoch"), path)
-    return model, encoder
+    return model
+
+
+def fitted_state(model: LightningModule) -> Any:
+    """The data's fitted state stored with a model (an encoder, a tokenizer...)."""
+    return model.hparams[INPUTS_KEY]["state"]
+
+
+def restore_datamodule(
+    model: LightningModule, data: Mapping[str, Any] | None = None, **overrides: Any
+) -> LightningDataModule:
+    """The model's DataModule, rebuilt with its fitted state, from ``data`` or the stored data config.
+
+    Raises:
+        CheckpointError: no data config was given and the checkpoint stores none.
+    """
+    config = data if data is not None else model.hparams.get("data")
+    if not config:
+        raise CheckpointError(
+            "the checkpoint stores no data config; pass one, e.g. `data=csv data.path=FILE`."
+        )
+    return instantiate(config, fitted_state=fitted_state(model), **overrides)

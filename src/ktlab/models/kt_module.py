@@ -1,197 +1,199 @@
 """Lightning wrapper shared by every next-step knowledge-tracing network.
 
 The wrapped network is built from config inside the module, so a checkpoint alone rebuilds it: the
-checkpoint's hyperparameters hold the network config, the data dimensions and the fitted encoder.
-A network takes the batch dict of :class:`~ktlab.data.batching.WindowCollator` and returns logits
-``[B, T]`` where position ``t`` predicts step ``t`` from the steps before it.
+checkpoint's hyperparameters hold the network config, the data's ``inputs`` (sizes and fitted state, see
+:meth:`ktlab.data.datamodule.KTDataModule.model_inputs`) and the data config. A network takes the batch
+dict of :class:`~ktlab.data.batching.WindowCollator` and returns logits ``[B, T]`` where position ``t``
+predicts step ``t`` from the steps before it, or a :class:`~ktlab.models.output.NetOutput` whose
+``aux_loss`` is added to the training loss.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import torch
-from hydra.utils import instantiate
+from hydra.utils import get_class, instantiate
 from lightning import LightningModule
-from lightning.pytorch.plugins.precision import MixedPrecision
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, ListConfig, OmegaConf
 from torch import nn
-from torchmetrics import MaxMetric
+from torchmetrics import MaxMetric, MeanMetric, MetricCollection
+from torchmetrics.classification import BinaryAccuracy, BinaryAUROC
+from torchmetrics.utilities import dim_zero_cat
 
-from ktlab.errors import ConfigError
+from ktlab.models.checkpoint import mark_checkpoint
 from ktlab.models.losses import masked_bce_with_logits
-from ktlab.models.metrics import ExactAUC, LogitAccuracy, MeanLoss
-from ktlab.models.optim import build_optimizer
+from ktlab.models.optim import configure_optimization
+from ktlab.models.output import split_output
 
 log = logging.getLogger(__name__)
 
-STAGES = ("train", "val", "test")
+
+def plain(value: Any) -> Any:
+    """A config node as plain Python containers (what a checkpoint may hold)."""
+    if isinstance(value, (DictConfig, ListConfig)):
+        return OmegaConf.to_container(value, resolve=True)
+    if isinstance(value, Mapping):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    return value
 
 
-def _plain(value: Any) -> Any:
-    return OmegaConf.to_container(value, resolve=True) if isinstance(value, DictConfig) else value
+def build_network(net: Mapping[str, Any], dims: Mapping[str, Any]) -> nn.Module:
+    """Instantiate the network config with the data sizes its constructor takes (all of them for ``**kwargs``)."""
+    params = inspect.signature(get_class(net["_target_"])).parameters
+    if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        dims = {key: value for key, value in dims.items() if key in params}
+    return instantiate(dict(net), **dims)
+
+
+class DefinedAUROC(BinaryAUROC):
+    """Exact ROC AUC that is NaN, not 0, when the epoch's answers hold a single class.
+
+    torchmetrics returns 0 with a warning there; an undefined AUC must not read as the worst possible one
+    (``metrics.json`` then writes ``null``).
+    """
+
+    def compute(self) -> torch.Tensor:
+        empty = isinstance(self.target, list) and not self.target  # a list before synchronization
+        target = torch.zeros(0) if empty else dim_zero_cat(self.target)
+        if target.numel() == 0 or bool(target.min() == target.max()):
+            return torch.tensor(float("nan"))
+        return super().compute()
+
+
+def stage_metrics(stage: str) -> MetricCollection:
+    """``<stage>/auc`` (exact, from every answer of the epoch) and ``<stage>/acc`` (threshold 0.5)."""
+    return MetricCollection(
+        {"auc": DefinedAUROC(validate_args=False), "acc": BinaryAccuracy(validate_args=False)},
+        prefix=f"{stage}/",
+    )
 
 
 class KTLitModule(LightningModule):
     """Trains and evaluates a next-step correctness network.
 
     Args:
-        net: config of the network (``_target_`` plus its arguments, without the data dimensions).
+        net: config of the network (``_target_`` plus its arguments, without the data sizes).
         optimizer: partial optimizer config (``_partial_: true``); gets the parameters here.
-        dims: data dimensions passed to the network (from the fitted encoder).
-        encoder: the fitted encoder's state, stored for ``eval.py`` / ``predict.py``.
+        inputs: what the DataModule hands the model (``model_inputs()``): ``dims``, the sizes passed to the
+            network, and ``state``, the fitted encoder, stored for ``eval.py`` / ``predict.py``.
         scheduler: optional partial LR scheduler config; ``monitor`` names the metric it reads.
         name: the model's name, for logs and the model registry.
         data: the data config the model was trained with, so evaluation can reuse it.
-        shortcuts: model-level copies of network settings that ``net`` reads by interpolation
-            (``hidden_dim: 128`` beside ``net.hidden_dim: ${model.hidden_dim}``), so a sweep can say
-            ``model.hidden_dim=64,128``. They act only through ``net``; each must name a key of ``net``.
     """
 
     def __init__(
         self,
-        net: dict[str, Any],
-        optimizer: dict[str, Any],
-        dims: dict[str, Any],
-        encoder: dict[str, Any],
-        scheduler: dict[str, Any] | None = None,
+        net: Mapping[str, Any],
+        optimizer: Mapping[str, Any],
+        inputs: Mapping[str, Any],
+        scheduler: Mapping[str, Any] | None = None,
         name: str = "kt",
-        data: dict[str, Any] | None = None,
-        **shortcuts: Any,
+        data: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__()
-        stray = sorted(key for key in shortcuts if key not in net)
-        if stray:
-            raise ConfigError(
-                f"model.{stray[0]}={shortcuts[stray[0]]}: the model config has no such setting "
-                f"(the network's settings are {', '.join(k for k in net if not k.startswith('_'))}); "
-                f"set model.net.<setting> or one of the model's short names."
-            )
         self.save_hyperparameters(
             {
-                "net": _plain(net),
-                "optimizer": _plain(optimizer),
-                "dims": dict(dims),
-                "encoder": encoder,
-                "scheduler": _plain(scheduler),
+                "net": plain(net),
+                "optimizer": plain(optimizer),
+                "inputs": plain(inputs),
+                "scheduler": plain(scheduler),
                 "name": name,
-                "data": _plain(data),
+                "data": plain(data),
             }
         )
-        self.net: nn.Module = instantiate(self.hparams.net, **self.hparams.dims)
-        for stage in STAGES:
-            setattr(self, f"{stage}_loss", MeanLoss())
-            setattr(self, f"{stage}_auc", ExactAUC())
-            setattr(self, f"{stage}_acc", LogitAccuracy())
-        self.val_oracle_auc = ExactAUC()
-        self.test_oracle_auc = ExactAUC()
+        self.net = build_network(self.hparams.net, self.hparams.inputs["dims"])
+        self.train_metrics = stage_metrics("train")
+        self.val_metrics = stage_metrics("val")
+        self.test_metrics = stage_metrics("test")
+        self.train_loss, self.val_loss, self.test_loss = MeanMetric(), MeanMetric(), MeanMetric()
+        self.train_aux_loss = MeanMetric()
+        self.val_oracle_auc, self.test_oracle_auc = DefinedAUROC(), DefinedAUROC()
         self.val_auc_best = MaxMetric()
-        self._logged: set[str] = set()
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        # Lightning records the running hook's name at every hook call, about 40 times per training step;
-        # nn.Module.__setattr__ first checks the value against parameters, buffers and submodules, which a
-        # hook name (a string or None) never is.
-        if name == "_current_fx_name":
-            object.__setattr__(self, name, value)
-        else:
-            super().__setattr__(name, value)
 
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        return self.net(batch)
+        """Logits ``[B, T]`` of a batch."""
+        logits, _ = split_output(self.net(batch))
+        return logits
 
     # ------------------------------------------------------------------ steps
-    def _step(self, batch: dict[str, torch.Tensor], stage: str) -> torch.Tensor:
-        logits = self.net(batch)  # [B, T]
+    def _step(
+        self,
+        batch: dict[str, torch.Tensor],
+        metrics: MetricCollection,
+        loss_metric: MeanMetric,
+        oracle: DefinedAUROC | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        logits, aux_loss = split_output(self.net(batch))  # [B, T]
         target = batch["correct"]
         scored = batch["mask"].clone()
         scored[:, 0] = False  # the first step of a window has no history to predict from
         loss, count = masked_bce_with_logits(logits, target, scored)
-        logit = logits.detach()
-        getattr(self, f"{stage}_loss").update(loss, count)
-        getattr(self, f"{stage}_auc").update(logit, target, scored)
-        getattr(self, f"{stage}_acc").update(logit, target, scored)
-        self._log_metric(stage, "loss", prog_bar=True)
-        self._log_metric(stage, "auc", prog_bar=stage != "train")
-        self._log_metric(stage, "acc")
-        if stage in ("val", "test"):
-            p_true = batch["p_true"]
-            known = scored & torch.isfinite(p_true)
-            if known.any():
-                getattr(self, f"{stage}_oracle_auc").update(p_true, target, known)
-                self._log_metric(stage, "oracle_auc")
-        return loss
-
-    def _log_metric(self, stage: str, name: str, prog_bar: bool = False) -> None:
-        """Log ``<stage>/<name>`` once per epoch; its value is computed at epoch end from every update.
-
-        Each ``self.log`` call costs Lightning a pass over the logged entry (about 2 ms on a CPU, whatever
-        the value), and for a metric object also a move of its whole state: AUROC keeps every prediction
-        of the epoch, so logging it at every step would cost time quadratic in the number of steps. The
-        metrics (the loss included, as a mean weighted by scored answers) are updated at every step and
-        registered with one call per epoch; the epoch values are the same.
-        """
-        key = f"{stage}/{name}"
-        if key in self._logged:
-            return
-        self._logged.add(key)
-        self.log(key, getattr(self, f"{stage}_{name}"), on_step=False, on_epoch=True, prog_bar=prog_bar)
-
-    def _forget_logged(self, stage: str) -> None:
-        self._logged = {key for key in self._logged if not key.startswith(f"{stage}/")}
-
-    def on_train_epoch_start(self) -> None:
-        self._forget_logged("train")
-
-    def on_validation_epoch_start(self) -> None:
-        self._forget_logged("val")
-
-    def on_test_epoch_start(self) -> None:
-        self._forget_logged("test")
-
-    def on_train_start(self) -> None:
-        # The sanity check must not count towards the first epoch's metrics or the best score.
-        for metric in (self.val_auc, self.val_acc, self.val_oracle_auc, self.val_auc_best):
-            metric.reset()
+        loss_metric.update(loss.detach(), weight=count)
+        answers = target[scored].long()
+        metrics.update(torch.sigmoid(logits.detach()[scored].float()), answers)
+        if oracle is not None:
+            p_true = batch["p_true"][scored]
+            known = torch.isfinite(p_true)
+            if bool(known.any()):
+                oracle.update(p_true[known], answers[known])
+        return loss, aux_loss
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        return self._step(batch, "train")
+        loss, aux_loss = self._step(batch, self.train_metrics, self.train_loss)
+        if aux_loss is None:
+            return loss
+        self.train_aux_loss.update(aux_loss.detach())
+        return loss + aux_loss
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
-        self._step(batch, "val")
-
-    def on_validation_epoch_end(self) -> None:
-        if self.trainer.sanity_checking:
-            return
-        self.val_auc_best(self.val_auc.compute())
-        self.log("val/auc_best", self.val_auc_best.compute(), sync_dist=True, prog_bar=True)
+        self._step(batch, self.val_metrics, self.val_loss, self.val_oracle_auc)
 
     def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
-        self._step(batch, "test")
+        self._step(batch, self.test_metrics, self.test_loss, self.test_oracle_auc)
+
+    # ------------------------------------------------------------------ epoch ends
+    def _log_epoch(
+        self, stage: str, metrics: MetricCollection, loss: MeanMetric, extra: dict[str, Any]
+    ) -> dict[str, torch.Tensor]:
+        """Compute, log and reset a stage's metrics (torchmetrics' documented epoch-end pattern)."""
+        values = {**metrics.compute(), f"{stage}/loss": loss.compute()}
+        for key, metric in extra.items():
+            if metric.update_called:
+                values[key] = metric.compute()
+            metric.reset()
+        self.log_dict(values, prog_bar=stage != "train")
+        metrics.reset()
+        loss.reset()
+        return values
+
+    def on_train_epoch_end(self) -> None:
+        self._log_epoch("train", self.train_metrics, self.train_loss, {"train/aux_loss": self.train_aux_loss})
+
+    def on_validation_epoch_end(self) -> None:
+        if self.trainer.sanity_checking:  # the sanity check counts towards no metric
+            for metric in (self.val_metrics, self.val_loss, self.val_oracle_auc):
+                metric.reset()
+            return
+        values = self._log_epoch(
+            "val", self.val_metrics, self.val_loss, {"val/oracle_auc": self.val_oracle_auc}
+        )
+        if torch.isfinite(values["val/auc"]):
+            self.val_auc_best.update(values["val/auc"])
+        if self.val_auc_best.update_called:
+            self.log("val/auc_best", self.val_auc_best.compute(), prog_bar=True)
+
+    def on_test_epoch_end(self) -> None:
+        self._log_epoch("test", self.test_metrics, self.test_loss, {"test/oracle_auc": self.test_oracle_auc})
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        checkpoint["ktlab_module"] = f"{type(self).__module__}.{type(self).__qualname__}"
+        mark_checkpoint(checkpoint, self)
 
     # ------------------------------------------------------------------ optimization
     def configure_optimizers(self) -> Any:
-        # Lightning refuses to clip the gradients of a fused optimizer under mixed precision.
-        mixed = isinstance(self.trainer.precision_plugin, MixedPrecision)
-        allow_fused = not (mixed and self.trainer.gradient_clip_val)
-        optimizer = build_optimizer(instantiate(self.hparams.optimizer), self.parameters(), allow_fused)
-        scheduler_cfg = self.hparams.scheduler
-        if not scheduler_cfg:
-            return optimizer
-        scheduler_cfg = dict(scheduler_cfg)
-        monitor = scheduler_cfg.pop("monitor", "val/auc")
-        interval = scheduler_cfg.pop("interval", "epoch")
-        scheduler = instantiate(scheduler_cfg)(optimizer=optimizer)
-        return {
-            "optimizer": optimizer,
-            "lr_scheduler": {
-                "scheduler": scheduler,
-                "monitor": monitor,
-                "interval": interval,
-                "frequency": 1,
-            },
-        }
+        return configure_optimization(self, self.hparams.optimizer, self.hparams.scheduler)

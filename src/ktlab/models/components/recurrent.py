@@ -17,12 +17,14 @@ reach ``logit_t``. Skill id 0 (padding or a skill unseen in training) has a zero
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ktlab.config_checks import problems_in
-from ktlab.errors import ConfigError
+from ktlab.checks import Checks, Problem, raise_problems
 
 CELLS: dict[str, type[nn.RNNBase]] = {"gru": nn.GRU, "lstm": nn.LSTM}
 
@@ -61,21 +63,23 @@ class RecurrentTracer(nn.Module):
         head_dim: int = 128,
     ) -> None:
         super().__init__()
-        problems = problems_in(
-            {
-                "model.net.embed_dim": embed_dim,
-                "model.net.hidden_dim": hidden_dim,
-                "model.net.num_layers": num_layers,
-                "model.net.head_dim": head_dim,
-                "model.net.dropout": dropout,
-            }
+        raise_problems(
+            "RecurrentTracer",
+            self.check_args(
+                {
+                    "n_skills": n_skills,
+                    "n_phases": n_phases,
+                    "context_dim": context_dim,
+                    "query_dim": query_dim,
+                    "cell": cell,
+                    "embed_dim": embed_dim,
+                    "hidden_dim": hidden_dim,
+                    "num_layers": num_layers,
+                    "dropout": dropout,
+                    "head_dim": head_dim,
+                }
+            ),
         )
-        if cell not in CELLS:
-            problems.append(f"model.net.cell='{cell}': choose one of {', '.join(CELLS)}")
-        if n_skills < 1:
-            problems.append(f"n_skills={n_skills}: the training data holds no skill")
-        if problems:
-            raise ConfigError("Invalid model config: " + "; ".join(problems) + ".")
         self.n_skills = n_skills
         self.n_phases = n_phases
         self.phase_in_context = phase_in_context and n_phases > 0
@@ -97,6 +101,19 @@ class RecurrentTracer(nn.Module):
             nn.Dropout(dropout),
             nn.Linear(head_dim, 1),
         )
+
+    @staticmethod
+    def check_args(args: Mapping[str, Any]) -> list[Problem]:
+        """The problems of the tracer's arguments (see :mod:`ktlab.checks`)."""
+        checks = Checks(args)
+        checks.integer("n_skills", 1)
+        for name in ("n_phases", "context_dim", "query_dim"):
+            checks.integer(name, 0)
+        checks.one_of("cell", CELLS)
+        for name in ("embed_dim", "hidden_dim", "num_layers", "head_dim"):
+            checks.integer(name, 1)
+        checks.in_range("dropout", 0.0, 1.0)
+        return checks.problems
 
     def _phase_onehot(self, phase: torch.Tensor) -> torch.Tensor:
         return F.one_hot(phase, self.n_phases + 1)[..., 1:].float()  # id 0 -> all zeros
