@@ -216,9 +216,7 @@ def data_and_copies(cfg: DictConfig, copies: int) -> tuple[L.LightningDataModule
     models = []
     for _ in range(copies):
         torch.manual_seed(cfg.seed)
-        models.append(
-            instantiate(cfg.model, inputs=datamodule.model_inputs())
-        )
+        models.append(instantiate(cfg.model, inputs=datamodule.model_inputs()))
     return datamodule, models
 
 

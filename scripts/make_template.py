@@ -13,6 +13,7 @@ from ktlab.data.io import write_table
 from ktlab.data.schema import validate_interactions
 from ktlab.data.template import GUIDE, template_frame
 
+
 @report_user_errors
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
