@@ -159,7 +159,7 @@ def test_rollback_refuses_another_database(
     other_sessions = make_session_factory(other)
     full_import(other_sessions, load_export(export_dir), tmp_path / "backups_b")  # same ids, same names
     before = counts(other)
-    with pytest.raises(RollbackError, match="not into sqlite:///.*other.db .*nothing was removed"):
+    with pytest.raises(RollbackError, match=r"not into sqlite:///.*other\.db .*nothing was removed"):
         rollback(other_sessions, result.backup_dir)
     assert counts(other) == before and counts(engine)["users"] == N_USERS
     assert _manifest(result.backup_dir)["rolled_back_at"] is None
