@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.orm import InstrumentedAttribute
 
-from ktlab.db.messages import cut
+from ktlab.db.messages import QUOTE_LIMIT, cut
 from ktlab.db.models import ExerciseResponse, User
 from ktlab.db.usernames import username_key
 from ktlab.errors import DataValidationError
@@ -44,7 +44,8 @@ def too_long(value: str, attribute: InstrumentedAttribute) -> str | None:
     limit = column_length(attribute)
     if len(value) <= limit:
         return None
-    return f"value {cut(value)} is longer than the {limit} characters of {column_name(attribute)}"
+    quoted = cut(value) if len(value) > QUOTE_LIMIT else f"{value!r} ({len(value)} characters)"
+    return f"value {quoted} is longer than the {limit} characters of {column_name(attribute)}"
 
 
 def _where(source: str, position: int, line_offset: int | None) -> str:
@@ -116,8 +117,8 @@ def check_frame_identifiers(
     for column, values in columns.items():
         text = values.astype(str).reset_index(drop=True)
         problems += _length_problems(text, column, FRAME_TEXT_COLUMNS[column], source, line_offset)
-        exercise_limit = column_length(ExerciseResponse.exercise_id)
-        if column == "skill_id" and exercise_ids is None and exercise_limit < column_length(User.username):
+        shorter = column_length(ExerciseResponse.exercise_id) < column_length(ExerciseResponse.skill_domain)
+        if column == "skill_id" and exercise_ids is None and shorter:
             # without an exercise_id column the skill id is stored as the exercise id too
             problems += _length_problems(text, column, ExerciseResponse.exercise_id, source, line_offset)
     if "student_id" in frame and not problems:

@@ -21,19 +21,15 @@ database column (lengths read from :mod:`ktlab.db.models`) refuse the whole file
 from __future__ import annotations
 
 import hashlib
-import json
-import math
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.orm import InstrumentedAttribute
-
 from ktlab.db.errors import ImportValidationError
 from ktlab.db.identifiers import column_length, too_long
+from ktlab.db.json_checks import Checker, JsonObject, read_json, repeated_keys, same_learner
 from ktlab.db.messages import cut
 from ktlab.db.models import AnalyticsEvent, SkillProfile, User
 from ktlab.db.security import is_hash
@@ -102,152 +98,7 @@ def utc(value: datetime | None) -> datetime | None:
     return value.astimezone(timezone.utc) if value is not None else None
 
 
-class _Object(dict):
-    """A JSON object that remembers its keys in file order, repeats included."""
-
-    def __init__(self, pairs: list[tuple[str, Any]]) -> None:
-        super().__init__(pairs)
-        self.pairs = pairs
-
-    @property
-    def repeated(self) -> list[str]:
-        seen: set[str] = set()
-        out = []
-        for key, _ in self.pairs:
-            if key in seen and key not in out:
-                out.append(key)
-            seen.add(key)
-        return out
-
-
-def _repeats(value: Any, path: str) -> Iterator[tuple[str, str]]:
-    """(where, key) of every key repeated in an object nested in ``value``."""
-    if isinstance(value, _Object):
-        for key in value.repeated:
-            yield path, key
-        for key, item in value.items():
-            yield from _repeats(item, f"{path}.{key}" if path else key)
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            yield from _repeats(item, f"{path}[{i}]")
-
-
-class _Checker:
-    """Collects problems as "file, record 'x', field 'y': what is wrong"."""
-
-    def __init__(self) -> None:
-        self.problems: list[str] = []
-
-    def fail(self, file: str, record: str, name: str, what: str) -> None:
-        self.problems.append(f"{file}, record {cut(record)}, field {cut(name)}: {what}")
-
-    def text(
-        self, file: str, record: str, name: str, value: Any, column: InstrumentedAttribute
-    ) -> str | None:
-        if value is None:
-            return None
-        if not isinstance(value, str) or not value.strip():
-            self.fail(file, record, name, f"value {cut(value)} is not a non-empty text")
-            return None
-        problem = too_long(value.strip(), column)
-        if problem:
-            self.fail(file, record, name, problem)
-            return None
-        return value.strip()
-
-    def integer(
-        self, file: str, record: str, name: str, value: Any, low: int, high: int | None = None
-    ) -> int | None:
-        ok = (
-            isinstance(value, int)
-            and not isinstance(value, bool)
-            and value >= low
-            and (high is None or value <= high)
-        )
-        if not ok:
-            bound = f"in [{low}, {high}]" if high is not None else f">= {low}"
-            self.fail(file, record, name, f"value {cut(value)} is not an integer {bound}")
-            return None
-        return value
-
-    def number(self, file: str, record: str, name: str, value: Any, low: float, high: float) -> float | None:
-        ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-        if not ok or not low <= value <= high:
-            self.fail(file, record, name, f"value {cut(value)} is not a number in [{low:g}, {high:g}]")
-            return None
-        return float(value)
-
-    def timestamp(
-        self, file: str, record: str, name: str, value: Any, required: bool = False
-    ) -> datetime | None:
-        if value is None and not required:
-            return None
-        try:
-            parsed = (
-                datetime.fromisoformat(str(value).replace("Z", "+00:00")) if isinstance(value, str) else None
-            )
-        except ValueError:
-            parsed = None
-        if parsed is None:
-            self.fail(
-                file,
-                record,
-                name,
-                f"value {cut(value)} is not an ISO 8601 timestamp such as 2024-10-02T17:30:00Z",
-            )
-            return None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-
-
-def _read_json(path: Path) -> tuple[_Object, bytes]:
-    """The top-level object of a JSON file (objects keep repeated keys) and the file's bytes."""
-    if not path.is_file():
-        raise ImportValidationError(
-            f"{path}: no such file. The export folder must hold {DATA_FILE} and {CREDENTIALS_FILE} "
-            "(see docs/database.md; `python scripts/make_platform_json.py` writes a sample)."
-        )
-    try:
-        raw = path.read_bytes()
-        content = json.loads(raw.decode("utf-8"), object_pairs_hook=_Object)
-    except OSError as err:
-        raise ImportValidationError(
-            f"{path}: cannot read it ({err.strerror}); nothing was imported."
-        ) from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        # The decoder's message gives the position, never a value of the file (it may hold PINs).
-        reason = (
-            f"{err.msg} at line {err.lineno}, column {err.colno}"
-            if isinstance(err, json.JSONDecodeError)
-            else "not UTF-8"
-        )
-        raise ImportValidationError(
-            f"{path.name}: not valid JSON ({reason}); nothing was imported."
-        ) from None
-    if not isinstance(content, _Object):
-        raise ImportValidationError(
-            f"{path.name}: expected an object mapping usernames to records, got {type(content).__name__}."
-        )
-    return content, raw
-
-
-def _same_learner(check: _Checker, file: str, content: _Object) -> None:
-    """Two records of one file naming the same learner (same key), however spelled."""
-    first: dict[str, tuple[int, str]] = {}
-    reported: set[str] = set()
-    for index, (name, _) in enumerate(content.pairs, start=1):
-        key = username_key(str(name))
-        if key not in first:
-            first[key] = (index, str(name))
-        elif key not in reported:
-            reported.add(key)
-            index0, name0 = first[key]
-            check.problems.append(
-                f"{file}: record #{index0} {cut(name0)} and record #{index} {cut(str(name))} are the same "
-                "learner (usernames are compared without surrounding spaces and case); keep one of them"
-            )
-
-
-def _check_username(check: _Checker, file: str, username: str) -> None:
+def _check_username(check: Checker, file: str, username: str) -> None:
     if not username.strip():
         check.fail(file, username, "username", "is empty")
         return
@@ -261,11 +112,11 @@ def _check_username(check: _Checker, file: str, username: str) -> None:
         check.fail(file, username, "username", problem)
 
 
-def _parse_user(check: _Checker, username: str, raw: Any) -> UserRecord:
+def _parse_user(check: Checker, username: str, raw: Any) -> UserRecord:
     file = DATA_FILE
     user = UserRecord(username=display_username(username), key=username_key(username))
     _check_username(check, file, username)
-    for where, key in _repeats(raw, ""):
+    for where, key in repeated_keys(raw, ""):
         check.fail(file, username, where or "(record)", f"the key {cut(key)} appears twice in one object")
     if not isinstance(raw, dict):
         check.fail(file, username, "(record)", f"expected an object, got {type(raw).__name__}")
@@ -343,7 +194,7 @@ def _parse_user(check: _Checker, username: str, raw: Any) -> UserRecord:
     return user
 
 
-def _apply_credentials(check: _Checker, users: dict[str, UserRecord], creds: _Object) -> None:
+def _apply_credentials(check: Checker, users: dict[str, UserRecord], creds: JsonObject) -> None:
     """Attach each credential to its learner (matched by username key); ``users`` is keyed the same way."""
     file = CREDENTIALS_FILE
     for username, raw in creds.items():
@@ -351,7 +202,7 @@ def _apply_credentials(check: _Checker, users: dict[str, UserRecord], creds: _Ob
         if user is None:
             check.fail(file, username, "username", f"has no record in {DATA_FILE}")
             continue
-        if isinstance(raw, _Object) and raw.repeated:
+        if isinstance(raw, JsonObject) and raw.repeated:
             check.fail(file, username, "(record)", f"the key {cut(raw.repeated[0])} appears twice")
             continue
         if not isinstance(raw, dict):
@@ -388,12 +239,12 @@ def load_export(data_dir: str | Path) -> PlatformExport:
     """
     data_dir = Path(data_dir).expanduser()
     (data, data_bytes), (creds, creds_bytes) = (
-        _read_json(data_dir / DATA_FILE),
-        _read_json(data_dir / CREDENTIALS_FILE),
+        read_json(data_dir / DATA_FILE),
+        read_json(data_dir / CREDENTIALS_FILE),
     )
-    check = _Checker()
-    _same_learner(check, DATA_FILE, data)
-    _same_learner(check, CREDENTIALS_FILE, creds)
+    check = Checker()
+    same_learner(check, DATA_FILE, data)
+    same_learner(check, CREDENTIALS_FILE, creds)
     users: dict[str, UserRecord] = {}
     for name, raw in data.pairs:
         user = _parse_user(check, str(name), raw)
