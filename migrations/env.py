@@ -9,9 +9,10 @@ same file as the scripts and ``train.py`` use).
 from __future__ import annotations
 
 from logging.config import fileConfig
+from typing import Any
 
 from alembic import context
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine, event
 
 from ktlab.db import models  # noqa: F401  (registers the tables on Base.metadata)
 from ktlab.db.base import Base
@@ -55,25 +56,42 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+def _sqlite_transactions(engine: Engine) -> None:
+    """Make SQLite migrations transactional: a failed one leaves no column or table half-changed.
+
+    Python's sqlite3 driver runs DDL outside any transaction; emitting BEGIN ourselves (the recipe of the
+    SQLAlchemy SQLite dialect documentation) makes every statement of a revision part of one transaction.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _no_driver_transactions(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+
 def run_migrations_online() -> None:
-    """Run the migrations on a live connection."""
+    """Run the migrations on a live connection (one transaction)."""
     engine = make_engine({"url": database_url()}, use_env=False)
+    sqlite = engine.dialect.name == "sqlite"
+    if sqlite:
+        _sqlite_transactions(engine)
     try:
         with engine.connect() as connection:
-            sqlite = connection.dialect.name == "sqlite"
+            raw = connection.connection.driver_connection
             if sqlite:
                 # Batch operations rebuild a table (copy, drop, rename). With foreign keys on, dropping
                 # `users` would cascade into every learner's answers, so they are off while migrating (the
                 # pragma only works outside a transaction) and checked over every row afterwards.
-                connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
-                connection.commit()
+                raw.execute("PRAGMA foreign_keys=OFF")
             _configure(connection=connection)
             with context.begin_transaction():
                 context.run_migrations()
             if sqlite:
-                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
-                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
-                connection.commit()
+                broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+                raw.execute("PRAGMA foreign_keys=ON")
                 if broken:
                     raise RuntimeError(f"the migration left {len(broken)} row(s) with a dangling foreign key")
     finally:

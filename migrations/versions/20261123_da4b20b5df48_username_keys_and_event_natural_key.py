@@ -20,6 +20,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from ktlab.db.errors import DatabaseError
+
 revision: str = "da4b20b5df48"
 down_revision: str | Sequence[str] | None = "c0ba012d4ba2"
 branch_labels: str | Sequence[str] | None = None
@@ -44,7 +46,7 @@ def _fill_keys(table_name: str) -> None:
     for row_id, name in rows:
         key = _key(name)
         if key in seen:
-            raise RuntimeError(
+            raise DatabaseError(
                 f"{table_name}: the accounts {seen[key]!r} and {name!r} differ only by case or surrounding "
                 "spaces, which from this revision on are one account. Rename one of them, then upgrade again."
             )
