@@ -1,21 +1,22 @@
 """Alembic environment of the learner database.
 
 The URL is, in order: ``-x url=...`` on the command line, ``config.attributes["url"]`` (set by
-:func:`ktlab.db.migrate.alembic_config`), ``KTLAB_DATABASE_URL`` (environment or ``.env``), then the SQLite
-file ``data/ktlab.db`` beside ``alembic.ini``.
+:func:`ktlab.db.migrate.alembic_config`), ``KTLAB_DATABASE_URL`` (environment or ``.env``), then the embedded default of
+:func:`ktlab.db.engine.default_url` (``data/ktlab.db`` under ``KTLAB_ROOT`` or the current directory, the
+same file as the scripts and ``train.py`` use).
 """
 
 from __future__ import annotations
 
 from logging.config import fileConfig
-from pathlib import Path
+from typing import Any
 
 from alembic import context
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine, event
 
 from ktlab.db import models  # noqa: F401  (registers the tables on Base.metadata)
 from ktlab.db.base import Base
-from ktlab.db.engine import env_url, make_engine
+from ktlab.db.engine import default_url, env_url, make_engine
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
@@ -32,8 +33,7 @@ def database_url() -> str:
     from_env = env_url()
     if from_env:
         return from_env
-    root = Path(config.config_file_name).resolve().parent if config.config_file_name else Path.cwd()
-    return f"sqlite:///{root / 'data' / 'ktlab.db'}"
+    return default_url()
 
 
 def _configure(connection: Connection | None = None, url: str | None = None) -> None:
@@ -56,14 +56,44 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+def _sqlite_transactions(engine: Engine) -> None:
+    """Make SQLite migrations transactional: a failed one leaves no column or table half-changed.
+
+    Python's sqlite3 driver runs DDL outside any transaction; emitting BEGIN ourselves (the recipe of the
+    SQLAlchemy SQLite dialect documentation) makes every statement of a revision part of one transaction.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _no_driver_transactions(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+
 def run_migrations_online() -> None:
-    """Run the migrations on a live connection."""
+    """Run the migrations on a live connection (one transaction)."""
     engine = make_engine({"url": database_url()}, use_env=False)
+    sqlite = engine.dialect.name == "sqlite"
+    if sqlite:
+        _sqlite_transactions(engine)
     try:
         with engine.connect() as connection:
+            raw = connection.connection.driver_connection
+            if sqlite:
+                # Batch operations rebuild a table (copy, drop, rename). With foreign keys on, dropping
+                # `users` would cascade into every learner's answers, so they are off while migrating (the
+                # pragma only works outside a transaction) and checked over every row afterwards.
+                raw.execute("PRAGMA foreign_keys=OFF")
             _configure(connection=connection)
             with context.begin_transaction():
                 context.run_migrations()
+            if sqlite:
+                broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+                raw.execute("PRAGMA foreign_keys=ON")
+                if broken:
+                    raise RuntimeError(f"the migration left {len(broken)} row(s) with a dangling foreign key")
     finally:
         engine.dispose()
 

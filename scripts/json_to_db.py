@@ -4,15 +4,18 @@
     python scripts/json_to_db.py --mode full --init-db --data-dir DIR
     python scripts/json_to_db.py --rollback backups/backup_YYYYmmdd_HHMMSS
 
-The database is --url, else KTLAB_DATABASE_URL (environment or .env), else data/ktlab.db. A full import backs
-the files up to backups/backup_YYYYmmdd_HHMMSS/ (or under --backup-dir) and adds everything new in one
-transaction; rerunning it adds nothing twice. See docs/database.md for the file format.
+The database is --url, else KTLAB_DATABASE_URL (environment or .env), else data/ktlab.db. A full import adds
+everything new in one transaction and leaves a private backup (users_data.json and a manifest, never the
+PINs) in backups/backup_YYYYmmdd_HHMMSS/ (or under --backup-dir); rerunning it, even concurrently, adds
+nothing twice. A rollback refuses a database other than the import's. See docs/database.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import signal
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,7 +26,15 @@ from rich.table import Table
 
 from ktlab.cli import report_user_errors, setup_logging
 from ktlab.db import migrate
-from ktlab.db.engine import engine_for_cli, has_schema, make_session_factory, masked, require_schema
+from ktlab.db.engine import (
+    engine_for_cli,
+    has_schema,
+    make_session_factory,
+    masked,
+    require_schema,
+    sqlite_file_missing,
+)
+from ktlab.db.errors import RollbackError
 from ktlab.db.import_rollback import rollback
 from ktlab.db.json_import import ImportPlan, full_import, plan_import
 from ktlab.db.platform_json import PlatformExport, load_export
@@ -71,6 +82,29 @@ def _hashing_progress(console: Console, export: PlatformExport) -> Iterator[Call
         yield lambda done, total: progress.update(task, completed=done, total=total)
 
 
+def _exit_on_sigterm() -> None:
+    """Turn SIGTERM into an exception, so an import stopped that way rolls back and removes its backup."""
+
+    def stop(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+
+
+def _rollback(console: Console, backup_dir: str, url: str | None) -> None:
+    engine = engine_for_cli(url, create_dirs=False)
+    try:
+        if sqlite_file_missing(engine):
+            raise RollbackError(
+                f"Cannot roll back {backup_dir}: there is no database at {masked(engine.url)}; nothing was "
+                "removed. Pass --url of the database the import went into."
+            )
+        removed = rollback(make_session_factory(engine), backup_dir)
+    finally:
+        engine.dispose()
+    console.print(f"Rolled back {backup_dir}: removed " + ", ".join(f"{n} {t}" for t, n in removed.items()))
+
+
 @report_user_errors
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
@@ -97,15 +131,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     setup_logging()
     console = Console()
+    if argv is None and sys.argv:  # run as a program, not called from Python
+        _exit_on_sigterm()
     if args.rollback:
-        engine = engine_for_cli(args.url)
-        try:
-            removed = rollback(make_session_factory(engine), args.rollback)
-        finally:
-            engine.dispose()
-        console.print(
-            f"Rolled back {args.rollback}: removed " + ", ".join(f"{n} {t}" for t, n in removed.items())
-        )
+        _rollback(console, args.rollback, args.url)
         return
     if not args.data_dir:
         parser.error("--mode needs --data-dir")

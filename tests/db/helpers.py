@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -43,3 +44,24 @@ def run_script(name: str, *args: str, cwd: Path) -> subprocess.CompletedProcess:
         timeout=120,
         env=env,
     )
+
+
+def private_pins(export_dir: Path, start: int = 73_150_000) -> list[str]:
+    """Give every learner of an export an 8-digit PIN that cannot occur in the files by chance."""
+    creds_path = export_dir / "users_credentials.json"
+    creds = json.loads(creds_path.read_text())
+    pins = [f"{start + 7919 * i:08d}" for i in range(len(creds))]
+    creds = {name: {"pin": pin} for name, pin in zip(creds, pins, strict=True)}
+    creds_path.write_text(json.dumps(creds))
+    return pins
+
+
+def files_holding(root: Path, needles: list[str], skip: Path | None = None) -> list[str]:
+    """Every file under ``root`` (but ``skip``) that contains one of ``needles``, as 'path: needle'."""
+    found = []
+    for path in sorted(root.rglob("*")):
+        if not path.is_file() or (skip is not None and skip in path.parents):
+            continue
+        data = path.read_bytes()
+        found += [f"{path}: {n}" for n in needles if n.encode() in data]
+    return found

@@ -178,7 +178,10 @@ def test_script_bad_record_exits_2_and_writes_nothing(
 ) -> None:
     data = json.loads((export_dir / DATA_FILE).read_text())
     data["learner00003"]["events"][1]["timestamp"] = "yesterday"
-    (export_dir / DATA_FILE).write_text(json.dumps(data))
+    data["learner00005"]["learning_style"] = "v" * 100_000
+    # JSON would keep the last of two records silently: " LEARNER00001 " repeats learner00001 (record #2).
+    text = json.dumps(data)[:-1] + ', " LEARNER00001 ": {"grade_level": 2}}'
+    (export_dir / DATA_FILE).write_text(text)
     done = run_script(
         "json_to_db.py",
         "--mode",
@@ -191,8 +194,13 @@ def test_script_bad_record_exits_2_and_writes_nothing(
         cwd=tmp_path,
     )
     assert done.returncode == 2
-    assert "record 'learner00003', field 'events[1].timestamp'" in done.stderr.replace("\n", " ")
-    assert "Traceback" not in done.stderr
+    message = done.stderr.replace("\n", " ")
+    assert "record 'learner00003', field 'events[1].timestamp'" in message
+    assert (
+        f"record #2 'learner00001' and record #{N_USERS + 1} ' LEARNER00001 ' are the same learner" in message
+    )
+    assert "field 'learning_style': value 'vvvv" in message and "(100000 characters)" in message
+    assert len(done.stderr) < 2000 and "Traceback" not in done.stderr
     assert not (tmp_path / "backups").exists()
 
 

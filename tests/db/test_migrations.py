@@ -88,3 +88,89 @@ def test_check_command_reports_state_and_unreachable(migrated_url: str, tmp_path
         in done.stderr.replace("\n", " ")
     )
     assert "Traceback" not in done.stderr
+
+
+def _old_database(url: str) -> None:
+    """A database at the first revision holding learners, answers and an event stored twice."""
+    migrate.upgrade(url, "c0ba012d4ba2")
+    engine = make_engine(url, use_env=False)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO users (id, username) VALUES (1, ' Alice '), (2, 'bob')")
+        conn.exec_driver_sql(
+            "INSERT INTO exercise_responses (user_id, t, exercise_id, skill_domain, is_correct) "
+            "VALUES (1, 0, 'e', 'x', true), (1, 1, 'e', 'x', false), (2, 0, 'e', 'x', true)"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO analytics_events (user_id, event_type, occurred_at) VALUES "
+            "(1, 'login', '2024-10-02 17:30:00'), (1, 'login', '2024-10-02 17:30:00'), "
+            "(1, 'logout', '2024-10-02 17:30:00')"
+        )
+    engine.dispose()
+
+
+def test_upgrade_keeps_the_data_and_fills_the_keys(db_url: str) -> None:
+    _old_database(db_url)
+    migrate.upgrade(db_url)
+    engine = make_engine(db_url, use_env=False)
+    with engine.connect() as conn:
+        users = conn.exec_driver_sql("SELECT id, username, username_key FROM users ORDER BY id").all()
+        assert [tuple(u) for u in users] == [(1, "Alice", "alice"), (2, "bob", "bob")]
+        # Rebuilding `users` on SQLite must not cascade into the answers.
+        assert conn.exec_driver_sql("SELECT count(*) FROM exercise_responses").scalar() == 3
+        events = conn.exec_driver_sql("SELECT event_type FROM analytics_events ORDER BY event_type").all()
+        assert [e[0] for e in events] == ["login", "logout"]  # the repeat is gone
+    engine.dispose()
+    migrate.check(db_url)
+    migrate.downgrade(db_url, "c0ba012d4ba2")
+    migrate.upgrade(db_url)
+
+
+def test_upgrade_refuses_names_that_become_one_account(db_url: str) -> None:
+    _old_database(db_url)
+    engine = make_engine(db_url, use_env=False)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO users (id, username) VALUES (3, 'ALICE')")
+    engine.dispose()
+    with pytest.raises(DatabaseError, match=r"the accounts ' Alice ' and 'ALICE' differ only by case"):
+        migrate.upgrade(db_url)
+    engine = make_engine(db_url, use_env=False)
+    assert migrate.current_revision(engine) == "c0ba012d4ba2"  # nothing half-done
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE users SET username = 'carol' WHERE id = 3")
+    engine.dispose()
+    migrate.upgrade(db_url)
+
+
+def test_migrations_default_to_the_engine_default_url(tmp_path, monkeypatch) -> None:
+    """With no URL anywhere, Alembic migrates the same file as the scripts: data/ktlab.db under KTLAB_ROOT."""
+    from alembic import command
+    from alembic.config import Config
+
+    from ktlab.db.engine import DEFAULT_SQLITE_FILE, default_url
+
+    cfg = Config(str(migrate.find_alembic_ini()))
+    cfg.attributes["configure_logger"] = False
+    monkeypatch.setenv("KTLAB_ROOT", str(tmp_path))
+    command.upgrade(cfg, "head")
+    assert (tmp_path / DEFAULT_SQLITE_FILE).is_file()
+    assert default_url() == f"sqlite:///{tmp_path / DEFAULT_SQLITE_FILE}"
+
+
+def test_signal_ranges_come_from_the_schema(migrated_url: str) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    from ktlab.data.schema import ADJUSTMENTS, DIFFICULTY_RANGE
+
+    engine = make_engine(migrated_url, use_env=False)
+    insert = (
+        "INSERT INTO exercise_responses (user_id, t, exercise_id, skill_domain, is_correct, difficulty, "
+        "adjustment) VALUES (1, {t}, 'e', 'x', true, {d}, {a})"
+    )
+    with engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO users (id, username, username_key) VALUES (1, 'a', 'a')")
+        conn.exec_driver_sql(insert.format(t=0, d=DIFFICULTY_RANGE[0], a=min(ADJUSTMENTS)))
+        conn.exec_driver_sql(insert.format(t=1, d=DIFFICULTY_RANGE[1], a=max(ADJUSTMENTS)))
+    for d, a in ((DIFFICULTY_RANGE[1] + 0.01, 0), (DIFFICULTY_RANGE[0], max(ADJUSTMENTS) + 1)):
+        with pytest.raises(IntegrityError), engine.begin() as conn:
+            conn.exec_driver_sql(insert.format(t=2, d=d, a=a))
+    engine.dispose()

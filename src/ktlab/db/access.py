@@ -17,27 +17,29 @@ from ktlab.db.errors import AccessDenied
 from ktlab.db.models import ParentAccount, ParentChildLink, User
 from ktlab.db.queries import LearnerOverview, learner_overview
 from ktlab.db.security import hash_secret, verify_secret
+from ktlab.db.usernames import username_key
 
 log = logging.getLogger(__name__)
 
 
 def create_user(session: Session, username: str, pin: str | None = None, **fields: object) -> User:
-    """Add a learner, hashing ``pin`` when given (other keyword arguments are :class:`User` columns)."""
+    """Add a learner, hashing ``pin`` when given (other keyword arguments are :class:`User` columns).
+
+    The username is stored without surrounding spaces; one that compares equal to a stored one (case
+    and surrounding spaces aside, :mod:`ktlab.db.usernames`) breaks the unique ``username_key``.
+    """
     user = User(username=username, pin_hash=hash_secret(pin) if pin else None, **fields)
     session.add(user)
     session.flush()
     return user
 
 
-def set_pin(session: Session, user: User, pin: str) -> None:
-    """Replace a learner's PIN (stored hashed)."""
-    user.pin_hash = hash_secret(pin)
-    session.flush()
-
-
 def authenticate_user(session: Session, username: str, pin: str) -> User | None:
-    """The learner when ``pin`` matches (and ``last_seen`` is updated), else None; constant-time check."""
-    user = session.scalars(select(User).where(User.username == username)).one_or_none()
+    """The learner when ``pin`` matches (and ``last_seen`` is updated), else None; constant-time check.
+
+    ``username`` is matched as :func:`~ktlab.db.usernames.username_key` compares (``" ALICE "`` is alice).
+    """
+    user = session.scalars(select(User).where(User.username_key == username_key(username))).one_or_none()
     if not verify_secret(pin, user.pin_hash if user else None) or user is None:
         log.info("failed login for a learner account")
         return None
@@ -54,8 +56,9 @@ def create_parent(session: Session, username: str, password: str, email: str | N
 
 
 def authenticate_parent(session: Session, username: str, password: str) -> ParentAccount | None:
-    """The parent account when ``password`` matches, else None; constant-time check."""
-    parent = session.scalars(select(ParentAccount).where(ParentAccount.username == username)).one_or_none()
+    """The parent account when ``password`` matches, else None; constant-time check (username by key)."""
+    key = username_key(username)
+    parent = session.scalars(select(ParentAccount).where(ParentAccount.username_key == key)).one_or_none()
     if not verify_secret(password, parent.password_hash if parent else None) or parent is None:
         log.info("failed login for a parent account")
         return None

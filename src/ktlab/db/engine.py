@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from dotenv import dotenv_values
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -33,6 +33,11 @@ DEFAULT_POOL: dict[str, Any] = {
     "pool_pre_ping": True,
 }
 SQLITE_BUSY_TIMEOUT_S = 30
+#: The embedded default database, relative to the project root (``KTLAB_ROOT``, else the current
+#: directory). This is the one definition in code: scripts, ``python -m ktlab.db`` and ``migrations/env.py``
+#: use :func:`default_url`; ``conf/db/sqlite.yaml`` spells the same file as ``${paths.data_dir}/ktlab.db``
+#: for Hydra runs, where ``paths.data_dir`` is ``${paths.root_dir}/data``.
+DEFAULT_SQLITE_FILE = Path("data") / "ktlab.db"
 
 DbConfig = Mapping[str, Any] | str | None
 
@@ -206,9 +211,9 @@ def has_schema(engine: Engine, tables: tuple[str, ...] = ("users",)) -> bool:
 
 
 def default_url() -> str:
-    """The embedded default: ``data/ktlab.db`` under ``KTLAB_ROOT`` or the current directory (as ``conf/db/sqlite.yaml``)."""
+    """The embedded default: :data:`DEFAULT_SQLITE_FILE` under ``KTLAB_ROOT`` or the current directory."""
     root = Path(os.environ.get("KTLAB_ROOT") or Path.cwd())
-    return f"sqlite:///{root / 'data' / 'ktlab.db'}"
+    return f"sqlite:///{root / DEFAULT_SQLITE_FILE}"
 
 
 def engine_for_cli(url: str | None, create_dirs: bool = True) -> Engine:
@@ -216,3 +221,28 @@ def engine_for_cli(url: str | None, create_dirs: bool = True) -> Engine:
     if url:
         return make_engine(url, use_env=False, create_dirs=create_dirs)
     return make_engine(default_url(), create_dirs=create_dirs)
+
+
+def database_identity(connection: Connection) -> str:
+    """What identifies the database behind ``connection``, however its URL is spelled.
+
+    SQLite: the real path of the file. PostgreSQL: the cluster's system identifier (or the server's
+    address and port when it cannot be read), the database and the current schema. Two URLs for the same
+    database give the same identity; a copy restored on another server does not.
+    """
+    url = connection.engine.url
+    if url.get_backend_name() == "sqlite":
+        database = url.database or ":memory:"
+        if database == ":memory:" or database.startswith("file:"):
+            return f"sqlite:{database}"
+        return f"sqlite:{os.path.realpath(Path(database).expanduser())}"
+    if url.get_backend_name() == "postgresql":
+        name, schema = connection.execute(text("SELECT current_database(), current_schema()")).one()
+        try:
+            with connection.begin_nested():
+                server = str(connection.scalar(text("SELECT system_identifier FROM pg_control_system()")))
+        except SQLAlchemyError:
+            address, port = connection.execute(text("SELECT inet_server_addr(), inet_server_port()")).one()
+            server = f"{address or url.host}:{port or url.port}"
+        return f"postgresql:{server}/{name}/{schema}"
+    return masked(url)

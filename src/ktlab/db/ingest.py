@@ -3,8 +3,9 @@
 An interaction file in the ktlab schema (:mod:`ktlab.data.schema`) is validated first, whole, so a bad row
 stops the ingestion before anything is written. Then:
 
-* ``student_id`` becomes ``users.username``; learners not stored yet are created without a PIN (they cannot
-  log in until one is set with :func:`ktlab.db.access.set_pin`);
+* ``student_id`` becomes ``users.username``, matched to stored learners by username key (no surrounding
+  spaces, no case: :mod:`ktlab.db.usernames`); learners not stored yet are created without a PIN (they
+  cannot log in until the platform sets one);
 * ``skill_id`` becomes ``skill_domain``, and ``exercise_id`` too unless the file has an ``exercise_id`` column;
 * ``t`` is kept as is (unique per learner: a file ingested twice is refused);
 * ``difficulty`` in [0.2, 0.9] is kept exactly, and mapped to ``difficulty_level`` 1-5 in five equal bins
@@ -12,7 +13,8 @@ stops the ingestion before anything is written. Then:
 * ``time_spent`` becomes ``time_taken``; adjustment, motivation, anxiety and phase are kept; a signal the
   file lacks is stored as NULL.
 
-PostgreSQL receives the rows through ``COPY ... FROM STDIN`` (CSV), SQLite through ``executemany``, in
+Text values longer than their column, or one learner spelled two ways in one file, are refused while
+validating (:func:`ktlab.db.identifiers.check_frame_identifiers`). PostgreSQL receives the rows through ``COPY ... FROM STDIN`` (CSV), SQLite through ``executemany``, in
 chunks, all in the caller's transaction. For large files on PostgreSQL the learner foreign key is lifted
 during the COPY and restored, fully checked, before the transaction ends (see ``BULK_KEY_ROWS``).
 """
@@ -29,9 +31,7 @@ import pandas as pd
 import psycopg2
 import pyarrow as pa
 import pyarrow.csv as pa_csv
-from sqlalchemy import insert, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.schema import AddConstraint, DropConstraint
@@ -39,7 +39,11 @@ from sqlalchemy.schema import AddConstraint, DropConstraint
 from ktlab.data.io import read_table
 from ktlab.data.schema import CORE_COLUMNS, DIFFICULTY_RANGE, validate_interactions
 from ktlab.db.errors import DatabaseError
+from ktlab.db.identifiers import check_frame_identifiers
+from ktlab.db.messages import first_line
 from ktlab.db.models import ExerciseResponse, User
+from ktlab.db.statements import insert_new
+from ktlab.db.usernames import display_username, username_key
 
 log = logging.getLogger(__name__)
 
@@ -75,32 +79,30 @@ def difficulty_level(difficulty: pd.Series) -> pd.Series:
     return pd.Series(np.clip(level, 1, 5), index=difficulty.index).astype("Int16")
 
 
-def _user_ids(session: Session, names: Sequence[str]) -> dict[str, int]:
-    rows = session.execute(select(User.username, User.id).where(User.username.in_(names))).all()
-    return {name: uid for name, uid in rows}
+def _user_ids(session: Session, keys: Sequence[str]) -> dict[str, int]:
+    rows = session.execute(select(User.username_key, User.id).where(User.username_key.in_(keys))).all()
+    return {key: uid for key, uid in rows}
 
 
 def ensure_users(session: Session, usernames: Sequence[str]) -> dict[str, int]:
-    """Ids of ``usernames``, creating (without a PIN) those not stored; safe under concurrent callers."""
-    names = list(dict.fromkeys(usernames))
-    dialect = session.get_bind().dialect.name
-    make_insert = {"postgresql": pg_insert, "sqlite": sqlite_insert}.get(dialect)
-    ids: dict[str, int] = {}
-    for start in range(0, len(names), ID_CHUNK):
-        part = names[start : start + ID_CHUNK]
+    """Ids of ``usernames`` (matched by username key), creating without a PIN those not stored.
+
+    Safe under concurrent callers. Returns the id of each name as given.
+    """
+    keys = {name: username_key(name) for name in dict.fromkeys(usernames)}
+    first_spelling = {key: display_username(name) for name, key in reversed(keys.items())}
+    ordered = sorted(first_spelling)
+    by_key: dict[str, int] = {}
+    for start in range(0, len(ordered), ID_CHUNK):
+        part = ordered[start : start + ID_CHUNK]
         found = _user_ids(session, part)
-        missing = [{"username": n} for n in part if n not in found]
+        missing = [{"username": first_spelling[k], "username_key": k} for k in part if k not in found]
         if missing:
-            if make_insert is not None:
-                session.execute(
-                    make_insert(User).on_conflict_do_nothing(index_elements=["username"]), missing
-                )
-            else:
-                session.execute(insert(User), missing)
+            session.execute(insert_new(session, User, ["username_key"]), missing)
             found = _user_ids(session, part)
             log.info("created %d learner(s) without a PIN", len(missing))
-        ids.update(found)
-    return ids
+        by_key.update(found)
+    return {name: by_key[key] for name, key in keys.items()}
 
 
 def to_responses(
@@ -196,8 +198,10 @@ def ingest_frame(
         The number of answers stored.
 
     Raises:
+        DataValidationError: a text value is longer than its column, or a learner is spelled two ways.
         DatabaseError: the database refused the rows (e.g. answers that are stored already).
     """
+    check_frame_identifiers(frame, source, exercise_ids)
     user_ids = ensure_users(session, frame["student_id"].unique().tolist())
     rows = to_responses(frame, user_ids, exercise_ids)
     try:
@@ -208,9 +212,9 @@ def ingest_frame(
         session.flush()
     except (IntegrityError, psycopg2.Error) as err:
         detail = getattr(err, "orig", None) or err
-        first = str(detail).strip().splitlines()[0]
         raise DatabaseError(
-            f"{source}: the database refused the answers ({type(detail).__name__}: {first}). A learner cannot "
+            f"{source}: the database refused the answers ({type(detail).__name__}: {first_line(detail)}). "
+            "A learner cannot "
             "have two answers with the same t: was this file ingested before? Nothing from it was stored."
         ) from None
     log.info("stored %d answers of %d learners from %s", len(rows), len(user_ids), source)
@@ -218,7 +222,7 @@ def ingest_frame(
 
 
 def read_interactions(path: str | Path) -> tuple[pd.DataFrame, pd.Series | None]:
-    """Read and validate an interaction file (only the core columns are required).
+    """Read and validate an interaction file (only the core columns are required), before connecting.
 
     Returns:
         The validated frame, and the file's ``exercise_id`` column when it has one.
@@ -226,6 +230,7 @@ def read_interactions(path: str | Path) -> tuple[pd.DataFrame, pd.Series | None]
     raw, line_offset = read_table(path)
     frame = validate_interactions(raw, str(path), required=CORE_COLUMNS, line_offset=line_offset)
     exercise_ids = raw["exercise_id"].reset_index(drop=True) if "exercise_id" in raw else None
+    check_frame_identifiers(frame, str(path), exercise_ids, line_offset)
     return frame, exercise_ids
 
 

@@ -1,17 +1,19 @@
 """The seven tables of the learner database (SQLAlchemy 2.0 typed models).
 
-* ``users``: learners, with a scrypt PIN hash (never the PIN), learning style and grade level.
+* ``users``: learners, with a scrypt PIN hash (never the PIN), learning style and grade level; the
+  username is kept as written and unique as compared (``username_key``, see :mod:`ktlab.db.usernames`).
 * ``exercise_responses``: one row per answer; ``t`` orders a learner's answers (unique per learner) and the
   enriched signals of :mod:`ktlab.data.schema` are kept where known (NULL otherwise).
 * ``skill_profiles``: per learner and skill domain, proficiency, attempts and streaks.
 * ``parent_accounts`` and ``parent_child_links``: a parent reads a child's data only through a link.
-* ``analytics_events``: typed events with a JSON payload.
+* ``analytics_events``: typed events with a JSON payload, one per (learner, time, type).
 * ``ml_models``: the model registry, one row per (name, version), at most one active version per name
   by convention (see :mod:`ktlab.db.registry`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -30,12 +32,22 @@ from sqlalchemy import (
     false,
     func,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from ktlab.data.schema import PHASES
+from ktlab.data.schema import ADJUSTMENTS, DIFFICULTY_RANGE, PHASES
 from ktlab.db.base import Base, BigIntKey
+from ktlab.db.usernames import display_username, username_key
+
+
+def _key_default(context: Any) -> str:
+    """``username_key`` of an INSERT that gives only ``username`` (Core inserts; the ORM sets both)."""
+    params: Mapping[str, Any] = context.get_current_parameters()
+    return username_key(params["username"])
+
 
 _PHASE_LIST = ", ".join(f"'{p}'" for p in PHASES)
+_ADJUSTMENT_LIST = ", ".join(str(a) for a in ADJUSTMENTS)
+_DIFFICULTY_LOW, _DIFFICULTY_HIGH = DIFFICULTY_RANGE
 
 
 class User(Base):
@@ -48,7 +60,9 @@ class User(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    username: Mapped[str] = mapped_column(String(64), unique=True)
+    # The display form; accounts are told apart by username_key (see ktlab.db.usernames).
+    username: Mapped[str] = mapped_column(String(64))
+    username_key: Mapped[str] = mapped_column(String(64), unique=True, default=_key_default)
     pin_hash: Mapped[str | None] = mapped_column(String(255))
     learning_style: Mapped[str | None] = mapped_column(String(32))
     grade_level: Mapped[int | None] = mapped_column(SmallInteger)
@@ -56,6 +70,11 @@ class User(Base):
     last_seen: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     skill_profiles: Mapped[list[SkillProfile]] = relationship(back_populates="user", passive_deletes=True)
+
+    @validates("username")
+    def _normalise(self, _key: str, value: str) -> str:
+        self.username_key = username_key(value)
+        return display_username(value)
 
     def __repr__(self) -> str:
         return f"User(id={self.id!r}, username={self.username!r})"
@@ -68,8 +87,10 @@ class ExerciseResponse(Base):
     __table_args__ = (
         CheckConstraint("difficulty_level BETWEEN 1 AND 5", name="difficulty_level_range"),
         CheckConstraint("time_taken > 0", name="time_taken_positive"),
-        CheckConstraint("difficulty BETWEEN 0.2 AND 0.9", name="difficulty_range"),
-        CheckConstraint("adjustment IN (-1, 0, 1)", name="adjustment_values"),
+        CheckConstraint(
+            f"difficulty BETWEEN {_DIFFICULTY_LOW} AND {_DIFFICULTY_HIGH}", name="difficulty_range"
+        ),
+        CheckConstraint(f"adjustment IN ({_ADJUSTMENT_LIST})", name="adjustment_values"),
         CheckConstraint("motivation BETWEEN 0 AND 1", name="motivation_range"),
         CheckConstraint("anxiety_level BETWEEN 0 AND 1", name="anxiety_level_range"),
         CheckConstraint(f"phase_type IN ({_PHASE_LIST})", name="phase_type_values"),
@@ -126,10 +147,16 @@ class ParentAccount(Base):
     __table_args__ = (CheckConstraint("length(username) > 0", name="username_not_empty"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    username: Mapped[str] = mapped_column(String(64), unique=True)
+    username: Mapped[str] = mapped_column(String(64))
+    username_key: Mapped[str] = mapped_column(String(64), unique=True, default=_key_default)
     password_hash: Mapped[str] = mapped_column(String(255))
     email: Mapped[str | None] = mapped_column(String(255), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    @validates("username")
+    def _normalise(self, _key: str, value: str) -> str:
+        self.username_key = username_key(value)
+        return display_username(value)
 
 
 class ParentChildLink(Base):
@@ -153,7 +180,12 @@ class AnalyticsEvent(Base):
 
     __tablename__ = "analytics_events"
     __table_args__ = (
-        Index("ix_analytics_events_user_id_occurred_at", "user_id", "occurred_at"),
+        # The natural key: an event is identified by its learner, time and type. The constraint makes
+        # concurrent imports of the same files add each event once (INSERT ... ON CONFLICT DO NOTHING), and
+        # its index, led by (user_id, occurred_at), serves a learner's events in time order.
+        UniqueConstraint(
+            "user_id", "occurred_at", "event_type", name="uq_analytics_events_user_id_occurred_at_event_type"
+        ),
         Index("ix_analytics_events_event_type", "event_type"),
     )
 

@@ -12,12 +12,15 @@
 already hashed one (``{"pin_hash": "scrypt$16384$8$1$<salt>$<key>"}``). Every field but the username is
 optional except an event's ``type`` and ``timestamp`` (the timestamp makes a rerun skip the event).
 Timestamps are ISO 8601; those without a zone are taken as UTC. See ``docs/database.md``.
+
+Usernames are compared as :func:`ktlab.db.usernames.username_key` does (no surrounding spaces, no case):
+two records of one file for the same learner, a key repeated in an object, or a value longer than its
+database column (lengths read from :mod:`ktlab.db.models`) refuse the whole file before anything is written.
 """
 
 from __future__ import annotations
 
-import json
-import math
+import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -25,7 +28,12 @@ from pathlib import Path
 from typing import Any
 
 from ktlab.db.errors import ImportValidationError
+from ktlab.db.identifiers import column_length, too_long
+from ktlab.db.json_checks import Checker, JsonObject, read_json, repeated_keys, same_learner
+from ktlab.db.messages import cut
+from ktlab.db.models import AnalyticsEvent, SkillProfile, User
 from ktlab.db.security import is_hash
+from ktlab.db.usernames import display_username, username_key
 
 DATA_FILE = "users_data.json"
 CREDENTIALS_FILE = "users_credentials.json"
@@ -53,6 +61,7 @@ class EventRecord:
 @dataclass
 class UserRecord:
     username: str
+    key: str = ""
     pin: str | None = None
     pin_hash: str | None = None
     learning_style: str | None = None
@@ -69,6 +78,10 @@ class PlatformExport:
 
     data_dir: Path
     users: list[UserRecord]
+    #: SHA-256 of each file as it was read and validated, by file name.
+    digests: dict[str, str] = field(default_factory=dict)
+    #: The bytes of users_data.json as read (backed up verbatim; it holds no secret).
+    data_bytes: bytes = b""
 
     @property
     def files(self) -> list[Path]:
@@ -80,95 +93,37 @@ def utc_naive(value: datetime) -> datetime:
     return value.astimezone(timezone.utc).replace(tzinfo=None) if value.tzinfo else value
 
 
-class _Checker:
-    """Collects problems as "file, record 'x', field 'y': what is wrong"."""
+def utc(value: datetime | None) -> datetime | None:
+    """A timestamp in UTC, the form it is stored in (SQLite keeps the wall clock and drops the zone)."""
+    return value.astimezone(timezone.utc) if value is not None else None
 
-    def __init__(self) -> None:
-        self.problems: list[str] = []
 
-    def fail(self, file: str, record: str, name: str, what: str) -> None:
-        self.problems.append(f"{file}, record '{record}', field '{name}': {what}")
-
-    def text(self, file: str, record: str, name: str, value: Any, max_len: int) -> str | None:
-        if value is None:
-            return None
-        if not isinstance(value, str) or not value.strip() or len(value) > max_len:
-            self.fail(
-                file, record, name, f"value {value!r} is not a non-empty text of at most {max_len} characters"
-            )
-            return None
-        return value.strip()
-
-    def integer(
-        self, file: str, record: str, name: str, value: Any, low: int, high: int | None = None
-    ) -> int | None:
-        ok = (
-            isinstance(value, int)
-            and not isinstance(value, bool)
-            and value >= low
-            and (high is None or value <= high)
+def _check_username(check: Checker, file: str, username: str) -> None:
+    if not username.strip():
+        check.fail(file, username, "username", "is empty")
+        return
+    problem = too_long(display_username(username), User.username)
+    if problem is None and len(username_key(username)) > column_length(User.username_key):
+        problem = (
+            f"compares as {len(username_key(username))} characters, more than the "
+            f"{column_length(User.username_key)} of users.username_key"
         )
-        if not ok:
-            bound = f"in [{low}, {high}]" if high is not None else f">= {low}"
-            self.fail(file, record, name, f"value {value!r} is not an integer {bound}")
-            return None
-        return value
-
-    def number(self, file: str, record: str, name: str, value: Any, low: float, high: float) -> float | None:
-        ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-        if not ok or not low <= value <= high:
-            self.fail(file, record, name, f"value {value!r} is not a number in [{low:g}, {high:g}]")
-            return None
-        return float(value)
-
-    def timestamp(
-        self, file: str, record: str, name: str, value: Any, required: bool = False
-    ) -> datetime | None:
-        if value is None and not required:
-            return None
-        try:
-            parsed = (
-                datetime.fromisoformat(str(value).replace("Z", "+00:00")) if isinstance(value, str) else None
-            )
-        except ValueError:
-            parsed = None
-        if parsed is None:
-            self.fail(
-                file,
-                record,
-                name,
-                f"value {value!r} is not an ISO 8601 timestamp such as 2024-10-02T17:30:00Z",
-            )
-            return None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    if problem:
+        check.fail(file, username, "username", problem)
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise ImportValidationError(
-            f"{path}: no such file. The export folder must hold {DATA_FILE} and {CREDENTIALS_FILE} "
-            "(see docs/database.md; `python scripts/make_platform_json.py` writes a sample)."
-        )
-    try:
-        content = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ImportValidationError(f"{path.name}: not valid JSON ({err}); nothing was imported.") from None
-    if not isinstance(content, dict):
-        raise ImportValidationError(
-            f"{path.name}: expected an object mapping usernames to records, got {type(content).__name__}."
-        )
-    return content
-
-
-def _parse_user(check: _Checker, username: str, raw: Any) -> UserRecord:
+def _parse_user(check: Checker, username: str, raw: Any) -> UserRecord:
     file = DATA_FILE
-    user = UserRecord(username=username)
-    if not username.strip() or len(username) > 64:
-        check.fail(file, username, "username", "must be non-empty text of at most 64 characters")
+    user = UserRecord(username=display_username(username), key=username_key(username))
+    _check_username(check, file, username)
+    for where, key in repeated_keys(raw, ""):
+        check.fail(file, username, where or "(record)", f"the key {cut(key)} appears twice in one object")
     if not isinstance(raw, dict):
         check.fail(file, username, "(record)", f"expected an object, got {type(raw).__name__}")
         return user
-    user.learning_style = check.text(file, username, "learning_style", raw.get("learning_style"), 32)
+    user.learning_style = check.text(
+        file, username, "learning_style", raw.get("learning_style"), User.learning_style
+    )
     if raw.get("grade_level") is not None:
         user.grade_level = check.integer(file, username, "grade_level", raw["grade_level"], 0, 13)
     user.created_at = check.timestamp(file, username, "created_at", raw.get("created_at"))
@@ -177,13 +132,26 @@ def _parse_user(check: _Checker, username: str, raw: Any) -> UserRecord:
     if not isinstance(skills, dict):
         check.fail(file, username, "skills", "expected an object mapping skill domains to profiles")
         skills = {}
+    domains: dict[str, str] = {}
     for domain, prof in skills.items():
         key = f"skills.{domain}"
-        if not isinstance(prof, dict) or not domain.strip() or len(domain) > 64:
+        if not isinstance(prof, dict) or not domain.strip():
+            check.fail(file, username, key, "expected a skill domain mapped to an object")
+            continue
+        problem = too_long(domain.strip(), SkillProfile.domain)
+        if problem:
+            check.fail(file, username, key, f"the domain {problem.removeprefix('value ')}")
+            continue
+        if domain.strip() in domains:
             check.fail(
-                file, username, key, "expected a skill domain (at most 64 characters) mapped to an object"
+                file,
+                username,
+                key,
+                f"the domain {cut(domain)} is {cut(domains[domain.strip()])} again (surrounding spaces do "
+                "not count); keep one profile per domain",
             )
             continue
+        domains[domain.strip()] = domain
         attempts = check.integer(file, username, f"{key}.attempts", prof.get("attempts", 0), 0)
         current = check.integer(file, username, f"{key}.current_streak", prof.get("current_streak", 0), 0)
         best = check.integer(file, username, f"{key}.best_streak", prof.get("best_streak", current or 0), 0)
@@ -213,7 +181,7 @@ def _parse_user(check: _Checker, username: str, raw: Any) -> UserRecord:
         if not isinstance(event, dict):
             check.fail(file, username, key, "expected an object with type, timestamp and data")
             continue
-        kind = check.text(file, username, f"{key}.type", event.get("type"), 64)
+        kind = check.text(file, username, f"{key}.type", event.get("type"), AnalyticsEvent.event_type)
         if kind is None and event.get("type") is None:
             check.fail(file, username, f"{key}.type", "is missing")
         when = check.timestamp(file, username, f"{key}.timestamp", event.get("timestamp"), required=True)
@@ -226,11 +194,16 @@ def _parse_user(check: _Checker, username: str, raw: Any) -> UserRecord:
     return user
 
 
-def _apply_credentials(check: _Checker, users: dict[str, UserRecord], creds: dict[str, Any]) -> None:
+def _apply_credentials(check: Checker, users: dict[str, UserRecord], creds: JsonObject) -> None:
+    """Attach each credential to its learner (matched by username key); ``users`` is keyed the same way."""
     file = CREDENTIALS_FILE
     for username, raw in creds.items():
-        if username not in users:
+        user = users.get(username_key(username))
+        if user is None:
             check.fail(file, username, "username", f"has no record in {DATA_FILE}")
+            continue
+        if isinstance(raw, JsonObject) and raw.repeated:
+            check.fail(file, username, "(record)", f"the key {cut(raw.repeated[0])} appears twice")
             continue
         if not isinstance(raw, dict):
             check.fail(
@@ -248,11 +221,14 @@ def _apply_credentials(check: _Checker, users: dict[str, UserRecord], creds: dic
             if not isinstance(pin, str) or not PIN_PATTERN.match(pin):
                 check.fail(file, username, "pin", "is not a quoted string of 4 to 8 digits (value hidden)")
             else:
-                users[username].pin = pin
+                user.pin = pin
         elif not isinstance(pin_hash, str) or not is_hash(pin_hash):
             check.fail(file, username, "pin_hash", "is not a ktlab scrypt hash (scrypt$n$r$p$salt$key)")
+        elif len(pin_hash) > column_length(User.pin_hash):
+            check.fail(file, username, "pin_hash", f"is longer than the {column_length(User.pin_hash)} "
+                       "characters of users.pin_hash (value hidden)")  # fmt: skip
         else:
-            users[username].pin_hash = pin_hash
+            user.pin_hash = pin_hash
 
 
 def load_export(data_dir: str | Path) -> PlatformExport:
@@ -262,9 +238,17 @@ def load_export(data_dir: str | Path) -> PlatformExport:
         ImportValidationError: a file is missing or unreadable, or records are bad (file, record, field).
     """
     data_dir = Path(data_dir).expanduser()
-    data, creds = _read_json(data_dir / DATA_FILE), _read_json(data_dir / CREDENTIALS_FILE)
-    check = _Checker()
-    users = {str(name): _parse_user(check, str(name), raw) for name, raw in data.items()}
+    (data, data_bytes), (creds, creds_bytes) = (
+        read_json(data_dir / DATA_FILE),
+        read_json(data_dir / CREDENTIALS_FILE),
+    )
+    check = Checker()
+    same_learner(check, DATA_FILE, data)
+    same_learner(check, CREDENTIALS_FILE, creds)
+    users: dict[str, UserRecord] = {}
+    for name, raw in data.pairs:
+        user = _parse_user(check, str(name), raw)
+        users.setdefault(user.key, user)
     _apply_credentials(check, users, creds)
     if check.problems:
         shown = check.problems[:MAX_REPORTED]
@@ -274,4 +258,12 @@ def load_export(data_dir: str | Path) -> PlatformExport:
             + "; ".join(shown)
             + (f"; and {more} more." if more else ".")
         )
-    return PlatformExport(data_dir=data_dir, users=list(users.values()))
+    return PlatformExport(
+        data_dir=data_dir,
+        users=list(users.values()),
+        digests={
+            DATA_FILE: hashlib.sha256(data_bytes).hexdigest(),
+            CREDENTIALS_FILE: hashlib.sha256(creds_bytes).hexdigest(),
+        },
+        data_bytes=data_bytes,
+    )

@@ -24,11 +24,6 @@ def get_user(session: Session, user_id: int) -> User | None:
     return session.get(User, user_id)
 
 
-def get_user_by_name(session: Session, username: str) -> User | None:
-    """The learner called ``username``, or None."""
-    return session.scalars(select(User).where(User.username == username)).one_or_none()
-
-
 def recent_answers(session: Session, user_id: int, limit: int = 20) -> list[ExerciseResponse]:
     """A learner's latest ``limit`` answers, newest (largest ``t``) first; uses the (user_id, t) index."""
     stmt = (
