@@ -1,9 +1,11 @@
 """Next-step success per skill: `python predict.py ckpt_path=... input=history.csv output=pred.csv`."""
 
+from pathlib import Path
+
 import hydra
 from omegaconf import DictConfig
 
-from ktlab.cli import use_launch_dir_as_root
+from ktlab.cli import check_command_line, use_launch_dir_as_root
 from ktlab.predict import run
 
 
@@ -14,4 +16,5 @@ def main(cfg: DictConfig) -> None:
 
 if __name__ == "__main__":
     use_launch_dir_as_root()
+    check_command_line(Path(__file__).parent / "conf", "predict")
     main()

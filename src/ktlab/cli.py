@@ -9,12 +9,16 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import re
 import sys
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
-from ktlab.errors import KtlabError
+from omegaconf.errors import MissingMandatoryValue
+
+from ktlab.errors import ConfigError, KtlabError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -31,6 +35,9 @@ def user_error_in(err: BaseException) -> KtlabError | None:
     while current is not None and id(current) not in seen:
         if isinstance(current, KtlabError):
             return current
+        if isinstance(current, MissingMandatoryValue):
+            key = current.full_key or "a required value"
+            return ConfigError(f"{key} is missing (the config leaves it '???'); pass {key}=VALUE on the command line.")
         seen.add(id(current))
         current = current.__cause__
     return None
@@ -48,13 +55,105 @@ def report_user_errors(func: F) -> F:
             user_error = user_error_in(err)
             if user_error is None:
                 raise
-            message = textwrap.fill(
-                f"error: {user_error}", width=100, break_long_words=False, break_on_hyphens=False
-            )
-            print(message, file=sys.stderr)
-            raise SystemExit(user_error.exit_code) from None
+            _exit_with(user_error)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _exit_with(error: KtlabError) -> None:
+    message = textwrap.fill(f"error: {error}", width=100, break_long_words=False, break_on_hyphens=False)
+    print(message, file=sys.stderr)
+    raise SystemExit(error.exit_code) from None
+
+
+#: Command-line flags after which Hydra does something other than run the task (help, printing the config).
+_HYDRA_INFO_FLAGS = ("-h", "--help", "--hydra-help", "-i", "--info", "-c", "--cfg", "-sc", "--shell-completion", "-p", "--package")
+
+
+def _composable(overrides: Sequence[str]) -> list[str]:
+    """The overrides as one run would take them: the first value of each listed sweep, no Hydra keys."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    from hydra.errors import OverrideParseException
+
+    parser = OverridesParser.create()
+    parsed = []
+    for line in overrides:
+        try:
+            parsed += parser.parse_overrides([line])
+        except OverrideParseException as err:
+            raise ConfigError(
+                f"Invalid command line: {line}: not a valid override ({str(err).splitlines()[0]}); write "
+                "key=value, group=option, or key=a,b,c for a sweep with -m."
+            ) from None
+    out = []
+    for override in parsed:
+        if override.is_hydra_override():
+            continue
+        if override.is_sweep_override():
+            if not override.is_discrete_sweep():
+                continue  # interval(...) is drawn by the sweeper
+            first = next(override.sweep_string_iterator(), None)
+            if first is None:
+                continue
+            out.append(f"{override.get_key_element()}={first}")
+        else:
+            out.append(override.input_line)
+    return out
+
+
+def _composition_message(err: Exception) -> str:
+    """One paragraph for a Hydra composition error (unknown option, unknown key, bad override syntax)."""
+    from hydra.errors import MissingConfigException
+
+    text = str(err)
+    if isinstance(err, MissingConfigException) or "Could not find" in text:
+        found = re.search(r"Could not find '([^']+)'", text)
+        missing = found.group(1) if found else "that option"
+        group, _, option = missing.rpartition("/")
+        options = getattr(err, "options", None) or re.findall(r"^\t(\S+)$", text, flags=re.MULTILINE)
+        choose = f"; choose one of {', '.join(options)}" if options else ""
+        if group:
+            return f"{group}={option}: no such option of the '{group}' config group{choose}."
+        return f"no config named '{missing}'{choose}."
+    found = re.search(r"Could not override '([^']+)'", text)
+    cause = str(err.__cause__).splitlines()[0] if err.__cause__ else ""
+    if found:
+        key = found.group(1)
+        return (
+            f"{key}: the config has no such key ({cause or 'unknown key'}); check its spelling, e.g. with "
+            f"`--cfg job`, or add a new key with +{key}=VALUE."
+        )
+    return text.strip().splitlines()[0] + (f" ({cause})" if cause else "")
+
+
+def check_command_line(config_dir: str | Path, config_name: str, argv: Sequence[str] | None = None) -> None:
+    """Compose the config the command line asks for, and answer a mistake in one paragraph with exit 2.
+
+    Hydra reports an unknown config option (``model=nope``), an unknown key (``trainer.max_epoch=2``) or a
+    malformed override with its own multi-line message and exit status 1, the status of a crash. The root
+    scripts call this first, so such mistakes read like every other user error. A sweep is checked with
+    the first value of each list.
+    """
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.errors import HydraException
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    if any(arg in _HYDRA_INFO_FLAGS for arg in args):
+        return
+    try:
+        overrides = _composable([arg for arg in args if not arg.startswith("-")])
+        with initialize_config_dir(config_dir=str(Path(config_dir).resolve()), version_base="1.3"):
+            compose(config_name=config_name, overrides=overrides)
+    except ConfigError as err:
+        _exit_with(err)
+    except HydraException as err:
+        _exit_with(ConfigError(f"Invalid command line: {_composition_message(err)}"))
+    except Exception as err:  # composition may resolve nothing else here; Hydra itself reports the rest
+        logging.getLogger(__name__).debug("command-line check skipped: %s", err)
+    finally:
+        GlobalHydra.instance().clear()
 
 
 def use_launch_dir_as_root() -> None:

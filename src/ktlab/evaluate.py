@@ -18,6 +18,7 @@ from ktlab.errors import ConfigError
 from ktlab.models.checkpoint import load_model, restore_datamodule
 from ktlab.utils.instantiate import instantiate_group
 from ktlab.utils.logging import get_logger
+from ktlab.utils.quiet import quiet_libraries
 from ktlab.utils.metrics_io import to_floats, write_metrics
 
 log = get_logger(__name__)
@@ -32,6 +33,7 @@ def evaluate(cfg: DictConfig) -> dict[str, float | None]:
         raise ConfigError(
             f"split={split}: choose one of {', '.join(EVAL_SPLITS)}; set split=test for example."
         )
+    quiet_libraries()
     check_config(cfg)
     if cfg.get("seed") is not None:
         L.seed_everything(cfg.seed, workers=True, verbose=False)

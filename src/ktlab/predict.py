@@ -23,6 +23,7 @@ from ktlab.data.io import read_table, write_table
 from ktlab.errors import ConfigError
 from ktlab.models.checkpoint import load_model, restore_datamodule
 from ktlab.utils.logging import get_logger
+from ktlab.utils.quiet import quiet_libraries
 
 log = get_logger(__name__)
 
@@ -70,6 +71,7 @@ def _under_run_dir(path: Path, cfg: DictConfig) -> bool:
 @report_user_errors
 def run(cfg: DictConfig) -> Path:
     """CLI: read ``cfg.input``, predict with ``cfg.ckpt_path``, write ``cfg.output``."""
+    quiet_libraries()
     source, output = check_paths(cfg)
     model = load_model(cfg.ckpt_path)
     datamodule = restore_datamodule(model)

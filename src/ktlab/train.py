@@ -21,6 +21,7 @@ from ktlab.errors import CheckpointError
 from ktlab.models.checkpoint import INPUTS_KEY, read_checkpoint, shape_mismatches
 from ktlab.utils.instantiate import instantiate_group
 from ktlab.utils.logging import get_logger
+from ktlab.utils.quiet import quiet_libraries
 from ktlab.utils.metrics_io import to_floats, write_metrics
 from ktlab.utils.run_record import RunRecord
 from ktlab.utils.secrets import mask_files, mask_secrets
@@ -73,6 +74,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
         The final metrics: the validation metrics of the last epoch, ``val/auc_best``, and the test
         metrics of the best checkpoint (``test/auc``, ``test/acc``, ``test/loss``, ...).
     """
+    quiet_libraries()
     check_config(cfg)
     output_dir = Path(cfg.paths.output_dir)
     mask_files(output_dir / ".hydra")  # Hydra wrote the composed config before this ran
