@@ -99,6 +99,7 @@ def _first_bad(mask: pd.Series, frame: pd.DataFrame, column: str, source: str, r
     if mask.any():
         row = int(np.flatnonzero(mask.to_numpy())[0])
         value = frame[column].iloc[row]
+        value = value.item() if hasattr(value, "item") else value
         raise DataValidationError(
             f"{source}, row {row}, column '{column}': value {value!r} {rule} "
             f"({int(mask.sum())} row(s) like this). Fix the data; nothing was trained or stored."
@@ -154,7 +155,7 @@ def _grade_number(values: pd.Series, source: str) -> pd.Series:
 
 
 def validate_learners(learners: pd.DataFrame, answers: pd.DataFrame, source: str) -> pd.DataFrame:
-    """One row per learner of ``answers``; learners without a row get an unknown grade and style."""
+    """One row per learner of the table or of ``answers``; those without a row get an unknown grade and style."""
     if "user_id" not in learners.columns:
         raise DataValidationError(f"{source}: the learner table has no column user_id.")
     out = learners.drop_duplicates("user_id").copy()
@@ -162,7 +163,8 @@ def validate_learners(learners: pd.DataFrame, answers: pd.DataFrame, source: str
         if column not in out:
             out[column] = np.nan
     out["grade_level"] = _grade_number(out["grade_level"], source)
-    known = pd.DataFrame({"user_id": answers["user_id"].unique()})
+    extra = answers.loc[~answers["user_id"].isin(out["user_id"]), "user_id"].unique()
+    known = pd.DataFrame({"user_id": np.concatenate([out["user_id"].to_numpy(), extra])})
     out = known.merge(out[list(LEARNER_COLUMNS)], on="user_id", how="left")
     out["learning_style"] = out["learning_style"].fillna("unknown").astype(str)
     return out.reset_index(drop=True)

@@ -179,7 +179,7 @@ class DifficultyOptimizer(TreeModelMixin, ClassifierMixin, BaseEstimator):
         level = int(levels[0])
         row = features.iloc[[0]].assign(**{LEVEL_COLUMN: float(level)})
         values = self._matrix(row)
-        contributions = self.explainer.shap_values(values)[0]
+        contributions = np.asarray(self.explainer(values).values)[0]
         reasons, ranked = reasons_from(self.feature_names_in_, values[0], contributions, self.n_reasons)
         return Recommendation(
             user_id=user_id,

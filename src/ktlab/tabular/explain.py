@@ -55,24 +55,27 @@ class ExplainableAI:
     def __init__(self, model: Any) -> None:
         self.model = model
 
-    def _positive(self, values: Any) -> np.ndarray:
-        values = np.asarray(values)
-        return values[..., 1] if values.ndim == 3 else values
+    def explanation(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """``([n, features] contributions, [n] base values)`` toward the positive class (success)."""
+        result = self.model.explainer(self.model._matrix(X))
+        values, base = np.asarray(result.values), np.asarray(result.base_values)
+        if values.ndim == 3:  # a forest explains each class; keep the positive one
+            values, base = values[..., 1], base[..., 1]
+        return values, base
 
     def shap_values(self, X: pd.DataFrame) -> np.ndarray:
-        """``[n, features]`` contributions to the positive class (success, or risk for the risk model)."""
-        matrix = self.model._matrix(X)
-        return self._positive(self.model.explainer.shap_values(matrix))
+        """``[n, features]`` contributions toward the positive class."""
+        return self.explanation(X)[0]
 
     @property
     def expected_value(self) -> float:
-        """The base value the contributions start from."""
+        """The base value the contributions start from (the model's mean output)."""
         base = np.atleast_1d(np.asarray(self.model.explainer.expected_value, dtype=float))
         return float(base[-1])
 
     def explain(self, X: pd.DataFrame, top_k: int = 5) -> list[dict[str, Any]]:
         """For each row: the ``top_k`` features with their value, contribution and sign, and the reasons."""
-        contributions = self.shap_values(X)
+        contributions, base = self.explanation(X)
         values = self.model._matrix(X)
         names = list(self.model.feature_names_in_)
         out = []
@@ -81,7 +84,7 @@ class ExplainableAI:
             order = np.argsort(-np.abs(contributions[row]))[:top_k]
             out.append(
                 {
-                    "base_value": self.expected_value,
+                    "base_value": float(base[row]),
                     "top_features": [
                         {
                             "feature": names[i],

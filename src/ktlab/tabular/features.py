@@ -157,7 +157,7 @@ class FeatureEngineering(BaseEstimator):
         self._learner(out, a_user, ts, tie, correct, log_time, q_ucode, qt, origin, span, dom_n, dom_c)
         stamps = pd.DatetimeIndex(qt.astype("datetime64[ns]"))
         out["hour_of_day"] = stamps.hour.to_numpy(np.float64)
-        out["day_of_week"] = stamps.dayofweek.to_numpy(np.float64)
+        out["day_of_week"] = stamps.day_of_week.to_numpy(np.float64)
         learners = data.learners.set_index("user_id")
         who = pd.Index(learners.index).get_indexer(user_index[q_ucode])
         grade = learners["grade_level"].to_numpy(np.float64)
