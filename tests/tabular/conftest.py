@@ -34,7 +34,7 @@ def difficulty_model(platform: PlatformData, features: FeatureEngineering) -> Di
 @pytest.fixture(scope="session")
 def performance_model(platform: PlatformData, features: FeatureEngineering) -> PerformancePredictor:
     table = next_answer_table(platform, features, with_level=False)
-    risk = risk_table(platform, features, horizons=(3, 7), every_days=2)
+    risk = risk_table(platform, features, horizons=(3, 7), success_threshold=0.4, every_days=2)
     assert np.unique(risk.y).size == 2
-    model = PerformancePredictor(n_estimators=20, min_samples_leaf=10, n_jobs=1)
+    model = PerformancePredictor(n_estimators=30, min_samples_leaf=5, success_threshold=0.4, n_jobs=1)
     return model.fit(table.X, table.y, risk_X=risk.X, risk_y=risk.y)
