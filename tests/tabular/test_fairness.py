@@ -24,7 +24,10 @@ def case(request: pytest.FixtureRequest) -> tuple[float, object]:
 def test_audit_of_the_true_probabilities(case: tuple[float, object]) -> None:
     disparity, table = case
     report = fairness_audit(
-        table.y, table.p_true, table.sensitive["learning_style"].rename("learning_style"), learner_ids=table.user_id
+        table.y,
+        table.p_true,
+        table.sensitive["learning_style"].rename("learning_style"),
+        learner_ids=table.user_id,
     )
     assert set(report.by_group.index) == {"visual", "auditory", "kinesthetic"}
     assert {"auc", "accuracy", "selection_rate", "base_rate"} <= set(report.by_group.columns)

@@ -26,7 +26,9 @@ def test_at_least_twenty_documented_features(features: FeatureEngineering) -> No
     assert features.feature_names == FEATURE_NAMES
 
 
-def test_no_answer_at_or_after_the_cutoff_is_read(platform: PlatformData, features: FeatureEngineering) -> None:
+def test_no_answer_at_or_after_the_cutoff_is_read(
+    platform: PlatformData, features: FeatureEngineering
+) -> None:
     at = _cutoff(platform)
     users, domains = _pairs(platform)
     before = features.features_at(platform, users, domains, at)
@@ -65,17 +67,23 @@ def test_answer_features_exclude_simultaneous_answers(features: FeatureEngineeri
     assert X.loc[1].equals(X.loc[2])
 
 
-def test_every_history_feature_reads_earlier_answers(platform: PlatformData, features: FeatureEngineering) -> None:
+def test_every_history_feature_reads_earlier_answers(
+    platform: PlatformData, features: FeatureEngineering
+) -> None:
     at = _cutoff(platform)
     users, domains = _pairs(platform)
     base = features.features_at(platform, users, domains, at)
     answers = platform.answers
     early = answers["answered_at"] < at
-    first_day = answers.groupby("user_id")["answered_at"].transform("min").dt.floor("D") + pd.Timedelta(days=1)
+    first_day = answers.groupby("user_id")["answered_at"].transform("min").dt.floor("D") + pd.Timedelta(
+        days=1
+    )
     keep = ~early | ((np.arange(len(answers)) % 3 != 0) & (answers["answered_at"] >= first_day))
     thinned = answers[keep].copy()
     thinned.loc[thinned["answered_at"] < at, "time_taken"] *= 2.0
-    thinned.loc[thinned["answered_at"] < at, "is_correct"] = 1 - thinned.loc[thinned["answered_at"] < at, "is_correct"]
+    thinned.loc[thinned["answered_at"] < at, "is_correct"] = (
+        1 - thinned.loc[thinned["answered_at"] < at, "is_correct"]
+    )
     other = features.features_at(from_frames(thinned, platform.learners), users, domains, at)
     for name in FEATURE_NAMES:
         moved = not np.allclose(base[name], other[name])
@@ -109,4 +117,6 @@ def test_known_values_of_a_constructed_learner(features: FeatureEngineering) -> 
     assert row["hour_of_day"] == 10 and row["day_of_week"] == 2
     assert row["grade_level"] == 4 and row["learning_style"] == 2
     later = features.features_at(data, [5], "addition", start + pd.Timedelta(hours=3)).iloc[0]
-    assert later["session_position"] == 0 and later["dom_days_since_last"] == pytest.approx((3 * 60 - 3) / 1440)
+    assert later["session_position"] == 0 and later["dom_days_since_last"] == pytest.approx(
+        (3 * 60 - 3) / 1440
+    )

@@ -30,7 +30,11 @@ def tables(platform: PlatformData, features: FeatureEngineering) -> dict[str, pd
 
 @pytest.mark.parametrize("kind", ["difficulty", "performance"])
 def test_fit_predict_clone_save_load(
-    kind: str, tables: dict, difficulty_model: DifficultyOptimizer, performance_model: PerformancePredictor, tmp_path: Path
+    kind: str,
+    tables: dict,
+    difficulty_model: DifficultyOptimizer,
+    performance_model: PerformancePredictor,
+    tmp_path: Path,
 ) -> None:
     model = difficulty_model if kind == "difficulty" else performance_model
     X = tables[kind].head(200)
@@ -70,7 +74,9 @@ def test_shap_additivity_performance(tables: dict, performance_model: Performanc
     assert abs(first[0]["contribution"]) >= abs(first[-1]["contribution"])
 
 
-def test_recommendation_uses_the_flow_band(platform: PlatformData, difficulty_model: DifficultyOptimizer) -> None:
+def test_recommendation_uses_the_flow_band(
+    platform: PlatformData, difficulty_model: DifficultyOptimizer
+) -> None:
     user = platform.answers["user_id"].iloc[0]
     domain = platform.answers["skill_domain"].iloc[0]
     rec = difficulty_model.recommend(platform, user, domain)
@@ -84,21 +90,26 @@ def test_recommendation_uses_the_flow_band(platform: PlatformData, difficulty_mo
 
 
 def test_bad_input_gets_a_clear_error(
-    platform: PlatformData, tables: dict, difficulty_model: DifficultyOptimizer, performance_model: PerformancePredictor
+    platform: PlatformData,
+    tables: dict,
+    difficulty_model: DifficultyOptimizer,
+    performance_model: PerformancePredictor,
 ) -> None:
-    with pytest.raises(DataValidationError, match="lacks feature column.*dom_streak"):
+    with pytest.raises(DataValidationError, match=r"lacks feature column.*dom_streak"):
         performance_model.predict_proba(tables["performance"].drop(columns=["dom_streak"]))
-    with pytest.raises(TabularError, match="Unknown skill domain 'geometry'.*addition"):
+    with pytest.raises(TabularError, match=r"Unknown skill domain 'geometry'.*addition"):
         performance_model.identify_at_risk_learners(None, "geometry", 7, platform)
-    with pytest.raises(TabularError, match="have no answer in 'fractions'.*9999"):
+    with pytest.raises(TabularError, match=r"have no answer in 'fractions'.*9999"):
         difficulty_model.recommend(platform, 9999, "fractions")
     with pytest.raises(TabularError, match="flow band"):
-        DifficultyOptimizer(flow_low=0.9, flow_high=0.8).fit(tables["difficulty"], np.ones(len(tables["difficulty"])))
+        DifficultyOptimizer(flow_low=0.9, flow_high=0.8).fit(
+            tables["difficulty"], np.ones(len(tables["difficulty"]))
+        )
     with pytest.raises(NotFittedModelError, match="fit"):
         PerformancePredictor().identify_at_risk_learners(None, "addition", 7, platform)
     with pytest.raises(ModelFileError, match="untrained"):
         save_model(DifficultyOptimizer(), "never.joblib")
-    with pytest.raises(DataValidationError, match="missing column.*time_taken"):
+    with pytest.raises(DataValidationError, match=r"missing column.*time_taken"):
         PlatformData(platform.answers.drop(columns=["time_taken"]), platform.learners, "answers.csv")
     broken = platform.answers.copy()
     broken.loc[7, "difficulty_level"] = 9

@@ -14,7 +14,9 @@ from ktlab.tabular.performance import PerformancePredictor
 def _with_constructed(platform: PlatformData) -> tuple[PlatformData, pd.Timestamp]:
     """Learner 901 got every one of 40 answers right over the last 5 days, learner 902 every one wrong."""
     end = platform.answers["answered_at"].max().floor("D")
-    times = [end - pd.Timedelta(days=5 - d, hours=7) + pd.Timedelta(minutes=m) for d in range(5) for m in range(8)]
+    times = [
+        end - pd.Timedelta(days=5 - d, hours=7) + pd.Timedelta(minutes=m) for d in range(5) for m in range(8)
+    ]
     rows = []
     for user, correct in ((901, 1), (902, 0)):
         rows.append(
@@ -33,7 +35,9 @@ def _with_constructed(platform: PlatformData) -> tuple[PlatformData, pd.Timestam
     return from_frames(answers, platform.learners), end + pd.Timedelta(minutes=1)
 
 
-def test_risk_levels_of_constructed_learners(platform: PlatformData, performance_model: PerformancePredictor) -> None:
+def test_risk_levels_of_constructed_learners(
+    platform: PlatformData, performance_model: PerformancePredictor
+) -> None:
     data, at = _with_constructed(platform)
     table = performance_model.identify_at_risk_learners([901, 902], "multiplication", 7, data, at=at)
     assert table["user_id"].tolist() == [902, 901]  # highest risk first
@@ -53,7 +57,9 @@ def test_risk_level_thresholds(performance_model: PerformancePredictor) -> None:
         performance_model.risk_scores(pd.DataFrame(), 30)
 
 
-def test_timeline_of_constructed_learners(platform: PlatformData, performance_model: PerformancePredictor) -> None:
+def test_timeline_of_constructed_learners(
+    platform: PlatformData, performance_model: PerformancePredictor
+) -> None:
     data, at = _with_constructed(platform)
     weak = performance_model.predict_mastery_timeline(902, "multiplication", 0.8, data, at=at)
     reached = performance_model.predict_mastery_timeline(901, "multiplication", 0.8, data, at=at)
@@ -64,7 +70,7 @@ def test_timeline_of_constructed_learners(platform: PlatformData, performance_mo
     assert weak.exercises_needed > 0 and weak.days_needed > 0
     if weak.reachable:
         assert weak.expected_date >= at.normalize()
-    with pytest.raises(TabularError, match="target_proficiency=1.5"):
+    with pytest.raises(TabularError, match=r"target_proficiency=1\.5"):
         performance_model.predict_mastery_timeline(901, "multiplication", 1.5, data, at=at)
     with pytest.raises(TabularError, match="no answer in 'fractions'"):
         performance_model.predict_mastery_timeline(901, "fractions", 0.8, data, at=at)

@@ -65,10 +65,26 @@ def test_hydra_run_writes_every_artifact(tmp_path: Path) -> None:
     cfg = _compose(tmp_path, ["model=performance_rf", "data.disparity_logit=-0.8", *TINY_RUN])
     metrics = train(cfg)
     run = tmp_path / "run"
-    for name in ("metrics.json", "model.joblib", "model.json", "shap_summary.png", "calibration.png", "fairness.json", "fairness.txt"):
+    for name in (
+        "metrics.json",
+        "model.joblib",
+        "model.json",
+        "shap_summary.png",
+        "calibration.png",
+        "fairness.json",
+        "fairness.txt",
+    ):
         assert (run / name).is_file(), name
     written = json.loads((run / "metrics.json").read_text())
-    for key in ("test/auc", "test/brier", "test/ece", "test/baseline_recent/auc", "test/baseline_logistic/auc", "test/oracle_auc", "test/risk/auc"):
+    for key in (
+        "test/auc",
+        "test/brier",
+        "test/ece",
+        "test/baseline_recent/auc",
+        "test/baseline_logistic/auc",
+        "test/oracle_auc",
+        "test/risk/auc",
+    ):
         assert 0.0 <= written[key] <= 1.0, key
     assert metrics["test/oracle_auc"] > 0.6
     assert "learning_style" in (run / "fairness.txt").read_text()
@@ -87,19 +103,37 @@ def test_db_run_registers_and_cli_lists_learners_at_risk(tmp_path: Path, sqlite_
     with make_session_factory(engine)() as session:
         row = session.scalars(select(MLModel)).one()
     engine.dispose()
-    assert (row.name, row.version, row.kind, row.is_active) == ("performance_rf", 1, "PerformancePredictor", True)
+    assert (row.name, row.version, row.kind, row.is_active) == (
+        "performance_rf",
+        1,
+        "PerformancePredictor",
+        True,
+    )
     assert Path(row.artifact_path).is_file() and "test/auc" in row.metrics
 
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     env.pop("KTLAB_DATABASE_URL", None)
     command = [sys.executable, "-m", "ktlab.tabular", "--url", sqlite_url, "--json", "at-risk"]
-    done = subprocess.run([*command, "--domain", "multiplication", "--horizon-days", "7"], capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path)
+    done = subprocess.run(
+        [*command, "--domain", "multiplication", "--horizon-days", "7"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     listed = json.loads(done.stdout)
     assert listed and {"user_id", "risk_score", "risk_level", "recommended_action"} <= set(listed[0])
     assert [r["risk_score"] for r in listed] == sorted((r["risk_score"] for r in listed), reverse=True)
-    bad = subprocess.run([*command, "--domain", "geometry"], capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path)
-    assert bad.returncode == 2 and "Unknown skill domain 'geometry'" in bad.stderr and "Traceback" not in bad.stderr
+    bad = subprocess.run(
+        [*command, "--domain", "geometry"], capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path
+    )
+    assert (
+        bad.returncode == 2
+        and "Unknown skill domain 'geometry'" in bad.stderr
+        and "Traceback" not in bad.stderr
+    )
 
 
 @pytest.mark.postgres
@@ -117,7 +151,12 @@ def test_postgres_round_trip_gives_the_same_features(pg_url: str) -> None:  # no
     pd.testing.assert_series_equal(got["answered_at"], expected["answered_at"], check_names=False)
     fe = FeatureEngineering()
     stored = loaded.learners.set_index("user_id")["learning_style"]
-    assert (stored.reindex(expected["user_id"]).to_numpy() == data.learners.set_index("user_id")["learning_style"].reindex(data.answers.sort_values(["user_id", "t"])["user_id"]).to_numpy()).all()
+    assert (
+        stored.reindex(expected["user_id"]).to_numpy()
+        == data.learners.set_index("user_id")["learning_style"]
+        .reindex(data.answers.sort_values(["user_id", "t"])["user_id"])
+        .to_numpy()
+    ).all()
     np.testing.assert_allclose(
         fe.answer_features(loaded).sort_index().to_numpy(),
         fe.answer_features(PlatformData(expected, loaded.learners)).to_numpy(),

@@ -22,7 +22,14 @@ from rich.table import Table as RichTable
 from sqlalchemy.exc import SQLAlchemyError
 
 from ktlab.cli import report_user_errors, setup_logging
-from ktlab.db.engine import connect_error, default_url, engine_for_cli, env_url, make_session_factory, require_schema
+from ktlab.db.engine import (
+    connect_error,
+    default_url,
+    engine_for_cli,
+    env_url,
+    make_session_factory,
+    require_schema,
+)
 from ktlab.db.registry import active_model
 from ktlab.tabular.dbdata import load_db
 from ktlab.tabular.errors import ModelFileError, TabularError
@@ -110,7 +117,9 @@ def recommend(args: argparse.Namespace) -> None:
         print(json.dumps(rec.__dict__, default=str))
         return
     Console().print(f"Level {rec.level} for learner {rec.user_id} in {rec.domain}")
-    Console().print("Predicted success by level: " + ", ".join(f"{k}: {v:.2f}" for k, v in rec.success_by_level.items()))
+    Console().print(
+        "Predicted success by level: " + ", ".join(f"{k}: {v:.2f}" for k, v in rec.success_by_level.items())
+    )
     for reason in rec.reasons:
         Console().print(f"- {reason}")
 

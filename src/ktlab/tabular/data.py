@@ -178,15 +178,18 @@ def load_file(path: str | Path) -> PlatformData:
     """
     frame, _ = read_table(path)
     cols = [c for c in LEARNER_COLUMNS if c in frame.columns]
-    learners = frame[cols].drop_duplicates("user_id") if "user_id" in cols else pd.DataFrame(columns=["user_id"])
+    learners = (
+        frame[cols].drop_duplicates("user_id") if "user_id" in cols else pd.DataFrame(columns=["user_id"])
+    )
     data = PlatformData(frame, learners, source=str(path))
     log.info("read %d answers of %d learners from %s", len(data.answers), len(data.learners), path)
     return data
 
 
-def from_frames(answers: pd.DataFrame, learners: pd.DataFrame | None = None, source: str = "frames") -> PlatformData:
+def from_frames(
+    answers: pd.DataFrame, learners: pd.DataFrame | None = None, source: str = "frames"
+) -> PlatformData:
     """Platform data from in-memory tables (learners optional)."""
     if learners is None:
         learners = pd.DataFrame({"user_id": answers.get("user_id", pd.Series(dtype=object)).unique()})
     return PlatformData(answers, learners, source)
-

@@ -109,7 +109,9 @@ def store_platform(session: Session, data: PlatformData, prefix: str = "learner"
         grade = None if pd.isna(row.grade_level) else int(row.grade_level)
         style = None if row.learning_style == "unknown" else str(row.learning_style)
         session.execute(
-            update(User).where(User.id == mapping[row.user_id]).values(grade_level=grade, learning_style=style)
+            update(User)
+            .where(User.id == mapping[row.user_id])
+            .values(grade_level=grade, learning_style=style)
         )
     answers = data.answers
     rows = pd.DataFrame(

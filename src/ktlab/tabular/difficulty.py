@@ -142,7 +142,8 @@ class DifficultyOptimizer(TreeModelMixin, ClassifierMixin, BaseEstimator):
         base = self._matrix(features, self.feature_names_in_[:-1])
         grid = np.repeat(base, LEVELS.size, axis=0)
         grid = np.column_stack([grid, np.tile(LEVELS, base.shape[0]).astype(np.float64)])
-        return self.model_.predict_proba(grid)[:, 1].reshape(-1, LEVELS.size)
+        # inplace_predict skips the DMatrix the sklearn wrapper builds per call (same probabilities).
+        return self.model_.get_booster().inplace_predict(grid).reshape(-1, LEVELS.size)
 
     def choose_level(self, success: np.ndarray) -> np.ndarray:
         """The level of each row of ``[n, 5]`` success chances, by the flow band (module docstring)."""
@@ -179,7 +180,7 @@ class DifficultyOptimizer(TreeModelMixin, ClassifierMixin, BaseEstimator):
         level = int(levels[0])
         row = features.iloc[[0]].assign(**{LEVEL_COLUMN: float(level)})
         values = self._matrix(row)
-        contributions = np.asarray(self.explainer(values).values)[0]
+        contributions = np.asarray(self.explainer.shap_values(values))[0]
         reasons, ranked = reasons_from(self.feature_names_in_, values[0], contributions, self.n_reasons)
         return Recommendation(
             user_id=user_id,

@@ -17,20 +17,20 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import torch  # noqa: E402
-from scipy.stats import spearmanr  # noqa: E402
-from sklearn.calibration import calibration_curve  # noqa: E402
-from sklearn.linear_model import LogisticRegression  # noqa: E402
-from sklearn.metrics import accuracy_score, brier_score_loss, roc_auc_score  # noqa: E402
-from sklearn.pipeline import make_pipeline  # noqa: E402
-from sklearn.preprocessing import StandardScaler  # noqa: E402
-from torchmetrics.functional.classification import binary_calibration_error  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
+from scipy.stats import spearmanr
+from sklearn.calibration import calibration_curve
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, brier_score_loss, roc_auc_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from torchmetrics.functional.classification import binary_calibration_error
 
-from ktlab.tabular.data import PlatformData  # noqa: E402
-from ktlab.tabular.performance import PerformancePredictor  # noqa: E402
+from ktlab.tabular.data import PlatformData
+from ktlab.tabular.performance import PerformancePredictor
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +55,17 @@ def baselines(
     out = scores(y_test, X_test["dom_recent_success"].to_numpy(), f"{prefix}/baseline_recent")
     logistic = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500))
     logistic.fit(X_train.to_numpy(np.float64), y_train)
-    out.update(scores(y_test, logistic.predict_proba(X_test.to_numpy(np.float64))[:, 1], f"{prefix}/baseline_logistic"))
+    out.update(
+        scores(
+            y_test, logistic.predict_proba(X_test.to_numpy(np.float64))[:, 1], f"{prefix}/baseline_logistic"
+        )
+    )
     return out
 
 
-def calibration_plot(curves: dict[str, tuple[np.ndarray, np.ndarray]], path: str | Path, n_bins: int = 10) -> Path:
+def calibration_plot(
+    curves: dict[str, tuple[np.ndarray, np.ndarray]], path: str | Path, n_bins: int = 10
+) -> Path:
     """Reliability diagram of each ``name -> (y, p)`` (``sklearn.calibration.calibration_curve``)."""
     fig, ax = plt.subplots(figsize=(5.5, 5))
     ax.plot([0, 1], [0, 1], "k:", label="perfectly calibrated")

@@ -15,12 +15,12 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import shap  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import shap
 
-from ktlab.tabular.features import FEATURES  # noqa: E402
+from ktlab.tabular.features import FEATURES
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,9 @@ def reasons_from(
     reasons = []
     for i in order[:top_k]:
         effect = "raises" if contributions[i] > 0 else "lowers"
-        reasons.append(f"{_label(str(names[i])).capitalize()} is {values[i]:.3g}: this {effect} the chance of success.")
+        reasons.append(
+            f"{_label(str(names[i])).capitalize()} is {values[i]:.3g}: this {effect} the chance of success."
+        )
     return reasons, ranked
 
 

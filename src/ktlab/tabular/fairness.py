@@ -105,7 +105,11 @@ def fairness_audit(
         sensitive_features=groups,
     )
     soft = MetricFrame(
-        metrics={"auc": _auc, "base_rate": lambda t, p: float(np.mean(t)), "mean_predicted": lambda t, p: float(np.mean(p))},
+        metrics={
+            "auc": _auc,
+            "base_rate": lambda t, p: float(np.mean(t)),
+            "mean_predicted": lambda t, p: float(np.mean(p)),
+        },
         y_true=y_true,
         y_pred=y_prob,
         sensitive_features=groups,
@@ -195,7 +199,9 @@ def bias_detection(
     }
 
 
-def write_reports(reports: list[FairnessReport], bias: list[dict[str, Any]], out_dir: str | Path) -> tuple[Path, Path]:
+def write_reports(
+    reports: list[FairnessReport], bias: list[dict[str, Any]], out_dir: str | Path
+) -> tuple[Path, Path]:
     """Write ``fairness.json`` and ``fairness.txt`` (the readable tables) into ``out_dir``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

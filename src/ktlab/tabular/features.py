@@ -43,11 +43,17 @@ FEATURES: dict[str, tuple[str, str]] = {
     "dom_days_since_last": ("days since the last domain answer (capped at `max_gap_days`)", "max_gap_days"),
     "dom_recent_level": ("mean difficulty level of the last `recent_window` domain answers", "3"),
     "dom_level_score": ("mean of level x right (0/1) over the last `recent_window` domain answers", "0"),
-    "strategy_effectiveness": ("smoothed success rate of domain answers that followed a wrong one", "prior mean"),
+    "strategy_effectiveness": (
+        "smoothed success rate of domain answers that followed a wrong one",
+        "prior mean",
+    ),
     "dom_time_trend": ("recent mean log time minus the mean log time of all domain answers", "0"),
     "all_n_prior": ("number of answers in all domains", "0"),
     "all_success_rate": ("smoothed success rate in all domains", "prior mean"),
-    "all_recent_success": ("smoothed success rate of the last `long_window` answers, any domain", "prior mean"),
+    "all_recent_success": (
+        "smoothed success rate of the last `long_window` answers, any domain",
+        "prior mean",
+    ),
     "cross_domain_avg": ("smoothed success rate in the other domains", "prior mean"),
     "all_mean_log_time": ("mean log seconds taken, all domains", "log 30"),
     "session_position": ("answers so far in the current session (0 when T starts a new one)", "0"),
@@ -209,7 +215,9 @@ class FeatureEngineering(BaseEstimator):
         for days in (7, 30):
             a_d = hist.since(q_pair, qt, days, g, b)
             in_window = b - a_d
-            trend = self._rate(window_sum(cc, a_d, b), in_window) - self._rate(window_sum(cc, g, a_d), a_d - g)
+            trend = self._rate(window_sum(cc, a_d, b), in_window) - self._rate(
+                window_sum(cc, g, a_d), a_d - g
+            )
             out[f"dom_trend_{days}d"] = np.where(in_window > 0, trend, 0.0)
             out[f"dom_n_{days}d"] = in_window.astype(np.float64)
         earlier = self._rate(window_sum(cc, a_2k, a_k), a_k - a_2k)

@@ -58,7 +58,9 @@ class SortedHistory:
         b = np.searchsorted(self.key, base + self.offset(times_ns), side="left")
         return g, b
 
-    def since(self, codes: np.ndarray, times_ns: np.ndarray, days: float, g: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def since(
+        self, codes: np.ndarray, times_ns: np.ndarray, days: float, g: np.ndarray, b: np.ndarray
+    ) -> np.ndarray:
         """First history row of each query within the last ``days`` days (``g <= a <= b``)."""
         base = codes.astype(np.int64) * self.span_ms
         start = self.offset(times_ns - np.int64(days * DAY_MS) * MS)

@@ -77,7 +77,9 @@ def load_model(path: str | Path) -> tuple[Any, dict[str, Any]]:
     try:
         content = joblib.load(path)
     except Exception as err:  # joblib raises many types for a foreign or damaged file
-        raise ModelFileError(f"{path}: cannot be read as a model file ({type(err).__name__}: {err}).") from None
+        raise ModelFileError(
+            f"{path}: cannot be read as a model file ({type(err).__name__}: {err})."
+        ) from None
     if not isinstance(content, dict) or content.get("format") != FORMAT:
         raise ModelFileError(f"{path}: not a ktlab tabular model file (no '{FORMAT}' header).")
     metadata = content["metadata"]

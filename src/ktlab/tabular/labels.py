@@ -75,7 +75,9 @@ def next_answer_table(data: PlatformData, features: FeatureEngineering, with_lev
         X["target_level"] = data.answers["difficulty_level"].to_numpy(np.float64)
     user_ids = data.answers["user_id"].to_numpy()
     p_true = data.answers["p_correct_true"].to_numpy() if "p_correct_true" in data.answers else None
-    return Table(X, data.answers["is_correct"].to_numpy(np.int8), user_ids, _sensitive(data, user_ids), p_true)
+    return Table(
+        X, data.answers["is_correct"].to_numpy(np.int8), user_ids, _sensitive(data, user_ids), p_true
+    )
 
 
 def risk_table(
@@ -98,7 +100,9 @@ def risk_table(
     users = pairs.index.get_level_values(0).to_numpy()[rep]
     domains = pairs.index.get_level_values(1).to_numpy()[rep]
     if rep.size == 0:
-        raise TabularError(f"{data.source}: no learner has answers on two different days; no at-risk example.")
+        raise TabularError(
+            f"{data.source}: no learner has answers on two different days; no at-risk example."
+        )
 
     codes, uniques = pd.factorize(pd.MultiIndex.from_arrays([answers["user_id"], answers["skill_domain"]]))
     q_codes = pd.MultiIndex.from_arrays([users, domains])
@@ -128,9 +132,7 @@ def risk_table(
     return Table(X, np.concatenate(labels), user_ids, _sensitive(data, user_ids))
 
 
-def split_learners(
-    user_ids: np.ndarray, test_fraction: float, seed: int
-) -> tuple[np.ndarray, np.ndarray]:
+def split_learners(user_ids: np.ndarray, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Learner ids of the training and test sets (learners, never rows, are split)."""
     unique = np.unique(user_ids)
     if unique.size < 2:

@@ -133,7 +133,9 @@ class PerformancePredictor(TreeModelMixin, ClassifierMixin, BaseEstimator):
         if risk_X is not None and risk_y is not None:
             check_columns(risk_X, ["horizon_days"], type(self).__name__)
             self.risk_feature_names_ = np.array([*self.feature_names_in_, "horizon_days"], dtype=object)
-            self.risk_model_ = self._forest().fit(self._matrix(risk_X, self.risk_feature_names_), np.asarray(risk_y))
+            self.risk_model_ = self._forest().fit(
+                self._matrix(risk_X, self.risk_feature_names_), np.asarray(risk_y)
+            )
             self.horizons_ = sorted(float(h) for h in np.unique(risk_X["horizon_days"]))
         return self
 
@@ -170,7 +172,9 @@ class PerformancePredictor(TreeModelMixin, ClassifierMixin, BaseEstimator):
 
     def risk_level(self, scores: np.ndarray) -> np.ndarray:
         """low / medium / high / critical for each risk score."""
-        return np.array(RISK_NAMES, dtype=object)[np.searchsorted(np.asarray(self.risk_levels), scores, side="right")]
+        return np.array(RISK_NAMES, dtype=object)[
+            np.searchsorted(np.asarray(self.risk_levels), scores, side="right")
+        ]
 
     def identify_at_risk_learners(
         self,
@@ -197,7 +201,9 @@ class PerformancePredictor(TreeModelMixin, ClassifierMixin, BaseEstimator):
         data.check_domain(domain)
         if user_ids is None:
             cutoff = data.end() if at is None else pd.Timestamp(at)
-            seen = data.answers[(data.answers["skill_domain"] == domain) & (data.answers["answered_at"] < cutoff)]
+            seen = data.answers[
+                (data.answers["skill_domain"] == domain) & (data.answers["answered_at"] < cutoff)
+            ]
             user_ids = sorted(seen["user_id"].unique().tolist())
         features, _ = self._pair_features(data, list(user_ids), domain, at)
         scores = self.risk_scores(features, horizon_days)
@@ -225,7 +231,9 @@ class PerformancePredictor(TreeModelMixin, ClassifierMixin, BaseEstimator):
         gain = np.maximum(weight * own + (1 - weight) * self.gain_per_answer_, self.min_gain)
         needed = np.where(current >= target_proficiency, 0, np.ceil((target_proficiency - current) / gain))
         reachable = needed <= self.max_exercises
-        pace = np.where(features["dom_n_30d"].to_numpy() > 0, features["dom_n_30d"].to_numpy() / 30.0, self.pace_per_day_)
+        pace = np.where(
+            features["dom_n_30d"].to_numpy() > 0, features["dom_n_30d"].to_numpy() / 30.0, self.pace_per_day_
+        )
         return pd.DataFrame(
             {
                 "current_proficiency": current,
@@ -255,6 +263,8 @@ class PerformancePredictor(TreeModelMixin, ClassifierMixin, BaseEstimator):
             target_proficiency=target_proficiency,
             exercises_needed=int(row["exercises_needed"]),
             days_needed=float(row["days_needed"]),
-            expected_date=(at + pd.Timedelta(days=float(row["days_needed"]))).normalize() if reachable else None,
+            expected_date=(at + pd.Timedelta(days=float(row["days_needed"]))).normalize()
+            if reachable
+            else None,
             reachable=reachable,
         )

@@ -48,10 +48,20 @@ class NextAnswerTask:
         p = model.predict_proba(table.X)[:, 1]
         metrics = scores(table.y, p, "test")
         columns = list(model.feature_names_in_)
-        metrics.update(baselines(train["next"].X[columns], train["next"].y, table.X[columns], table.y, "test"))
-        curves: Curves = {"model": (table.y, p), "recent success rate": (table.y, table.X["dom_recent_success"].to_numpy())}
+        metrics.update(
+            baselines(train["next"].X[columns], train["next"].y, table.X[columns], table.y, "test")
+        )
+        curves: Curves = {
+            "model": (table.y, p),
+            "recent success rate": (table.y, table.X["dom_recent_success"].to_numpy()),
+        }
         if table.p_true is not None:
-            metrics.update({k.replace("test/", "test/oracle_"): v for k, v in scores(table.y, table.p_true, "test").items()})
+            metrics.update(
+                {
+                    k.replace("test/", "test/oracle_"): v
+                    for k, v in scores(table.y, table.p_true, "test").items()
+                }
+            )
         metrics["test/rows"] = float(len(table.y))
         return metrics, curves
 

@@ -21,11 +21,11 @@ from omegaconf import DictConfig, OmegaConf
 from ktlab.cli import report_user_errors
 from ktlab.errors import ConfigError
 from ktlab.tabular.data import PlatformData
+from ktlab.tabular.evaluate import calibration_plot
 from ktlab.tabular.explain import ExplainableAI
 from ktlab.tabular.fairness import bias_detection, fairness_audit, write_reports
 from ktlab.tabular.io import save_model
 from ktlab.tabular.labels import Table, split_learners
-from ktlab.tabular.evaluate import calibration_plot
 from ktlab.utils.metrics_io import to_floats, write_metrics
 from ktlab.utils.run_record import RunRecord
 
@@ -81,7 +81,9 @@ def _fairness(cfg: DictConfig, model: Any, table: Table, out_dir: Path) -> dict[
         for attribute in cfg.fairness.attributes
     ]
     sample = table.X.sample(min(len(table.X), int(cfg.fairness.bias_rows)), random_state=int(cfg.seed))
-    bias = [bias_detection(model, sample, a, seed=int(cfg.seed)) for a in cfg.fairness.attributes if a in sample]
+    bias = [
+        bias_detection(model, sample, a, seed=int(cfg.seed)) for a in cfg.fairness.attributes if a in sample
+    ]
     json_path, txt_path = write_reports(reports, bias, out_dir)
     log.info("fairness report written to %s and %s", json_path, txt_path)
     out: dict[str, float] = {}
@@ -103,9 +105,13 @@ def train(cfg: DictConfig) -> dict[str, float]:
     features = instantiate(cfg.features)
     model = instantiate(cfg.model.estimator, features=features)
     task = instantiate(cfg.model.labels)
-    log.info("Building features and labels for %d answers of %d learners", len(data.answers), len(data.learners))
+    log.info(
+        "Building features and labels for %d answers of %d learners", len(data.answers), len(data.learners)
+    )
     tables = task.tables(data, features)
-    _, test_users = split_learners(data.answers["user_id"].to_numpy(), float(cfg.test_fraction), int(cfg.seed))
+    _, test_users = split_learners(
+        data.answers["user_id"].to_numpy(), float(cfg.test_fraction), int(cfg.seed)
+    )
     train_tables, test_tables = _split(tables, test_users)
     log.info("Fitting %s on %d rows", type(model).__name__, len(train_tables["next"].y))
     task.fit(model, train_tables)
@@ -113,10 +119,16 @@ def train(cfg: DictConfig) -> dict[str, float]:
     metrics.update(_fairness(cfg, model, test_tables["next"], out_dir))
     metrics = to_floats(metrics)
 
-    ExplainableAI(model).summary_plot(test_tables["next"].X, out_dir / "shap_summary.png", int(cfg.shap_rows), int(cfg.seed))
+    ExplainableAI(model).summary_plot(
+        test_tables["next"].X, out_dir / "shap_summary.png", int(cfg.shap_rows), int(cfg.seed)
+    )
     calibration_plot(curves, out_dir / "calibration.png")
-    config = OmegaConf.to_container(OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"]), resolve=True)
-    model_path = save_model(model, out_dir / "model.joblib", metrics, name=str(cfg.model.name), data=data.source)
+    config = OmegaConf.to_container(
+        OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"]), resolve=True
+    )
+    model_path = save_model(
+        model, out_dir / "model.joblib", metrics, name=str(cfg.model.name), data=data.source
+    )
     write_metrics(out_dir / "metrics.json", metrics, model=str(cfg.model.name), model_path=str(model_path))
     log.info("Metrics: %s", {k: round(v, 4) for k, v in metrics.items() if k.startswith("test/")})
     if cfg.get("registry") is not None:
