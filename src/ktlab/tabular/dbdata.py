@@ -1,0 +1,132 @@
+"""Platform data read from (and, for tests and demos, written to) the learner database.
+
+Reads ``exercise_responses`` (``answered_at`` is the answer's time, ``time_taken`` its duration), ``users``
+(``grade_level``, ``learning_style``) and ``skill_profiles``. The stored profiles are a snapshot taken at
+``updated_at``, not a history, so they are kept beside the data for display and never used as features:
+they would carry later answers into earlier training examples.
+
+Answers stored by ``scripts/ingest.py`` get ``answered_at`` = the time of the ingestion (the column's server
+default), so all their timestamps are equal and no answer precedes another in time: the time features need
+answers recorded with their real ``answered_at`` (as :func:`store_platform` and the platform do).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from ktlab.db.engine import connect_error, make_engine, masked, require_schema
+from ktlab.db.errors import DatabaseError
+from ktlab.db.ingest import ensure_users
+from ktlab.db.models import ExerciseResponse, SkillProfile, User
+from ktlab.tabular.data import PlatformData
+
+log = logging.getLogger(__name__)
+
+#: Ingested answers sharing their timestamp with another answer of the same learner above this share get
+#: a warning: their time features are degenerate.
+TIED_WARN_SHARE = 0.5
+
+
+def load_db(
+    db: Mapping[str, Any] | str, skill_domains: Sequence[str] | None = None, use_env: bool = True
+) -> PlatformData:
+    """Read answers, learners and profiles from the database of the ``db`` config (or a URL).
+
+    Args:
+        db: the ``db`` config or a URL; ``KTLAB_DATABASE_URL`` wins over it unless ``use_env`` is False.
+        skill_domains: read only these domains (all when None).
+        use_env: False to take the URL as given.
+
+    Raises:
+        DatabaseError: unreachable database, no schema, or no answers.
+    """
+    engine = make_engine(dict(db) if isinstance(db, Mapping) else db, use_env=use_env)
+    name = f"database {masked(engine.url)}"
+    answers_sql = select(
+        ExerciseResponse.user_id,
+        ExerciseResponse.t,
+        ExerciseResponse.exercise_id,
+        ExerciseResponse.skill_domain,
+        ExerciseResponse.difficulty_level,
+        ExerciseResponse.is_correct,
+        ExerciseResponse.time_taken,
+        ExerciseResponse.answered_at,
+    )
+    if skill_domains:
+        answers_sql = answers_sql.where(ExerciseResponse.skill_domain.in_(list(skill_domains)))
+    try:
+        require_schema(engine, ("users", "exercise_responses", "skill_profiles"))
+        with engine.connect() as conn:
+            answers = pd.read_sql(answers_sql, conn)
+            learners = pd.read_sql(
+                select(User.id.label("user_id"), User.username, User.grade_level, User.learning_style), conn
+            )
+            profiles = pd.read_sql(select(SkillProfile), conn)
+    except SQLAlchemyError as err:
+        raise connect_error(engine, err) from None
+    finally:
+        engine.dispose()
+    if answers.empty:
+        raise DatabaseError(
+            f"{name} holds no answers in exercise_responses"
+            + (f" in skill domains {list(skill_domains)}" if skill_domains else "")
+            + "; store some first (see docs/tabular.md)."
+        )
+    tied = answers.duplicated(["user_id", "answered_at"], keep=False).mean()
+    if tied > TIED_WARN_SHARE:
+        log.warning(
+            "%.0f%% of the answers in %s share their answered_at with another answer of the same learner "
+            "(answers ingested in bulk get the ingestion time): time features will see little history",
+            100 * tied,
+            name,
+        )
+    data = PlatformData(answers, learners, source=f"{name}, table exercise_responses", profiles=profiles)
+    data.learners = data.learners.merge(learners[["user_id", "username"]], on="user_id", how="left")
+    log.info("read %d answers of %d learners from %s", len(data.answers), len(data.learners), name)
+    return data
+
+
+def store_platform(session: Session, data: PlatformData, prefix: str = "learner") -> dict[Any, int]:
+    """Store platform data (learners and answers with their timestamps); the caller owns the transaction.
+
+    Learners are named ``<prefix><user_id>``; existing ones are reused and get the grade and style of
+    ``data.learners``.
+
+    Returns:
+        The database id of each ``user_id`` of ``data``.
+    """
+    names = {uid: f"{prefix}{uid}" for uid in data.learners["user_id"]}
+    ids = ensure_users(session, list(names.values()))
+    mapping = {uid: ids[name] for uid, name in names.items()}
+    for row in data.learners.itertuples(index=False):
+        grade = None if pd.isna(row.grade_level) else int(row.grade_level)
+        style = None if row.learning_style == "unknown" else str(row.learning_style)
+        session.execute(
+            update(User)
+            .where(User.id == mapping[row.user_id])
+            .values(grade_level=grade, learning_style=style)
+        )
+    answers = data.answers
+    rows = pd.DataFrame(
+        {
+            "user_id": answers["user_id"].map(mapping).astype("int64"),
+            "t": answers["t"].astype(float),
+            "exercise_id": answers.get("exercise_id", answers["skill_domain"]).astype(str),
+            "skill_domain": answers["skill_domain"],
+            "difficulty_level": answers["difficulty_level"].astype(int),
+            "is_correct": answers["is_correct"].astype(bool),
+            "time_taken": answers["time_taken"].astype(float),
+            "answered_at": answers["answered_at"].dt.tz_localize("UTC").dt.to_pydatetime(),
+        }
+    )
+    session.execute(insert(ExerciseResponse), rows.to_dict("records"))
+    session.flush()
+    log.info("stored %d answers of %d learners", len(rows), len(mapping))
+    return mapping

@@ -1,0 +1,154 @@
+"""Training entry point of the tabular models (``python train_tabular.py``, config ``conf/tabular/train.yaml``).
+
+Instantiates the data, the feature builder, the estimator and its task from config; splits learners into
+training and held-out sets; fits; scores; and writes into the run directory ``metrics.json``,
+``model.joblib`` (+ ``model.json`` metadata), ``shap_summary.png``, ``calibration.png`` and the fairness
+report (``fairness.json``, ``fairness.txt``). With a registry configured (``data=db`` sets one) the model is
+recorded in ``ml_models``. Nothing here depends on which model is configured.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+from ktlab.cli import report_user_errors
+from ktlab.errors import ConfigError
+from ktlab.tabular.data import PlatformData
+from ktlab.tabular.evaluate import calibration_plot
+from ktlab.tabular.explain import ExplainableAI
+from ktlab.tabular.fairness import bias_detection, fairness_audit, write_reports
+from ktlab.tabular.io import save_model
+from ktlab.tabular.labels import Table, split_learners
+from ktlab.utils.metrics_io import to_floats, write_metrics
+from ktlab.utils.run_record import RunRecord
+
+log = logging.getLogger(__name__)
+
+
+CONF_DIR_VAR = "KTLAB_CONF_DIR"
+
+
+def use_conf_dir(conf_dir: Path) -> None:
+    """Point the search path of ``conf/tabular/train.yaml`` at ``conf_dir`` (for paths, hydra, db, registry).
+
+    Called by the root ``train_tabular.py`` before Hydra starts, unless ``KTLAB_CONF_DIR`` is set.
+    """
+    os.environ.setdefault(CONF_DIR_VAR, str(conf_dir))
+
+
+def check_config(cfg: DictConfig) -> None:
+    """Refuse impossible settings, all at once."""
+    problems = []
+    if not 0.0 < float(cfg.test_fraction) < 1.0:
+        problems.append(f"test_fraction={cfg.test_fraction}: must be between 0 and 1; set test_fraction")
+    attributes = list(cfg.fairness.attributes)
+    unknown = [a for a in attributes if a not in ("grade_level", "learning_style")]
+    if unknown:
+        problems.append(f"fairness.attributes={attributes}: only grade_level and learning_style are known")
+    if problems:
+        raise ConfigError("Invalid configuration: " + "; ".join(problems) + ".")
+
+
+def _split(tables: dict[str, Table], test_users: np.ndarray) -> tuple[dict[str, Table], dict[str, Table]]:
+    train, test = {}, {}
+    for name, table in tables.items():
+        held = np.isin(table.user_id, test_users)
+        train[name], test[name] = table.rows(~held), table.rows(held)
+    return train, test
+
+
+def _fairness(cfg: DictConfig, model: Any, table: Table, out_dir: Path) -> dict[str, float]:
+    p = model.predict_proba(table.X)[:, 1]
+    reports = [
+        fairness_audit(
+            table.y,
+            p,
+            table.sensitive[attribute].rename(attribute),
+            threshold=float(cfg.fairness.threshold),
+            tolerance=float(cfg.fairness.tolerance),
+            learner_ids=table.user_id,
+            alpha=float(cfg.fairness.alpha),
+            n_permutations=int(cfg.fairness.n_permutations),
+            seed=int(cfg.seed),
+        )
+        for attribute in cfg.fairness.attributes
+    ]
+    sample = table.X.sample(min(len(table.X), int(cfg.fairness.bias_rows)), random_state=int(cfg.seed))
+    bias = [
+        bias_detection(model, sample, a, seed=int(cfg.seed)) for a in cfg.fairness.attributes if a in sample
+    ]
+    json_path, txt_path = write_reports(reports, bias, out_dir)
+    log.info("fairness report written to %s and %s", json_path, txt_path)
+    out: dict[str, float] = {}
+    for report in reports:
+        out[f"fairness/{report.attribute}/dp_difference"] = report.demographic_parity_difference
+        out[f"fairness/{report.attribute}/eo_difference"] = report.equalized_odds_difference
+        out[f"fairness/{report.attribute}/score"] = report.score
+    for entry in bias:
+        out[f"bias/{entry['feature']}/mean_abs_change"] = float(entry["mean_abs_change"])
+    return out
+
+
+def train(cfg: DictConfig) -> dict[str, float]:
+    """Fit and score the configured tabular model; returns the metrics written to ``metrics.json``."""
+    check_config(cfg)
+    out_dir = Path(cfg.paths.output_dir)
+    log.info("Instantiating data <%s>", cfg.data._target_)
+    data: PlatformData = instantiate(cfg.data)
+    features = instantiate(cfg.features)
+    model = instantiate(cfg.model.estimator, features=features)
+    task = instantiate(cfg.model.labels)
+    log.info(
+        "Building features and labels for %d answers of %d learners", len(data.answers), len(data.learners)
+    )
+    tables = task.tables(data, features)
+    _, test_users = split_learners(
+        data.answers["user_id"].to_numpy(), float(cfg.test_fraction), int(cfg.seed)
+    )
+    train_tables, test_tables = _split(tables, test_users)
+    log.info("Fitting %s on %d rows", type(model).__name__, len(train_tables["next"].y))
+    task.fit(model, train_tables)
+    metrics, curves = task.evaluate(model, train_tables, test_tables, data.subset(test_users))
+    metrics.update(_fairness(cfg, model, test_tables["next"], out_dir))
+    metrics = to_floats(metrics)
+
+    ExplainableAI(model).summary_plot(
+        test_tables["next"].X, out_dir / "shap_summary.png", int(cfg.shap_rows), int(cfg.seed)
+    )
+    calibration_plot(curves, out_dir / "calibration.png")
+    config = OmegaConf.to_container(
+        OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"]), resolve=True
+    )
+    model_path = save_model(
+        model, out_dir / "model.joblib", metrics, name=str(cfg.model.name), data=data.source
+    )
+    write_metrics(out_dir / "metrics.json", metrics, model=str(cfg.model.name), model_path=str(model_path))
+    log.info("Metrics: %s", {k: round(v, 4) for k, v in metrics.items() if k.startswith("test/")})
+    if cfg.get("registry") is not None:
+        registry = instantiate(cfg.registry)
+        registry.record(
+            RunRecord(
+                name=str(cfg.model.name),
+                metrics=metrics,
+                checkpoint_path=str(model_path),
+                config=config,  # type: ignore[arg-type]
+                output_dir=str(out_dir),
+                extra={"kind": type(model).__name__},
+            )
+        )
+    return metrics
+
+
+@report_user_errors
+def run(cfg: DictConfig) -> float | None:
+    """Train and return ``cfg.optimized_metric`` (for sweeps)."""
+    metrics = train(cfg)
+    key = cfg.get("optimized_metric")
+    return metrics.get(key) if key else None

@@ -1,0 +1,126 @@
+"""Both models: fit, predict, clone, save/load with metadata, SHAP additivity, bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+
+from ktlab.errors import DataValidationError, KtlabError
+from ktlab.tabular.data import PlatformData
+from ktlab.tabular.difficulty import DifficultyOptimizer
+from ktlab.tabular.errors import ModelFileError, NotFittedModelError, TabularError
+from ktlab.tabular.explain import ExplainableAI
+from ktlab.tabular.features import FeatureEngineering
+from ktlab.tabular.io import load_model, save_model
+from ktlab.tabular.labels import next_answer_table
+from ktlab.tabular.performance import PerformancePredictor
+
+
+@pytest.fixture(scope="module")
+def tables(platform: PlatformData, features: FeatureEngineering) -> dict[str, pd.DataFrame]:
+    return {
+        "difficulty": next_answer_table(platform, features, True).X,
+        "performance": next_answer_table(platform, features, False).X,
+    }
+
+
+@pytest.mark.parametrize("kind", ["difficulty", "performance"])
+def test_fit_predict_clone_save_load(
+    kind: str,
+    tables: dict,
+    difficulty_model: DifficultyOptimizer,
+    performance_model: PerformancePredictor,
+    tmp_path: Path,
+) -> None:
+    model = difficulty_model if kind == "difficulty" else performance_model
+    X = tables[kind].head(200)
+    p = model.predict_proba(X)
+    assert p.shape == (200, 2) and np.allclose(p.sum(axis=1), 1.0)
+    assert set(np.unique(model.predict(X))) <= {0, 1}
+    fresh = clone(model)
+    assert fresh.get_params() == model.get_params()
+    assert not hasattr(fresh, "model_")
+    with pytest.raises(NotFittedModelError, match="not trained"):
+        fresh.predict_proba(X)
+    path = save_model(model, tmp_path / "model.joblib", {"test/auc": 0.7})
+    loaded, metadata = load_model(path)
+    assert np.allclose(loaded.predict_proba(X), p)
+    assert metadata["feature_names"] == list(model.feature_names_in_)
+    assert metadata["metrics"] == {"test/auc": 0.7}
+    assert {"scikit-learn", "xgboost", "shap"} <= set(metadata["versions"])
+    assert (tmp_path / "model.json").is_file()
+
+
+def test_shap_additivity_difficulty(tables: dict, difficulty_model: DifficultyOptimizer) -> None:
+    X = tables["difficulty"].head(50)
+    values, base = ExplainableAI(difficulty_model).explanation(X)
+    total = base + values.sum(axis=1)
+    np.testing.assert_allclose(total, difficulty_model.decision_function(X), atol=1e-4)
+
+
+def test_shap_additivity_performance(tables: dict, performance_model: PerformancePredictor) -> None:
+    X = tables["performance"].head(50)
+    explainer = ExplainableAI(performance_model)
+    values, base = explainer.explanation(X)
+    total = base + values.sum(axis=1)
+    np.testing.assert_allclose(total, performance_model.predict_proba(X)[:, 1], atol=1e-6)
+    explained = explainer.explain(X.head(2), top_k=3)
+    first = explained[0]["top_features"]
+    assert len(first) == 3 and {f["sign"] for f in first} <= {"+", "-"}
+    assert abs(first[0]["contribution"]) >= abs(first[-1]["contribution"])
+
+
+def test_recommendation_uses_the_flow_band(
+    platform: PlatformData, difficulty_model: DifficultyOptimizer
+) -> None:
+    user = platform.answers["user_id"].iloc[0]
+    domain = platform.answers["skill_domain"].iloc[0]
+    rec = difficulty_model.recommend(platform, user, domain)
+    assert sorted(rec.success_by_level) == [1, 2, 3, 4, 5] and 1 <= rec.level <= 5
+    assert len(rec.reasons) == 3 and all("chance of success" in r for r in rec.reasons)
+    success = np.array([[0.95, 0.9, 0.8, 0.6, 0.4], [0.5, 0.4, 0.3, 0.2, 0.1], [0.99, 0.98, 0.97, 0.96, 0.9]])
+    assert difficulty_model.choose_level(success).tolist() == [3, 1, 5]
+    narrow = clone(difficulty_model).set_params(flow_low=0.55, flow_high=0.65)
+    assert narrow.choose_level(success).tolist() == [4, 1, 5]
+    assert difficulty_model.feature_importance().index[0] in difficulty_model.feature_names_in_
+
+
+def test_bad_input_gets_a_clear_error(
+    platform: PlatformData,
+    tables: dict,
+    difficulty_model: DifficultyOptimizer,
+    performance_model: PerformancePredictor,
+) -> None:
+    with pytest.raises(DataValidationError, match=r"lacks feature column.*dom_streak"):
+        performance_model.predict_proba(tables["performance"].drop(columns=["dom_streak"]))
+    with pytest.raises(TabularError, match=r"Unknown skill domain 'geometry'.*addition"):
+        performance_model.identify_at_risk_learners(None, "geometry", 7, platform)
+    with pytest.raises(TabularError, match=r"have no answer in 'fractions'.*9999"):
+        difficulty_model.recommend(platform, 9999, "fractions")
+    with pytest.raises(TabularError, match="flow band"):
+        DifficultyOptimizer(flow_low=0.9, flow_high=0.8).fit(
+            tables["difficulty"], np.ones(len(tables["difficulty"]))
+        )
+    with pytest.raises(NotFittedModelError, match="fit"):
+        PerformancePredictor().identify_at_risk_learners(None, "addition", 7, platform)
+    with pytest.raises(ModelFileError, match="untrained"):
+        save_model(DifficultyOptimizer(), "never.joblib")
+    with pytest.raises(DataValidationError, match=r"missing column.*time_taken"):
+        PlatformData(platform.answers.drop(columns=["time_taken"]), platform.learners, "answers.csv")
+    broken = platform.answers.copy()
+    broken.loc[7, "difficulty_level"] = 9
+    with pytest.raises(DataValidationError, match="row 7, column 'difficulty_level': value 9"):
+        PlatformData(broken, platform.learners, "answers.csv")
+
+
+def test_bad_model_file(tmp_path: Path) -> None:
+    with pytest.raises(ModelFileError, match="no such model file"):
+        load_model(tmp_path / "missing.joblib")
+    junk = tmp_path / "junk.joblib"
+    junk.write_text("not a model")
+    with pytest.raises(KtlabError, match="cannot be read"):
+        load_model(junk)
