@@ -70,10 +70,14 @@ def _exit_with(error: KtlabError) -> None:
 _HYDRA_INFO_FLAGS = ("-h", "--help", "--hydra-help", "-i", "--info", "-c", "--cfg", "-sc", "--shell-completion", "-p", "--package")
 
 
-def _composable(overrides: Sequence[str]) -> list[str]:
-    """The overrides as one run would take them: the first value of each listed sweep, no Hydra keys."""
-    from hydra.core.override_parser.overrides_parser import OverridesParser
+def _composable(overrides: Sequence[str], limit: int = 20) -> list[list[str]]:
+    """Override lists covering what a run or sweep asks for, without Hydra's own keys.
 
+    The first list takes the first value of every listed sweep (``model=a,b``); each further list
+    changes one sweep to one of its other values, so every listed value is composed once (at most
+    ``limit`` lists). ``interval(...)`` and other sweeps drawn by a sweeper are left out.
+    """
+    from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.errors import OverrideParseException
 
     parser = OverridesParser.create()
@@ -86,20 +90,25 @@ def _composable(overrides: Sequence[str]) -> list[str]:
                 f"Invalid command line: {line}: not a valid override ({str(err).splitlines()[0]}); write "
                 "key=value, group=option, or key=a,b,c for a sweep with -m."
             ) from None
-    out = []
+    base: list[str] = []
+    sweeps: list[tuple[int, str, list[str]]] = []
     for override in parsed:
         if override.is_hydra_override():
             continue
-        if override.is_sweep_override():
-            if not override.is_discrete_sweep():
-                continue  # interval(...) is drawn by the sweeper
-            first = next(override.sweep_string_iterator(), None)
-            if first is None:
-                continue
-            out.append(f"{override.get_key_element()}={first}")
-        else:
-            out.append(override.input_line)
-    return out
+        if not override.is_sweep_override():
+            base.append(override.input_line)
+            continue
+        if not override.is_discrete_sweep():
+            continue  # interval(...) is drawn by the sweeper
+        values = list(override.sweep_string_iterator())
+        if values:
+            sweeps.append((len(base), override.get_key_element(), values))
+            base.append(f"{override.get_key_element()}={values[0]}")
+    runs = [base]
+    for position, key, values in sweeps:
+        for value in values[1:]:
+            runs.append([*base[:position], f"{key}={value}", *base[position + 1 :]])
+    return runs[:limit]
 
 
 def _composition_message(err: Exception) -> str:
@@ -143,9 +152,10 @@ def check_command_line(config_dir: str | Path, config_name: str, argv: Sequence[
     if any(arg in _HYDRA_INFO_FLAGS for arg in args):
         return
     try:
-        overrides = _composable([arg for arg in args if not arg.startswith("-")])
+        runs = _composable([arg for arg in args if not arg.startswith("-")])
         with initialize_config_dir(config_dir=str(Path(config_dir).resolve()), version_base="1.3"):
-            compose(config_name=config_name, overrides=overrides)
+            for overrides in runs:
+                compose(config_name=config_name, overrides=overrides)
     except ConfigError as err:
         _exit_with(err)
     except HydraException as err:

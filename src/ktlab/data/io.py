@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import csv
 import logging
+from collections import Counter
 from pathlib import Path
 
 import pandas as pd
 
 from ktlab.errors import DataValidationError
+from ktlab.utils.text import shorten
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +47,7 @@ def read_table(path: str | Path) -> tuple[pd.DataFrame, int | None]:
     try:
         if suffix in CSV_SUFFIXES:
             sep = "\t" if suffix == ".tsv" else ","
+            _refuse_repeated_columns(path, sep)
             frame = pd.read_csv(path, sep=sep, dtype=_TEXT_DTYPES, skipinitialspace=True)
             return frame, 2
         if suffix in PARQUET_SUFFIXES:
@@ -58,6 +62,20 @@ def read_table(path: str | Path) -> tuple[pd.DataFrame, int | None]:
     raise DataValidationError(
         f"{path}: unknown file type '{suffix}'; use one of {', '.join(CSV_SUFFIXES + PARQUET_SUFFIXES)}."
     )
+
+
+def _refuse_repeated_columns(path: Path, sep: str) -> None:
+    """A header naming a column twice is refused: the CSV reader would rename the second and drop it."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        header = next(csv.reader(handle, delimiter=sep, skipinitialspace=True), [])
+    counts = Counter(name.strip() for name in header)
+    repeated = [name for name, count in counts.items() if count > 1]
+    if repeated:
+        names = ", ".join(f"'{shorten(name)}' ({counts[name]} times)" for name in repeated)
+        raise DataValidationError(
+            f"{path}, line 1 (the header): the column(s) {names} appear more than once; keep one column per "
+            "name (which one holds the right values cannot be guessed)."
+        )
 
 
 def write_table(frame: pd.DataFrame, path: str | Path) -> Path:

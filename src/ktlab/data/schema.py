@@ -36,7 +36,7 @@ import pandas as pd
 
 from ktlab.checks import Problem, raise_problems
 from ktlab.errors import DataValidationError
-from ktlab.utils.text import shorten
+from ktlab.utils.text import MAX_ECHO, shorten
 
 log = logging.getLogger(__name__)
 
@@ -293,6 +293,8 @@ def describe_value(value: object) -> str:
         value = value.item()
     if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
         return "an empty value"
+    if isinstance(value, str) and len(value) > MAX_ECHO:
+        return f"value {value[: MAX_ECHO - 20]!r}... ({len(value):,} characters)"
     return f"value {shorten(repr(value))}"
 
 
