@@ -73,7 +73,10 @@ def test_the_template_trains_as_printed(make_cfg, tmp_path: Path) -> None:
     cfg = make_cfg("train", "data=csv", f"data.path={path}", "trainer.max_epochs=1")
     metrics = train(cfg)
     assert 0.0 <= metrics["test/auc"] <= 1.0
-    assert json.loads((Path(cfg.paths.output_dir) / "metrics.json").read_text())["test/auc"] == metrics["test/auc"]
+    assert (
+        json.loads((Path(cfg.paths.output_dir) / "metrics.json").read_text())["test/auc"]
+        == metrics["test/auc"]
+    )
 
 
 @pytest.fixture(scope="module")

@@ -37,7 +37,9 @@ def user_error_in(err: BaseException) -> KtlabError | None:
             return current
         if isinstance(current, MissingMandatoryValue):
             key = current.full_key or "a required value"
-            return ConfigError(f"{key} is missing (the config leaves it '???'); pass {key}=VALUE on the command line.")
+            return ConfigError(
+                f"{key} is missing (the config leaves it '???'); pass {key}=VALUE on the command line."
+            )
         seen.add(id(current))
         current = current.__cause__
     return None
@@ -67,7 +69,19 @@ def _exit_with(error: KtlabError) -> None:
 
 
 #: Command-line flags after which Hydra does something other than run the task (help, printing the config).
-_HYDRA_INFO_FLAGS = ("-h", "--help", "--hydra-help", "-i", "--info", "-c", "--cfg", "-sc", "--shell-completion", "-p", "--package")
+_HYDRA_INFO_FLAGS = (
+    "-h",
+    "--help",
+    "--hydra-help",
+    "-i",
+    "--info",
+    "-c",
+    "--cfg",
+    "-sc",
+    "--shell-completion",
+    "-p",
+    "--package",
+)
 
 
 def _composable(overrides: Sequence[str], limit: int = 20) -> list[list[str]]:

@@ -18,8 +18,8 @@ from ktlab.errors import ConfigError
 from ktlab.models.checkpoint import load_model, restore_datamodule
 from ktlab.utils.instantiate import instantiate_group
 from ktlab.utils.logging import get_logger
-from ktlab.utils.quiet import quiet_libraries
 from ktlab.utils.metrics_io import to_floats, write_metrics
+from ktlab.utils.quiet import quiet_libraries
 
 log = get_logger(__name__)
 

@@ -21,8 +21,8 @@ from ktlab.errors import CheckpointError
 from ktlab.models.checkpoint import INPUTS_KEY, read_checkpoint, shape_mismatches
 from ktlab.utils.instantiate import instantiate_group
 from ktlab.utils.logging import get_logger
-from ktlab.utils.quiet import quiet_libraries
 from ktlab.utils.metrics_io import to_floats, write_metrics
+from ktlab.utils.quiet import quiet_libraries
 from ktlab.utils.run_record import RunRecord
 from ktlab.utils.secrets import mask_files, mask_secrets
 

@@ -17,7 +17,6 @@ learner ``i``. Sequences longer than ``max_len`` are cut into consecutive window
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,8 +25,9 @@ import numpy as np
 import pandas as pd
 
 from ktlab.data.schema import CONTEXT_COLUMNS, ITEM_COLUMNS, ORACLE_COLUMN, SCHEMA
+from ktlab.utils.logging import get_logger
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 #: The categorical signals and their batch keys: always in a batch (zeros when a run does not use them).
 CATEGORICAL = tuple(name for name in CONTEXT_COLUMNS if SCHEMA[name].categorical)

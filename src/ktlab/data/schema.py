@@ -15,6 +15,7 @@ before        context fixed before the answer (difficulty, adjustment, phase): t
 during        context measured while or after answering (time, motivation, anxiety): only past steps
 oracle        the generator's true success probability: never an input, feeds the oracle AUC only
 split         a released train/val/test assignment that replaces the random learner split
+when          the wall-clock time of the answer (stored by ingestion; the tabular features read it)
 ============  ====================================================================================
 
 Validation (:func:`validate_interactions`), encoding (:mod:`ktlab.data.encoding`), batching, prediction,
@@ -52,6 +53,7 @@ class Role(str, Enum):
     DURING = "during"
     ORACLE = "oracle"
     SPLIT = "split"
+    WHEN = "when"
 
 
 PHASES: tuple[str, ...] = ("hub", "exploration", "lecon", "synthese", "defi")
@@ -72,7 +74,8 @@ class Column:
 
     Attributes:
         name: the column name in files, frames and the template.
-        kind: ``"id"`` (non-empty text), ``"number"`` or ``"choice"`` (one of ``choices``).
+        kind: ``"id"`` (non-empty text), ``"number"``, ``"choice"`` (one of ``choices``) or ``"datetime"``
+            (ISO 8601 text or a timestamp; read as UTC when it names no zone).
         role: see :class:`Role`.
         expected: what a valid value is, in words, for error messages.
         required: every run needs it (the core columns).
@@ -194,6 +197,13 @@ COLUMNS: tuple[Column, ...] = (
         batch_key="p_true",
     ),
     Column(
+        "timestamp",
+        "datetime",
+        Role.WHEN,
+        "a date and time (ISO 8601, e.g. 2026-03-02T14:05:00)",
+        db_column="answered_at",
+    ),
+    Column(
         "split",
         "choice",
         Role.SPLIT,
@@ -306,6 +316,9 @@ def _parse(raw: pd.Series, column: Column) -> tuple[pd.Series, np.ndarray]:
     elif column.kind == "choice":
         parsed = raw.astype("string").str.strip()
         bad = raw.isna() | ~parsed.isin(column.choices).fillna(False).astype(bool)
+    elif column.kind == "datetime":
+        parsed = pd.to_datetime(raw, errors="coerce", utc=True, format="mixed")
+        bad = parsed.isna()
     else:
         parsed = pd.to_numeric(raw, errors="coerce").astype(float)
         bad = parsed.isna() | (column.check(parsed).astype(bool) if column.check else False)

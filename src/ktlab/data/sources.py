@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -20,8 +19,9 @@ import pandas as pd
 from ktlab.data.io import read_table
 from ktlab.data.schema import INTERACTION_COLUMNS, validate_interactions
 from ktlab.data.synthetic import ClassroomConfig, generate_classroom
+from ktlab.utils.logging import get_logger
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 class InteractionSource(Protocol):

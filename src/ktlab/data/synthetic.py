@@ -21,7 +21,6 @@ Each row keeps its true success probability in ``p_correct_true`` for the oracle
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,8 +28,9 @@ import pandas as pd
 
 from ktlab.data.schema import DIFFICULTY_RANGE, ORACLE_COLUMN, PHASES
 from ktlab.errors import ConfigError
+from ktlab.utils.logging import get_logger
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 #: Additive effect of each learning phase on the success logit.
 DEFAULT_PHASE_EFFECTS: dict[str, float] = {

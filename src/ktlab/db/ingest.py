@@ -10,6 +10,7 @@ stops the ingestion before anything is written. Then:
 * ``t`` is kept as is (unique per learner: a file ingested twice is refused);
 * ``difficulty`` in [0.2, 0.9] is kept exactly, and mapped to ``difficulty_level`` 1-5 in five equal bins
   (0.20-0.34 -> 1, ..., 0.76-0.90 -> 5);
+* ``timestamp``, when the file has it, becomes ``answered_at`` (else the time of the ingestion);
 * ``time_spent`` becomes ``time_taken``; adjustment, motivation, anxiety and phase are kept; a signal the
   file lacks is stored as NULL.
 
@@ -37,7 +38,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.schema import AddConstraint, DropConstraint
 
 from ktlab.data.io import read_table
-from ktlab.data.schema import CORE_COLUMNS, DIFFICULTY_RANGE, validate_interactions
+from ktlab.data.schema import COLUMNS, CORE_COLUMNS, DIFFICULTY_RANGE, Column, Role, validate_interactions
 from ktlab.db.errors import DatabaseError
 from ktlab.db.identifiers import check_frame_identifiers
 from ktlab.db.messages import first_line
@@ -47,21 +48,9 @@ from ktlab.db.usernames import display_username, username_key
 
 log = logging.getLogger(__name__)
 
-#: Columns written by an ingestion, in COPY order.
-RESPONSE_COLUMNS: tuple[str, ...] = (
-    "user_id",
-    "t",
-    "exercise_id",
-    "skill_domain",
-    "difficulty_level",
-    "is_correct",
-    "time_taken",
-    "difficulty",
-    "adjustment",
-    "motivation",
-    "anxiety_level",
-    "phase_type",
-)
+#: The schema columns stored in ``exercise_responses`` and where: each column's declaration names its
+#: ``db_column`` (the learner becomes ``user_id``, and ``exercise_id``/``difficulty_level`` are derived).
+STORED = {column.name: column for column in COLUMNS if column.db_column and column.role is not Role.LEARNER}
 CHUNK_ROWS = 200_000
 #: From this many rows on, PostgreSQL ingestion lifts the learner foreign key during the COPY and puts it
 #: back (checked in one pass) before the transaction ends: the per-row key check otherwise halves the speed.
@@ -110,30 +99,38 @@ def to_responses(
 ) -> pd.DataFrame:
     """The rows of ``exercise_responses`` for a validated interaction frame (vectorized)."""
 
-    def optional(column: str, dtype: str) -> pd.Series:
-        if column in frame:
-            return frame[column].astype(dtype)
+    def stored(column: Column) -> pd.Series:
+        if column.role is Role.ANSWER:
+            dtype = "boolean"
+        elif column.kind == "number":
+            dtype = "Int16" if column.integer else "Float64"
+        elif column.kind == "datetime":  # UTC text with its offset: both backends read it exactly
+            return frame[column.name].dt.tz_convert("UTC").dt.strftime("%Y-%m-%d %H:%M:%S.%f+00:00")
+        else:
+            dtype = "string"
+        if column.name in frame:
+            return frame[column.name].astype(dtype)
         return pd.Series(pd.NA, index=frame.index, dtype=dtype)
 
     out = pd.DataFrame(
         {
             "user_id": frame["student_id"].map(user_ids).astype("int64"),
-            "t": frame["t"].astype(float),
             "exercise_id": exercise_ids.astype(str).to_numpy()
             if exercise_ids is not None
             else frame["skill_id"],
-            "skill_domain": frame["skill_id"],
-            "difficulty_level": difficulty_level(optional("difficulty", "Float64").astype(float)),
-            "is_correct": frame["correct"].astype(bool),
-            "time_taken": optional("time_spent", "Float64"),
-            "difficulty": optional("difficulty", "Float64"),
-            "adjustment": optional("adjustment", "Int16"),
-            "motivation": optional("motivation", "Float64"),
-            "anxiety_level": optional("anxiety_level", "Float64"),
-            "phase_type": optional("phase_type", "string"),
+            "difficulty_level": difficulty_level(
+                frame["difficulty"].astype(float)
+                if "difficulty" in frame
+                else pd.Series(np.nan, index=frame.index)
+            ),
+            **{
+                column.db_column: stored(column)
+                for column in STORED.values()
+                if column.role is not Role.WHEN or column.name in frame
+            },
         }
     )
-    return out[list(RESPONSE_COLUMNS)]
+    return out
 
 
 def _copy_postgres(session: Session, rows: pd.DataFrame, progress: Progress | None) -> None:
@@ -143,7 +140,7 @@ def _copy_postgres(session: Session, rows: pd.DataFrame, progress: Progress | No
     if lift_key:
         connection.execute(DropConstraint(learner_key))
     cursor = connection.connection.driver_connection.cursor()
-    sql = f"COPY exercise_responses ({', '.join(RESPONSE_COLUMNS)}) FROM STDIN WITH (FORMAT csv, NULL '')"
+    sql = f"COPY exercise_responses ({', '.join(rows.columns)}) FROM STDIN WITH (FORMAT csv, NULL '')"
     try:
         for start in range(0, len(rows), CHUNK_ROWS):
             part = rows.iloc[start : start + CHUNK_ROWS]
@@ -166,8 +163,8 @@ def _copy_postgres(session: Session, rows: pd.DataFrame, progress: Progress | No
 
 def _executemany(session: Session, rows: pd.DataFrame, progress: Progress | None) -> None:
     sql = (
-        f"INSERT INTO exercise_responses ({', '.join(RESPONSE_COLUMNS)}) "
-        f"VALUES ({', '.join('?' for _ in RESPONSE_COLUMNS)})"
+        f"INSERT INTO exercise_responses ({', '.join(rows.columns)}) "
+        f"VALUES ({', '.join('?' for _ in rows.columns)})"
     )
     connection = session.connection()
     for start in range(0, len(rows), CHUNK_ROWS):

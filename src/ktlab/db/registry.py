@@ -35,9 +35,7 @@ def _json_safe(value: Any) -> Any:
 
 
 def model_kind(run: RunRecord) -> str:
-    """The network class of a run (``extra["kind"]``, else ``model.net._target_``, else ``model._target_``)."""
-    if run.extra.get("kind"):
-        return str(run.extra["kind"])
+    """The network class of a run (``model.net._target_``, else ``model._target_``)."""
     model = run.config.get("model") or {}
     target = (model.get("net") or {}).get("_target_") or model.get("_target_") or "unknown"
     return str(target).rsplit(".", 1)[-1]
@@ -54,7 +52,7 @@ def add_model(session: Session, run: RunRecord, activate: bool = True) -> MLMode
         kind=model_kind(run),
         metrics=_json_safe(dict(run.metrics)),
         artifact_path=run.checkpoint_path,
-        config=_json_safe({**run.config, "output_dir": run.output_dir, "extra": run.extra}),
+        config=_json_safe({**run.config, "output_dir": run.output_dir}),
         is_active=activate,
     )
     session.add(row)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -13,7 +12,9 @@ from hydra.utils import instantiate
 from lightning import LightningModule
 from lightning.pytorch.plugins.precision import MixedPrecision
 
-log = logging.getLogger(__name__)
+from ktlab.utils.logging import get_logger
+
+log = get_logger(__name__)
 
 #: Optimizer arguments that choose an implementation; when the config sets one, it is used as given.
 KERNEL_ARGS = ("fused", "foreach")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 
-log = logging.getLogger(__name__)
+from ktlab.utils.logging import get_logger
+
+log = get_logger(__name__)
 
 
 def instantiate_group(group: DictConfig | None, what: str) -> list[Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 
@@ -23,7 +23,6 @@ class RunRecord:
     checkpoint_path: str | None
     config: dict[str, Any]
     output_dir: str
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class RunRegistry(Protocol):

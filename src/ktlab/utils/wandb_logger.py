@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from typing import Any
 
 from lightning.pytorch.loggers import WandbLogger
 
-log = logging.getLogger(__name__)
+from ktlab.utils.logging import get_logger
+
+log = get_logger(__name__)
 
 
 def _has_api_key() -> bool:
