@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from ktlab.data.template import ROWS
 from tests.conftest import ASSETS, ROOT, run_cli
 
 TINY_CLI = [
@@ -26,6 +27,7 @@ def _assert_user_error(result, *parts: str) -> None:
         assert part in result.stderr.replace("\n", " ")
 
 
+@pytest.mark.slow  # in-process twins in test_hardening.py / test_schema.py run in the fast suite
 def test_bad_csv_value(tmp_path: Path) -> None:
     frame = pd.read_csv(ASSETS / "assist2009_sample.csv")
     frame.loc[10, "time_spent"] = -4
@@ -36,6 +38,7 @@ def test_bad_csv_value(tmp_path: Path) -> None:
     _assert_user_error(result, str(path), "row 11 (line 12)", "column 'time_spent'", "value -4")
 
 
+@pytest.mark.slow  # in-process twins in test_hardening.py / test_schema.py run in the fast suite
 def test_missing_file_and_bad_config(tmp_path: Path) -> None:
     result = run_cli(
         "train.py", "data=csv", f"data.path={tmp_path / 'missing.csv'}", f"paths.root_dir={tmp_path}"
@@ -53,7 +56,7 @@ def test_missing_file_and_bad_config(tmp_path: Path) -> None:
 def test_template_and_synthetic_scripts(tmp_path: Path) -> None:
     result = run_cli("scripts/make_template.py", "--out", str(tmp_path / "template.csv"))
     assert result.returncode == 0, result.stderr
-    assert len(pd.read_csv(tmp_path / "template.csv")) == 8
+    assert len(pd.read_csv(tmp_path / "template.csv")) == len(ROWS)
     result = run_cli("scripts/make_synthetic.py", "--students", "30", "--out", str(tmp_path / "s.parquet"))
     assert result.returncode == 0, result.stderr
     frame = pd.read_parquet(tmp_path / "s.parquet")
@@ -62,6 +65,7 @@ def test_template_and_synthetic_scripts(tmp_path: Path) -> None:
     _assert_user_error(result, "n_students=0")
 
 
+@pytest.mark.slow  # a benchmark script
 def test_train_benchmark_prints_its_figures(tmp_path: Path) -> None:
     """scripts/bench_train.py runs the three interleaved loops and prints one JSON object."""
     result = run_cli(
@@ -77,6 +81,7 @@ def test_train_benchmark_prints_its_figures(tmp_path: Path) -> None:
     assert set(figures["epoch_s_median"]) == {"lightning", "plain", "plain_same_step"}
 
 
+@pytest.mark.slow  # a benchmark script
 def test_bench_train_position_check(tmp_path: Path) -> None:
     """--position-check runs three identical plain loops and reports the last one's ratios."""
     result = run_cli(
@@ -132,3 +137,7 @@ def test_ddp_two_cpu_processes(tmp_path: Path) -> None:
     runs = list((tmp_path / "logs" / "train" / "runs").glob("*/metrics.json"))
     assert len(runs) == 1
     assert "test/auc" in runs[0].read_text()
+    # Both processes run the set-up; its information lines come from rank zero only.
+    output = result.stdout + result.stderr
+    for line in ("Instantiating datamodule", "encoder fitted", "Starting training"):
+        assert output.count(line) == 1, line

@@ -52,6 +52,7 @@ def test_train_from_database_records_registry_row(make_cfg, migrated_url: str, s
     assert stored > 60 * 12 - 1
 
 
+@pytest.mark.slow  # a subprocess; data=db itself is checked in-process above
 def test_train_script_uses_ktlab_database_url(sqlite_url: str, tmp_path: Path) -> None:
     """The root script, with the database named only by KTLAB_DATABASE_URL (as on a platform server)."""
     from ktlab.db import migrate

@@ -35,7 +35,9 @@ def _json_safe(value: Any) -> Any:
 
 
 def model_kind(run: RunRecord) -> str:
-    """The network class of a run (``model.net._target_``, else ``model._target_``)."""
+    """The network class of a run (``run.kind``, else ``model.net._target_``, else ``model._target_``)."""
+    if run.kind:
+        return run.kind
     model = run.config.get("model") or {}
     target = (model.get("net") or {}).get("_target_") or model.get("_target_") or "unknown"
     return str(target).rsplit(".", 1)[-1]

@@ -28,6 +28,7 @@ from ktlab.tabular.io import save_model
 from ktlab.tabular.labels import Table, split_learners
 from ktlab.utils.metrics_io import to_floats, write_metrics
 from ktlab.utils.run_record import RunRecord
+from ktlab.utils.secrets import mask_files, mask_secrets
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
     """Fit and score the configured tabular model; returns the metrics written to ``metrics.json``."""
     check_config(cfg)
     out_dir = Path(cfg.paths.output_dir)
+    mask_files(out_dir / ".hydra")  # Hydra wrote the composed config before this ran
     log.info("Instantiating data <%s>", cfg.data._target_)
     data: PlatformData = instantiate(cfg.data)
     features = instantiate(cfg.features)
@@ -123,8 +125,8 @@ def train(cfg: DictConfig) -> dict[str, float]:
         test_tables["next"].X, out_dir / "shap_summary.png", int(cfg.shap_rows), int(cfg.seed)
     )
     calibration_plot(curves, out_dir / "calibration.png")
-    config = OmegaConf.to_container(
-        OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"]), resolve=True
+    config = mask_secrets(
+        OmegaConf.to_container(OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"]), resolve=True)
     )
     model_path = save_model(
         model, out_dir / "model.joblib", metrics, name=str(cfg.model.name), data=data.source
@@ -140,7 +142,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
                 checkpoint_path=str(model_path),
                 config=config,  # type: ignore[arg-type]
                 output_dir=str(out_dir),
-                extra={"kind": type(model).__name__},
+                kind=type(model).__name__,
             )
         )
     return metrics

@@ -16,6 +16,7 @@ class RunRecord:
         checkpoint_path: the best checkpoint (or the last one when none was judged best).
         config: the composed, resolved run config.
         output_dir: the run directory.
+        kind: the model's class, when the config's targets do not name it (a scikit-learn estimator).
     """
 
     name: str
@@ -23,6 +24,7 @@ class RunRecord:
     checkpoint_path: str | None
     config: dict[str, Any]
     output_dir: str
+    kind: str | None = None
 
 
 class RunRegistry(Protocol):
