@@ -35,12 +35,12 @@ test-all: $(STAMP)  ## every test
 	$(TEST_ENV) $(PY) -m pytest -q $(ARGS)
 
 lint: $(STAMP)  ## ruff lint and format check
-	$(PY) -m ruff check src tests scripts train.py eval.py predict.py
-	$(PY) -m ruff format --check src tests scripts train.py eval.py predict.py
+	$(PY) -m ruff check src tests scripts $(wildcard *.py)
+	$(PY) -m ruff format --check src tests scripts $(wildcard *.py)
 
 format: $(STAMP)  ## ruff fix and format
-	$(PY) -m ruff check --fix src tests scripts train.py eval.py predict.py
-	$(PY) -m ruff format src tests scripts train.py eval.py predict.py
+	$(PY) -m ruff check --fix src tests scripts $(wildcard *.py)
+	$(PY) -m ruff format src tests scripts $(wildcard *.py)
 
 bench: $(STAMP)  ## benchmarks (JSON on stdout)
 	$(PY) scripts/bench_encoding.py
