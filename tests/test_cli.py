@@ -53,6 +53,7 @@ def test_missing_file_and_bad_config(tmp_path: Path) -> None:
     _assert_user_error(result, "none.ckpt: no such checkpoint file")
 
 
+@pytest.mark.slow  # helper scripts; the template itself trains in test_hardening.py
 def test_template_and_synthetic_scripts(tmp_path: Path) -> None:
     result = run_cli("scripts/make_template.py", "--out", str(tmp_path / "template.csv"))
     assert result.returncode == 0, result.stderr

@@ -72,11 +72,23 @@ def test_predict_cli(checkpoint: Path, history: pd.DataFrame, tmp_path: Path) ->
                      f"paths.root_dir={tmp_path}")  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert len(pd.read_csv(target)) == 12 * 5
+    assert "Traceback" not in result.stderr and "error" not in result.stderr.lower()
+
+
+def test_predict_bad_history_value_is_one_paragraph(checkpoint: Path, history: pd.DataFrame, tmp_path: Path,
+                                                    make_cfg, capsys) -> None:  # fmt: skip
+    """The same entry function as predict.py (in-process: the CLI's own run is checked above)."""
+    from ktlab.predict import run
+
+    source = tmp_path / "history.csv"
     broken = history.copy()
     broken.loc[3, "phase_type"] = "recess"
     broken.to_csv(source, index=False)
-    result = run_cli("predict.py", f"ckpt_path={checkpoint}", f"input={source}", f"output={target}",
-                     f"paths.root_dir={tmp_path}")  # fmt: skip
-    assert result.returncode == 2
-    assert "row 4 (line 5), column 'phase_type': value 'recess'" in result.stderr.replace("\n", " ")
-    assert "Traceback" not in result.stderr
+    cfg = make_cfg("predict", f"ckpt_path={checkpoint}", f"input={source}", f"output={tmp_path / 'p.csv'}",
+                   tiny=False)  # fmt: skip
+    with pytest.raises(SystemExit) as info:
+        run(cfg)
+    assert info.value.code == 2
+    err = capsys.readouterr().err.replace("\n", " ")
+    assert "row 4 (line 5), column 'phase_type': value 'recess'" in err
+    assert "Traceback" not in err
