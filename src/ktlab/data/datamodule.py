@@ -88,6 +88,9 @@ class KTDataModule(LightningDataModule):
         bucket_batches: batches per length-sorted bucket (see :class:`LengthBucketBatchSampler`).
         fitted_state: the fitted encoder's state (from a checkpoint); when given it is used as is.
         path: the data file for file-based sources (read through ``source.path`` interpolation).
+        train: the training file of sources with released split files (read by interpolation, like ``path``).
+        valid: their validation file.
+        test: their test file.
     """
 
     def __init__(
@@ -106,6 +109,9 @@ class KTDataModule(LightningDataModule):
         bucket_batches: int = 50,
         fitted_state: dict[str, Any] | None = None,
         path: str | None = None,
+        train: str | None = None,
+        valid: str | None = None,
+        test: str | None = None,
     ) -> None:
         super().__init__()
         item_features = list(item_features or ["skill_id"])
