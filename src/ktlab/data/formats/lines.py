@@ -37,8 +37,9 @@ def _fields(line: str) -> list[str]:
 
 def _record_error(path: Path, line_no: int, what: str) -> DataValidationError:
     return DataValidationError(
-        f"{path}, line {line_no}: {what}. A record of this format has one line per field (see "
-        "docs/adding_a_model.md, 'Data formats'); check that the file is complete and in that format."
+        f"{path}, line {line_no}: {what}. A 3-line record is: the number of answers / the skill ids / the "
+        "answers (0 or 1); a 4-line record is: learner index,user id / problem ids / skill ids / answers. "
+        "Check that the file is complete and that data.source.format names its format."
     )
 
 
@@ -114,7 +115,7 @@ def read_lines(path: str | Path, fmt: str = "3line") -> pd.DataFrame:
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         record = int(np.searchsorted(np.cumsum([len(a) for a in answers]), row, side="right"))
-        value = np.concatenate(answers)[row]
+        value = str(np.concatenate(answers)[row])
         raise _record_error(path, record * per + per, f"answer {value!r} is not 0 or 1")
     frame["correct"] = frame["correct"].astype(np.int8)
     log.info("read %d learners, %d answers from %s (%s)", len(answers), len(frame), path, fmt)
