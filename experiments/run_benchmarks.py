@@ -133,6 +133,12 @@ def run_one(arm: dict[str, Any], seed: int, run_dir: Path, extra: list[str]) -> 
     }
 
 
+def _max_epochs(overrides: list[str]) -> int:
+    """The epoch cap of a run: the last trainer.max_epochs override, else the benchmark protocol's 50."""
+    caps = [int(o.split("=", 1)[1]) for o in overrides if o.startswith("trainer.max_epochs=")]
+    return caps[-1] if caps else 50
+
+
 def mean_std(values: list[float]) -> str:
     if not values:
         return "—"
@@ -157,6 +163,8 @@ def summarize(records: list[dict[str, Any]], suites: dict[str, Any], arms: list[
         seconds = [r["epoch_seconds"] for r in mine if r.get("epoch_seconds")]
         row["epoch_seconds"] = statistics.median(seconds) if seconds else None
         row["epochs"] = [r["epochs"] for r in mine]
+        caps = {_max_epochs(r.get("overrides", [])) for r in mine}
+        row["max_epochs"] = sorted(caps)
         row["params"] = mine[0]["params"] if mine else None
         row["failed"] = [r["error"] for r in failed]
         rows.append(row)
@@ -175,7 +183,7 @@ def markdown(rows: list[dict[str, Any]], suites: dict[str, Any], suite: str, arg
         "random learner split 80/10/10 seeded by `seed`, enriched GRU DKT, early stopping on val/auc (patience 5, "
         "at most 30 epochs), best checkpoint tested; mean ± std over the seeds listed.",
         "",
-        "| data set | model | seeds | test AUC | test ACC | Brier | ECE | s / epoch | epochs run | params | published AUC (same files) |",
+        "| data set | model | seeds | test AUC | test ACC | Brier | ECE | s / epoch | epochs run (cap) | params | published AUC (same files) |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
@@ -188,7 +196,7 @@ def markdown(rows: list[dict[str, Any]], suites: dict[str, Any], suite: str, arg
         secs = f"{row['epoch_seconds']:.1f}" if row["epoch_seconds"] else "—"
         lines.append(
             f"| {row['data']} | {row['arm']} | {', '.join(map(str, ran))} | {row['auc_text']} | {row['acc_text']} | "
-            f"{row['brier_text']} | {row['ece_text']} | {secs} | {', '.join(map(str, row['epochs']))} | "
+            f"{row['brier_text']} | {row['ece_text']} | {secs} | {', '.join(map(str, row['epochs']))} ({', '.join(map(str, row['max_epochs']))}) | "
             f"{row['params']:,} | {pub} |"
         )
     best = {}

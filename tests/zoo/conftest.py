@@ -10,15 +10,15 @@ from omegaconf import DictConfig, open_dict
 
 from tests.conftest import ASSETS, CONF_DIR, compose_config
 
+#: Slices of the released files, laid out like the released folders (`paths.data_dir=tests/assets/kt`).
+KT = ASSETS / "kt"
+PID = KT / "assist2009_pid"
+#: The 4-line slice with problem ids through its real config, so AKT's Rasch embeddings are exercised.
+
 MODELS = sorted(p.stem for p in (CONF_DIR / "model").glob("*.yaml"))
-#: The 4-line slice with problem ids, so AKT's Rasch embeddings are exercised; windows of 32.
 PID_DATA = [
-    "data=kt_lines",
-    f"data.train={ASSETS / 'a09pid_train.csv'}",
-    f"data.valid={ASSETS / 'a09pid_valid.csv'}",
-    f"data.test={ASSETS / 'a09pid_test.csv'}",
-    "data.source.format=4line",
-    "data.item_features=[skill_id,problem_id]",
+    "data=assist2009_pid",
+    f"paths.data_dir={KT}",
     "data.max_len=32",
     "data.batch_size=32",
 ]

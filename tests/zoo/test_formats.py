@@ -8,32 +8,32 @@ import pytest
 
 from ktlab.data.formats import AssistmentsCSVSource, KTLinesSource, read_assistments_csv, read_lines
 from ktlab.errors import DataValidationError
-from tests.conftest import ASSETS
+from tests.zoo.conftest import KT, PID
 
 CORE = ["student_id", "t", "skill_id", "correct"]
 
 
 def test_three_line_file_reads_every_answer_in_order() -> None:
-    frame = read_lines(ASSETS / "a09_train.csv", "3line")
-    lines = (ASSETS / "a09_train.csv").read_text().splitlines()
+    frame = read_lines(KT / "assist2009" / "assist2009_updated_train1.csv", "3line")
+    lines = (KT / "assist2009" / "assist2009_updated_train1.csv").read_text().splitlines()
     assert frame["student_id"].nunique() == len(lines) // 3 == 40
     assert len(frame) == sum(int(n) for n in lines[0::3])
-    first = frame[frame["student_id"] == "a09_train:0"]
+    first = frame[frame["student_id"] == "assist2009_updated_train1:0"]
     assert first["skill_id"].tolist() == lines[1].split(",")
     assert first["correct"].tolist() == [int(v) for v in lines[2].split(",")]
     assert first["t"].tolist() == list(range(int(lines[0])))
 
 
 def test_trailing_commas_are_ignored() -> None:
-    text = (ASSETS / "syn5_train.csv").read_text().splitlines()
+    text = (KT / "synthetic5" / "naive_c5_q50_s4000_v0_train.csv").read_text().splitlines()
     assert text[1].endswith(",")
-    frame = read_lines(ASSETS / "syn5_train.csv", "3line")
+    frame = read_lines(KT / "synthetic5" / "naive_c5_q50_s4000_v0_train.csv", "3line")
     assert len(frame) == 30 * 50 and frame["skill_id"].ne("").all()
 
 
 def test_four_line_file_keeps_problem_ids_and_user_ids() -> None:
-    frame = read_lines(ASSETS / "a09pid_train.csv", "4line")
-    lines = (ASSETS / "a09pid_train.csv").read_text().splitlines()
+    frame = read_lines(PID / "assist2009_pid_train1.csv", "4line")
+    lines = (PID / "assist2009_pid_train1.csv").read_text().splitlines()
     first_user = lines[0].split(",")[1]
     mine = frame[frame["student_id"] == first_user]
     assert mine["problem_id"].tolist() == lines[1].split(",")
@@ -43,7 +43,7 @@ def test_four_line_file_keeps_problem_ids_and_user_ids() -> None:
 
 def test_source_follows_the_released_files() -> None:
     source = KTLinesSource(
-        train=ASSETS / "a09pid_train.csv", valid=ASSETS / "a09pid_valid.csv", test=ASSETS / "a09pid_test.csv", format="4line"
+        train=PID / "assist2009_pid_train1.csv", valid=PID / "assist2009_pid_valid1.csv", test=PID / "assist2009_pid_test1.csv", format="4line"
     )
     frame = source.load([*CORE, "problem_id"])
     per_split = frame.groupby("split")["student_id"].nunique().to_dict()
@@ -53,7 +53,7 @@ def test_source_follows_the_released_files() -> None:
 
 def test_without_a_valid_file_a_seeded_share_of_training_learners_validates() -> None:
     def load(seed: int):
-        return KTLinesSource(train=ASSETS / "syn5_train.csv", test=ASSETS / "syn5_test.csv", val_fraction=0.2, seed=seed).load(CORE)
+        return KTLinesSource(train=KT / "synthetic5" / "naive_c5_q50_s4000_v0_train.csv", test=KT / "synthetic5" / "naive_c5_q50_s4000_v0_test.csv", val_fraction=0.2, seed=seed).load(CORE)
 
     frame = load(0)
     assert frame.groupby("split")["student_id"].nunique().to_dict() == {"train": 24, "val": 6, "test": 10}
@@ -99,10 +99,10 @@ def test_a_learner_in_two_released_files_is_refused(tmp_path: Path) -> None:
 
 
 def test_raw_assistments_rows_map_onto_the_schema() -> None:
-    raw = read_assistments_csv(ASSETS / "assist_raw.csv")
+    raw = read_assistments_csv(KT / "assist2009_raw_sample" / "as.csv")
     assert {"student_id", "t", "skill_id", "correct", "problem_id", "time_spent", "attempt_count", "hint_count"} <= set(raw)
     assert (raw["time_spent"] > 0).all() and raw["skill_id"].isin(["1"]).all()
-    frame = AssistmentsCSVSource(ASSETS / "assist_raw.csv").load([*CORE, "time_spent", "problem_id"])
+    frame = AssistmentsCSVSource(KT / "assist2009_raw_sample" / "as.csv").load([*CORE, "time_spent", "problem_id"])
     assert len(frame) == len(raw) and frame["correct"].isin([0, 1]).all()
     first = frame.iloc[0]
     assert (first["student_id"], first["t"], first["problem_id"]) == ("64525", 33022537.0, "51424")

@@ -17,8 +17,7 @@ from ktlab.models.components.sakt import SAKT
 from ktlab.models.output import split_output
 from ktlab.predict import predict_frame
 from ktlab.train import train
-from tests.conftest import ASSETS
-from tests.zoo.conftest import MODELS
+from tests.zoo.conftest import MODELS, PID
 
 
 @pytest.mark.parametrize("model", MODELS)
@@ -26,7 +25,7 @@ def test_every_model_option_trains_and_predicts(tiny_run, model: str) -> None:
     cfg = tiny_run(f"model={model}")
     metrics = train(cfg)
     assert 0.0 <= metrics["test/auc"] <= 1.0 and np.isfinite(metrics["train/loss"])
-    history = read_lines(ASSETS / "a09pid_test.csv", "4line")
+    history = read_lines(PID / "assist2009_pid_test1.csv", "4line")
     out = predict_frame(Path(cfg.paths.output_dir) / "checkpoints" / "best.ckpt", history)
     assert len(out) == history["student_id"].nunique() * out["skill_id"].nunique()
     assert out["p_correct"].between(0, 1).all()

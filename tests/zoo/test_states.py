@@ -14,8 +14,8 @@ from ktlab.data.states import knowledge_states
 from ktlab.models.checkpoint import load_model, restore_datamodule
 from ktlab.predict import predict_frame
 from ktlab.train import train
-from tests.conftest import ASSETS, compose_config, run_cli
-from tests.zoo.conftest import PID_DATA, TINY_TRAINER, shrink
+from tests.conftest import compose_config, run_cli
+from tests.zoo.conftest import PID, PID_DATA, TINY_TRAINER, shrink
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +28,7 @@ def checkpoint(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def history() -> pd.DataFrame:
-    frame = read_lines(ASSETS / "a09pid_test.csv", "4line")
+    frame = read_lines(PID / "assist2009_pid_test1.csv", "4line")
     keep = frame["student_id"].drop_duplicates().iloc[:3]
     return frame[frame["student_id"].isin(keep)]
 

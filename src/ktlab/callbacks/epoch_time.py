@@ -18,6 +18,7 @@ class EpochTime(L.Callback):
     def __init__(self) -> None:
         self._start: float | None = None
         self._seconds: float | None = None
+        self.seconds: list[float] = []  # every epoch's, in order
 
     def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self._start, self._seconds = time.perf_counter(), None
@@ -33,4 +34,5 @@ class EpochTime(L.Callback):
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self._stop()
         if self._seconds is not None:
+            self.seconds.append(self._seconds)
             pl_module.log("time/train_epoch_s", self._seconds, on_epoch=True)
