@@ -42,7 +42,14 @@ ROOT = Path(__file__).resolve().parents[1]
 PYKT_SIZES: dict[str, dict[str, Any]] = {
     "dkt": {"emb_size": 200, "dropout": 0.2},
     "sakt": {"seq_len": 200, "emb_size": 128, "num_attn_heads": 8, "dropout": 0.2, "num_en": 1},
-    "akt": {"d_model": 128, "n_blocks": 1, "dropout": 0.05, "d_ff": 256, "final_fc_dim": 256, "num_attn_heads": 8},
+    "akt": {
+        "d_model": 128,
+        "n_blocks": 1,
+        "dropout": 0.05,
+        "d_ff": 256,
+        "final_fc_dim": 256,
+        "num_attn_heads": 8,
+    },
 }
 
 
@@ -51,7 +58,12 @@ def compose_cfg(model: str, data_dir: str, batch_size: int) -> Any:
     with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
         return compose(
             "train",
-            overrides=[f"model={model}", "data=assist2009", f"paths.data_dir={data_dir}", f"data.batch_size={batch_size}"],
+            overrides=[
+                f"model={model}",
+                "data=assist2009",
+                f"paths.data_dir={data_dir}",
+                f"data.batch_size={batch_size}",
+            ],
         )
 
 
@@ -164,7 +176,11 @@ def pykt_arm(model_name: str, datamodule: Any, epochs: int, max_batches: int | N
         if partial:
             break
     net.eval()
-    auc, n = (None, None) if partial else auc_of(lambda b: pykt_predict(net, b, False), datamodule.dataloader("test"))
+    auc, n = (
+        (None, None)
+        if partial
+        else auc_of(lambda b: pykt_predict(net, b, False), datamodule.dataloader("test"))
+    )
     return {
         "framework": "pykt 0.0.38",
         "model": model_name,
@@ -179,14 +195,20 @@ def pykt_arm(model_name: str, datamodule: Any, epochs: int, max_batches: int | N
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--data-dir", default=str(ROOT / "data"))
     parser.add_argument("--pykt", default="/tmp/pykt", help="folder holding the pykt package (no install)")
     parser.add_argument("--models", nargs="+", default=["dkt", "sakt", "akt"])
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--pykt-batches", type=int, default=None, help="time only this many pyKT batches per arm")
-    parser.add_argument("--pykt-batches-for", nargs="*", default=["akt"], help="the arms --pykt-batches applies to")
+    parser.add_argument(
+        "--pykt-batches", type=int, default=None, help="time only this many pyKT batches per arm"
+    )
+    parser.add_argument(
+        "--pykt-batches-for", nargs="*", default=["akt"], help="the arms --pykt-batches applies to"
+    )
     args = parser.parse_args()
     L.seed_everything(0, verbose=False)
     have_pykt = (Path(args.pykt) / "pykt").is_dir()
@@ -204,7 +226,9 @@ def main() -> None:
             limit = args.pykt_batches if name in args.pykt_batches_for else None
             arms.append(pykt_arm(name, datamodule, args.epochs, limit))
         else:
-            arms.append({"framework": "pykt 0.0.38", "model": name, "not_run": f"no pykt package under {args.pykt}"})
+            arms.append(
+                {"framework": "pykt 0.0.38", "model": name, "not_run": f"no pykt package under {args.pykt}"}
+            )
     for arm in arms:
         if arm.get("epoch_seconds"):
             arm["median_epoch_seconds"] = sorted(arm["epoch_seconds"])[len(arm["epoch_seconds"]) // 2]
@@ -216,12 +240,18 @@ def main() -> None:
         if ours and theirs and theirs.get("answers_per_s"):
             ratios[name] = {
                 "speedup_answers_per_s": ours["answers_per_s"] / theirs["answers_per_s"],
-                "auc_difference": None if theirs["test_auc"] is None else ours["test_auc"] - theirs["test_auc"],
+                "auc_difference": None
+                if theirs["test_auc"] is None
+                else ours["test_auc"] - theirs["test_auc"],
             }
     if ("ktlab", "akt") in by and ("ktlab", "dkt") in by:
-        ratios["ktlab_akt_epoch_over_dkt_epoch"] = by[("ktlab", "akt")]["median_epoch_seconds"] / by[("ktlab", "dkt")]["median_epoch_seconds"]
+        ratios["ktlab_akt_epoch_over_dkt_epoch"] = (
+            by[("ktlab", "akt")]["median_epoch_seconds"] / by[("ktlab", "dkt")]["median_epoch_seconds"]
+        )
     if ("pykt", "akt") in by and ("pykt", "dkt") in by and by[("pykt", "akt")].get("median_epoch_seconds"):
-        ratios["pykt_akt_epoch_over_dkt_epoch"] = by[("pykt", "akt")]["median_epoch_seconds"] / by[("pykt", "dkt")]["median_epoch_seconds"]
+        ratios["pykt_akt_epoch_over_dkt_epoch"] = (
+            by[("pykt", "akt")]["median_epoch_seconds"] / by[("pykt", "dkt")]["median_epoch_seconds"]
+        )
     out = {
         "data": "ASSISTments 2009 fold 1 (assist2009_updated_train1 / test), windows of 200",
         "train_answers_per_epoch": answers,

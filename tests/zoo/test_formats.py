@@ -43,7 +43,10 @@ def test_four_line_file_keeps_problem_ids_and_user_ids() -> None:
 
 def test_source_follows_the_released_files() -> None:
     source = KTLinesSource(
-        train=PID / "assist2009_pid_train1.csv", valid=PID / "assist2009_pid_valid1.csv", test=PID / "assist2009_pid_test1.csv", format="4line"
+        train=PID / "assist2009_pid_train1.csv",
+        valid=PID / "assist2009_pid_valid1.csv",
+        test=PID / "assist2009_pid_test1.csv",
+        format="4line",
     )
     frame = source.load([*CORE, "problem_id"])
     per_split = frame.groupby("split")["student_id"].nunique().to_dict()
@@ -53,7 +56,12 @@ def test_source_follows_the_released_files() -> None:
 
 def test_without_a_valid_file_a_seeded_share_of_training_learners_validates() -> None:
     def load(seed: int):
-        return KTLinesSource(train=KT / "synthetic5" / "naive_c5_q50_s4000_v0_train.csv", test=KT / "synthetic5" / "naive_c5_q50_s4000_v0_test.csv", val_fraction=0.2, seed=seed).load(CORE)
+        return KTLinesSource(
+            train=KT / "synthetic5" / "naive_c5_q50_s4000_v0_train.csv",
+            test=KT / "synthetic5" / "naive_c5_q50_s4000_v0_test.csv",
+            val_fraction=0.2,
+            seed=seed,
+        ).load(CORE)
 
     frame = load(0)
     assert frame.groupby("split")["student_id"].nunique().to_dict() == {"train": 24, "val": 6, "test": 10}
@@ -74,7 +82,7 @@ def test_missing_files_name_the_path_the_place_and_the_release(tmp_path: Path) -
     text = str(err.value)
     assert str(tmp_path / "assist2009" / "a_train1.csv") in text and "a_test.csv" in text
     assert "paths.data_dir" in text and "github.com/jennyzhang0215/DKVMN" in text
-    with pytest.raises(DataValidationError, match="as.csv are missing"):
+    with pytest.raises(DataValidationError, match=r"as\.csv are missing"):
         AssistmentsCSVSource(tmp_path / "as.csv", release="x").load(CORE)
 
 
@@ -100,9 +108,20 @@ def test_a_learner_in_two_released_files_is_refused(tmp_path: Path) -> None:
 
 def test_raw_assistments_rows_map_onto_the_schema() -> None:
     raw = read_assistments_csv(KT / "assist2009_raw_sample" / "as.csv")
-    assert {"student_id", "t", "skill_id", "correct", "problem_id", "time_spent", "attempt_count", "hint_count"} <= set(raw)
+    assert {
+        "student_id",
+        "t",
+        "skill_id",
+        "correct",
+        "problem_id",
+        "time_spent",
+        "attempt_count",
+        "hint_count",
+    } <= set(raw)
     assert (raw["time_spent"] > 0).all() and raw["skill_id"].isin(["1"]).all()
-    frame = AssistmentsCSVSource(KT / "assist2009_raw_sample" / "as.csv").load([*CORE, "time_spent", "problem_id"])
+    frame = AssistmentsCSVSource(KT / "assist2009_raw_sample" / "as.csv").load(
+        [*CORE, "time_spent", "problem_id"]
+    )
     assert len(frame) == len(raw) and frame["correct"].isin([0, 1]).all()
     first = frame.iloc[0]
     assert (first["student_id"], first["t"], first["problem_id"]) == ("64525", 33022537.0, "51424")

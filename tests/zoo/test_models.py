@@ -83,7 +83,9 @@ def test_monotonic_attention_puts_no_weight_on_the_future(strict: bool) -> None:
     future = torch.ones(12, 12, dtype=torch.bool).triu(0 if strict else 1)
     assert torch.all(weights[..., future] == 0)
     sums = weights.sum(-1)
-    torch.testing.assert_close(sums[..., 1 if strict else 0 :], torch.ones_like(sums[..., 1 if strict else 0 :]))
+    torch.testing.assert_close(
+        sums[..., 1 if strict else 0 :], torch.ones_like(sums[..., 1 if strict else 0 :])
+    )
     if strict:
         assert torch.all(sums[..., 0] == 0)  # the first step has nothing before it to read
 
@@ -105,11 +107,13 @@ def test_dkt_plus_regularizers_change_the_loss_and_not_the_prediction() -> None:
     regular = DKTPlus(9, embed_dim=8, hidden_dim=12, dropout=0.0)
     regular.load_state_dict(plain.state_dict())
     batch = _batch()
-    logits_a, aux_a = split_output(plain.train()(batch))
-    logits_b, aux_b = split_output(regular.train()(batch))
+    _, aux_a = split_output(plain.train()(batch))
+    _, aux_b = split_output(regular.train()(batch))
     assert float(aux_a.detach()) == 0.0 and float(aux_b.detach()) > 0.0
     reg = regular.regularizers(regular.all_logits(batch), batch)
-    assert float(aux_b.detach()) == pytest.approx(0.1 * float(reg["r"]) + 0.003 * float(reg["w1"]) + 3.0 * float(reg["w2"]), rel=1e-4)
+    assert float(aux_b.detach()) == pytest.approx(
+        0.1 * float(reg["r"]) + 0.003 * float(reg["w1"]) + 3.0 * float(reg["w2"]), rel=1e-4
+    )
     grads = []
     for net, aux in ((plain, aux_a), (regular, aux_b)):
         net.zero_grad()
@@ -126,7 +130,11 @@ def test_dkt_plus_waviness_is_zero_for_a_constant_state() -> None:
     batch = _batch(k=4)
     after = torch.zeros(3, 25, 5)  # the same state at every step
     reg = net.regularizers(after, batch)
-    assert float(reg["w1"]) == 0.0 and float(reg["w2"]) == 0.0 and float(reg["r"]) == pytest.approx(np.log(2), rel=1e-5)
+    assert (
+        float(reg["w1"]) == 0.0
+        and float(reg["w2"]) == 0.0
+        and float(reg["r"]) == pytest.approx(np.log(2), rel=1e-5)
+    )
 
 
 def test_akt_rasch_penalty_is_the_training_aux_loss() -> None:

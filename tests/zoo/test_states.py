@@ -44,7 +44,9 @@ class Hidden(torch.nn.Module):
         return self.inner(batch)
 
 
-def test_states_have_one_row_per_step_and_skill_and_both_paths_agree(checkpoint: Path, history: pd.DataFrame) -> None:
+def test_states_have_one_row_per_step_and_skill_and_both_paths_agree(
+    checkpoint: Path, history: pd.DataFrame
+) -> None:
     model = load_model(checkpoint)
     encoder = restore_datamodule(model).encoder
     states = knowledge_states(model, history, encoder, max_len=32)
@@ -52,7 +54,9 @@ def test_states_have_one_row_per_step_and_skill_and_both_paths_agree(checkpoint:
     steps = history.groupby("student_id").size().clip(upper=32)
     assert len(states) == int(steps.sum()) * k
     assert states["p_correct"].between(0, 1).all()
-    assert states.groupby("student_id")["step"].max().sort_index().tolist() == (steps - 1).sort_index().tolist()
+    assert (
+        states.groupby("student_id")["step"].max().sort_index().tolist() == (steps - 1).sort_index().tolist()
+    )
     generic = knowledge_states(Hidden(model.net), history, encoder, max_len=32)
     np.testing.assert_allclose(states["p_correct"], generic["p_correct"], atol=1e-5)
     # The last state on each skill is what the next-step prediction says.
@@ -62,7 +66,9 @@ def test_states_have_one_row_per_step_and_skill_and_both_paths_agree(checkpoint:
     np.testing.assert_allclose(got.reindex(nxt.index).to_numpy(), nxt.to_numpy(), atol=1e-5)
 
 
-def test_predict_states_writes_the_table_and_a_heatmap(checkpoint: Path, history: pd.DataFrame, tmp_path: Path) -> None:
+def test_predict_states_writes_the_table_and_a_heatmap(
+    checkpoint: Path, history: pd.DataFrame, tmp_path: Path
+) -> None:
     history_csv = tmp_path / "history.csv"
     history.to_csv(history_csv, index=False)
     out = tmp_path / "run"

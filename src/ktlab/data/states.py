@@ -24,8 +24,8 @@ from rich.progress import track
 
 from ktlab.data.batching import WindowCollator
 from ktlab.data.encoding import EncodedInteractions, InteractionEncoder, last_windows
-from ktlab.data.next_step import _append_candidates
 from ktlab.data.io import write_table
+from ktlab.data.next_step import _append_candidates
 from ktlab.data.schema import required_columns, validate_interactions
 from ktlab.errors import ConfigError
 
@@ -35,7 +35,12 @@ STATE_COLUMNS = ("student_id", "step", "t", "answered_skill", "correct", "skill_
 
 
 def _fallback_states(
-    model: torch.nn.Module, encoded: EncodedInteractions, starts: np.ndarray, lengths: np.ndarray, k: int, chunk: int
+    model: torch.nn.Module,
+    encoded: EncodedInteractions,
+    starts: np.ndarray,
+    lengths: np.ndarray,
+    k: int,
+    chunk: int,
 ) -> list[np.ndarray]:
     """``[L_i, K]`` states per learner by scoring one candidate step per skill after every prefix."""
     owners = np.repeat(np.arange(len(lengths)), lengths)  # one (learner, prefix) pair per step
@@ -97,8 +102,12 @@ def knowledge_states(
     else:
         per_learner = _fallback_states(model, encoded, starts, lengths, k, chunk=batch_size * 16)
     steps = np.concatenate([np.arange(n) for n in lengths]) if len(lengths) else np.zeros(0, int)
-    flat = np.concatenate([starts[i] + np.arange(n) for i, n in enumerate(lengths)]) if len(lengths) else steps
-    answered = np.r_[np.asarray(encoder.skills, dtype=object), ["(unseen)"]][encoded.fields["skill"][flat] - 1]
+    flat = (
+        np.concatenate([starts[i] + np.arange(n) for i, n in enumerate(lengths)]) if len(lengths) else steps
+    )
+    answered = np.r_[np.asarray(encoder.skills, dtype=object), ["(unseen)"]][
+        encoded.fields["skill"][flat] - 1
+    ]
     n_rows = len(steps)
     return pd.DataFrame(
         {

@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from ktlab.errors import DataValidationError
@@ -72,7 +71,9 @@ def read_assistments_csv(path: str | Path) -> pd.DataFrame:
         else:
             frame["time_spent"] = seconds.where(~bad, float(seconds[~bad].median()))
             if bad.any():
-                log.warning("%s: %d response time(s) <= 0 or missing, set to the median", path, int(bad.sum()))
+                log.warning(
+                    "%s: %d response time(s) <= 0 or missing, set to the median", path, int(bad.sum())
+                )
     for name in EXTRA:
         if name in raw:
             frame[name] = pd.to_numeric(raw[name], errors="coerce")

@@ -69,7 +69,9 @@ def read_lines(path: str | Path, fmt: str = "3line") -> pd.DataFrame:
         raise DataValidationError(f"{path}: the file is empty; it needs at least one learner record.")
     if len(lines) % per:
         raise _record_error(
-            path, len(lines), f"the file has {len(lines)} lines, not a multiple of {per} (one record per {per} lines)"
+            path,
+            len(lines),
+            f"the file has {len(lines)} lines, not a multiple of {per} (one record per {per} lines)",
         )
     students, skills, problems, answers = [], [], [], []
     for r in range(len(lines) // per):
@@ -79,7 +81,9 @@ def read_lines(path: str | Path, fmt: str = "3line") -> pd.DataFrame:
             raise _record_error(path, first + 1, "the record's first line is empty")
         if fmt == "3line":
             if len(head) != 1 or not head[0].isdigit():
-                raise _record_error(path, first + 1, f"expected the number of answers, found {lines[first]!r}")
+                raise _record_error(
+                    path, first + 1, f"expected the number of answers, found {lines[first]!r}"
+                )
             student = f"{path.stem}:{r}"
             expected = int(head[0])
             items = _fields(lines[first + 1])

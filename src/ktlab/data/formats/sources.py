@@ -61,7 +61,9 @@ class KTLinesSource:
         release: str | None = None,
         dataset: str | None = None,
     ) -> None:
-        raise_problems("KTLinesSource", self.check_args({"format": format, "val_fraction": val_fraction, "seed": seed}))
+        raise_problems(
+            "KTLinesSource", self.check_args({"format": format, "val_fraction": val_fraction, "seed": seed})
+        )
         self.files = {"train": Path(train).expanduser(), "test": Path(test).expanduser()}
         if valid:
             self.files["val"] = Path(valid).expanduser()

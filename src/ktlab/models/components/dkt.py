@@ -62,7 +62,11 @@ class DKT(nn.Module):
         self.n_skills = n_skills
         self.answer_embedding = nn.Embedding(2 * (n_skills + 1), embed_dim, padding_idx=0)
         self.rnn = CELLS[cell](
-            embed_dim, hidden_dim, num_layers=num_layers, dropout=dropout if num_layers > 1 else 0.0, batch_first=True
+            embed_dim,
+            hidden_dim,
+            num_layers=num_layers,
+            dropout=dropout if num_layers > 1 else 0.0,
+            batch_first=True,
         )
         self.dropout = nn.Dropout(dropout)
         self.out = nn.Linear(hidden_dim, n_skills + 1)  # column 0: padding/unseen skill

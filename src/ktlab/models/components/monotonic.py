@@ -65,7 +65,9 @@ class MonotonicAttention(nn.Module):
         scores = (scores * decay).masked_fill(~allowed, float("-inf"))
         return torch.softmax(scores, dim=-1).nan_to_num(0.0)  # an all-masked row -> zeros
 
-    def forward(self, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, strict: bool) -> torch.Tensor:
+    def forward(
+        self, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, strict: bool
+    ) -> torch.Tensor:
         b, t, d = query.shape
         attended = self.drop(self.weights(query, key, strict)) @ self._heads(self.v(value))  # [B, H, T, D/H]
         return self.out(attended.transpose(1, 2).reshape(b, t, d))
@@ -78,10 +80,14 @@ class MonotonicBlock(nn.Module):
         super().__init__()
         self.attention = MonotonicAttention(dim, n_heads, dropout)
         self.norm1 = nn.LayerNorm(dim)
-        self.ffn = nn.Sequential(nn.Linear(dim, ff_dim), nn.ReLU(), nn.Dropout(dropout), nn.Linear(ff_dim, dim))
+        self.ffn = nn.Sequential(
+            nn.Linear(dim, ff_dim), nn.ReLU(), nn.Dropout(dropout), nn.Linear(ff_dim, dim)
+        )
         self.norm2 = nn.LayerNorm(dim)
         self.drop = nn.Dropout(dropout)
 
-    def forward(self, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, strict: bool) -> torch.Tensor:
+    def forward(
+        self, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, strict: bool
+    ) -> torch.Tensor:
         x = self.norm1(query + self.drop(self.attention(query, key, value, strict)))
         return self.norm2(x + self.drop(self.ffn(x)))

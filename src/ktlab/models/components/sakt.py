@@ -92,7 +92,9 @@ class SAKT(nn.Module):
                 {
                     "attention": CausalAttention(dim, n_heads, dropout),
                     "norm1": nn.LayerNorm(dim),
-                    "ffn": nn.Sequential(nn.Linear(dim, dim), nn.ReLU(), nn.Dropout(dropout), nn.Linear(dim, dim)),
+                    "ffn": nn.Sequential(
+                        nn.Linear(dim, dim), nn.ReLU(), nn.Dropout(dropout), nn.Linear(dim, dim)
+                    ),
                     "norm2": nn.LayerNorm(dim),
                 }
             )
@@ -119,7 +121,9 @@ class SAKT(nn.Module):
         skill = batch["skill"]  # [B, T]
         b, t = skill.shape
         if t > self.max_len:
-            raise ValueError(f"a window of {t} steps exceeds SAKT's max_len={self.max_len}; raise model.net.max_len")
+            raise ValueError(
+                f"a window of {t} steps exceeds SAKT's max_len={self.max_len}; raise model.net.max_len"
+            )
         answer = (skill * 2 + batch["correct"].long()) * (skill > 0)
         past = self.interaction(answer)  # [B, T, D] interaction j at position j
         memory = torch.cat([self.start.expand(b, 1, -1), past[:, :-1]], dim=1)  # position t: interaction t-1
