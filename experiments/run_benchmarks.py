@@ -98,8 +98,10 @@ def epoch_seconds(run_dir: Path) -> tuple[float | None, int]:
     return (float(seconds.median()) if len(seconds) else None), epochs
 
 
-def run_one(arm: dict[str, Any], seed: int, run_dir: Path, extra: list[str]) -> dict[str, Any]:
-    """Train one arm with one seed (unless already done) and return its record."""
+def run_one(
+    arm: dict[str, Any], seed: int, run_dir: Path, extra: list[str], collect_only: bool = False
+) -> dict[str, Any]:
+    """Train one arm with one seed (unless already done, or ``collect_only``) and return its record."""
     metrics_path = run_dir / "metrics.json"
     overrides = [
         *arm["overrides"],
@@ -108,6 +110,8 @@ def run_one(arm: dict[str, Any], seed: int, run_dir: Path, extra: list[str]) -> 
         f"hydra.run.dir={run_dir}",
         "callbacks.progress_bar=null",
     ]
+    if not metrics_path.exists() and collect_only:
+        return {"arm": arm["name"], "data": arm["data"], "seed": seed, "skipped": "not run"}
     if not metrics_path.exists():
         run_dir.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, "HF_HUB_OFFLINE": "1", "WANDB_MODE": "offline"}
@@ -129,6 +133,9 @@ def run_one(arm: dict[str, Any], seed: int, run_dir: Path, extra: list[str]) -> 
             }
         (run_dir / "wall_seconds.txt").write_text(f"{time.perf_counter() - start:.1f}\n")
     metrics = json.loads(metrics_path.read_text())
+    recorded = run_dir / ".hydra" / "overrides.yaml"  # what the run was actually launched with
+    if recorded.exists():
+        overrides = list(yaml.safe_load(recorded.read_text()))
     ckpt = metrics.get("checkpoint") or str(run_dir / "checkpoints" / "best.ckpt")
     scores = score_checkpoint(Path(ckpt))
     seconds, epochs = epoch_seconds(run_dir)
@@ -265,6 +272,9 @@ def main(argv: list[str] | None = None) -> int:
         "--seed-major", action="store_true", help="run every arm with the first seed before the next seed"
     )
     parser.add_argument("--dry-run", action="store_true", help="list the runs and write nothing")
+    parser.add_argument(
+        "--collect", action="store_true", help="train nothing: tabulate the finished runs only"
+    )
     args = parser.parse_args(argv)
     args.argv = argv if argv is not None else sys.argv[1:]
     suites = yaml.safe_load(args.suites.read_text())
@@ -302,7 +312,9 @@ def main(argv: list[str] | None = None) -> int:
             f"[{time.strftime('%H:%M:%S')}] {arm['name']} on {arm['data']}, seed {seed} -> {run_dir}",
             flush=True,
         )
-        record = run_one(arm, seed, run_dir, extra)
+        record = run_one(arm, seed, run_dir, extra, collect_only=args.collect)
+        if "skipped" in record:
+            continue
         records = [
             r
             for r in records
