@@ -55,7 +55,7 @@ class DKTPlus(DKT):
     ) -> None:
         super().__init__(n_skills, cell, embed_dim, hidden_dim, num_layers, dropout)
         weights = {"lambda_r": lambda_r, "lambda_w1": lambda_w1, "lambda_w2": lambda_w2}
-        raise_problems("DKTPlus", [p for p in self.check_args(weights)])
+        raise_problems("DKTPlus", self.check_args(weights))
         self.lambda_r = lambda_r
         self.lambda_w1 = lambda_w1
         self.lambda_w2 = lambda_w2
