@@ -54,15 +54,29 @@ def compose_config(config_name: str, overrides: list[str], tmp_path: Path) -> Di
     return cfg
 
 
+def shrink_network(cfg: DictConfig, overrides: tuple[str, ...] | list[str] = ()) -> None:
+    """The tiny sizes of TINY_MODEL, for the settings the configured network has and no override sets."""
+    given = {o.split("=", 1)[0].lstrip("+") for o in overrides}
+    with open_dict(cfg):
+        for item in TINY_MODEL:
+            key, value = item.split("=", 1)
+            name = key.rsplit(".", 1)[1]
+            if key not in given and name in cfg.model.net:
+                cfg.model.net[name] = int(value)
+
+
 @pytest.fixture
 def make_cfg(tmp_path: Path) -> Callable[..., DictConfig]:
     """``make_cfg("train", "model=dkt_lstm", ...)``: a tiny composed config writing under tmp_path."""
 
     def _make(config_name: str = "train", *overrides: str, tiny: bool = True) -> DictConfig:
-        extra = list(TINY) if tiny and config_name == "train" else []
+        extra = list(TINY_DATA + TINY_TRAINER) if tiny and config_name == "train" else []
         if any(o.startswith("data=") and o != "data=synthetic" for o in overrides):
             extra = [o for o in extra if not o.startswith("data.source.")]  # only the generator has these
-        return compose_config(config_name, [*extra, *overrides], tmp_path)
+        cfg = compose_config(config_name, [*extra, *overrides], tmp_path)
+        if tiny and config_name == "train":
+            shrink_network(cfg, overrides)
+        return cfg
 
     yield _make
     GlobalHydra.instance().clear()

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from ktlab.cli import report_user_errors
 from ktlab.data.io import read_table, write_table
@@ -83,6 +83,7 @@ def run(cfg: DictConfig) -> Path:
         line_offset=line_offset,
         max_len=cfg.get("max_len"),
         batch_size=cfg.batch_size,
+        **OmegaConf.to_container(cfg.get("options") or OmegaConf.create({}), resolve=True),
     )
     path = write_table(predictions, output)
     log.info("wrote %d predictions -> %s", len(predictions), path)

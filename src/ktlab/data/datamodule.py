@@ -27,6 +27,7 @@ from ktlab.data.encoding import InteractionEncoder, make_windows
 from ktlab.data.next_step import predict_next_step
 from ktlab.data.schema import SPLIT_COLUMN, SPLIT_NAMES, feature_problems, required_columns
 from ktlab.data.sources import InteractionSource
+from ktlab.data.states import write_states
 from ktlab.errors import ConfigError, DataValidationError
 from ktlab.utils.logging import get_logger
 from ktlab.utils.text import shorten
@@ -88,6 +89,9 @@ class KTDataModule(LightningDataModule):
         bucket_batches: batches per length-sorted bucket (see :class:`LengthBucketBatchSampler`).
         fitted_state: the fitted encoder's state (from a checkpoint); when given it is used as is.
         path: the data file for file-based sources (read through ``source.path`` interpolation).
+        train: the training file of sources with released split files (read by interpolation, like ``path``).
+        valid: their validation file.
+        test: their test file.
     """
 
     def __init__(
@@ -106,6 +110,9 @@ class KTDataModule(LightningDataModule):
         bucket_batches: int = 50,
         fitted_state: dict[str, Any] | None = None,
         path: str | None = None,
+        train: str | None = None,
+        valid: str | None = None,
+        test: str | None = None,
     ) -> None:
         super().__init__()
         item_features = list(item_features or ["skill_id"])
@@ -294,16 +301,34 @@ class KTDataModule(LightningDataModule):
         line_offset: int | None = None,
         max_len: int | None = None,
         batch_size: int = 256,
+        states: bool = False,
+        states_dir: str | None = None,
+        states_learner: str | None = None,
         **options: Any,
     ) -> pd.DataFrame:
         """Next-step success probability of every known skill for every learner of ``frame``.
 
-        See :func:`ktlab.data.next_step.predict_next_step`; ``max_len`` defaults to this data's.
+        See :func:`ktlab.data.next_step.predict_next_step`; ``max_len`` defaults to this data's. With
+        ``states``, also writes every learner's knowledge state after each step to
+        ``<states_dir>/states.csv`` and a heatmap of one learner (``states_learner``, else the first) to
+        ``<states_dir>/states_<learner>.png`` (see :mod:`ktlab.data.states`).
         """
         if options:
             raise ConfigError(
                 f"unknown prediction option(s) {', '.join(sorted(options))} for interaction data; the options "
-                "are max_len and batch_size."
+                "are max_len, batch_size, states, states_dir and states_learner."
+            )
+        if states:
+            write_states(
+                model,
+                frame,
+                self.encoder,
+                states_dir,
+                states_learner,
+                max_len=max_len or self.max_len,
+                batch_size=batch_size,
+                source=source,
+                line_offset=line_offset,
             )
         return predict_next_step(
             model,

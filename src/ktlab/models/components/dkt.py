@@ -1,0 +1,105 @@
+"""Deep Knowledge Tracing as published (Piech et al., 2015): answers in, one probability per skill out.
+
+At every step ``t`` the recurrent cell reads the answer ``(skill_t, correct_t)`` as one embedding (the
+published one-hot input times a weight matrix) and its state ``h_t`` is mapped to a success probability
+for every skill, ``y_t = sigmoid(W h_t + b)  [K]``. The prediction of step ``t`` reads the entry of its
+skill from the state before that answer::
+
+    logit_t = (W h_{t-1} + b)[skill_t]      (h_{-1} = 0)
+
+so nothing of step ``t``'s answer reaches its own prediction. :meth:`DKT.skill_states` returns the whole
+vector ``y_t`` after each step (the knowledge state); ``predict.py ... states=true`` writes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+from torch import nn
+
+from ktlab.checks import Checks, Problem, raise_problems
+
+CELLS: dict[str, type[nn.RNNBase]] = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
+
+
+class DKT(nn.Module):
+    """Answer-only DKT.
+
+    Args:
+        n_skills: skills seen in training (ids 1..n_skills; 0 is padding or a skill unseen in training).
+        cell: ``"lstm"`` (as published), ``"gru"`` or ``"rnn"``.
+        embed_dim: width of the answer embedding.
+        hidden_dim: recurrent state width.
+        num_layers: stacked recurrent layers.
+        dropout: dropout on the states before the output layer (and between layers).
+    """
+
+    def __init__(
+        self,
+        n_skills: int,
+        cell: str = "lstm",
+        embed_dim: int = 200,
+        hidden_dim: int = 200,
+        num_layers: int = 1,
+        dropout: float = 0.2,
+    ) -> None:
+        super().__init__()
+        raise_problems(
+            "DKT",
+            self.check_args(
+                {
+                    "n_skills": n_skills,
+                    "cell": cell,
+                    "embed_dim": embed_dim,
+                    "hidden_dim": hidden_dim,
+                    "num_layers": num_layers,
+                    "dropout": dropout,
+                }
+            ),
+        )
+        self.n_skills = n_skills
+        self.answer_embedding = nn.Embedding(2 * (n_skills + 1), embed_dim, padding_idx=0)
+        self.rnn = CELLS[cell](
+            embed_dim,
+            hidden_dim,
+            num_layers=num_layers,
+            dropout=dropout if num_layers > 1 else 0.0,
+            batch_first=True,
+        )
+        self.dropout = nn.Dropout(dropout)
+        self.out = nn.Linear(hidden_dim, n_skills + 1)  # column 0: padding/unseen skill
+
+    @staticmethod
+    def check_args(args: Mapping[str, Any]) -> list[Problem]:
+        """The problems of the network's arguments (see :mod:`ktlab.checks`)."""
+        checks = Checks(args)
+        checks.integer("n_skills", 1)
+        checks.one_of("cell", CELLS)
+        for name in ("embed_dim", "hidden_dim", "num_layers"):
+            checks.integer(name, 1)
+        checks.in_range("dropout", 0.0, 1.0)
+        return checks.problems
+
+    def states(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Recurrent states after each answer: ``[B, T, H]``; ``[:, t]`` has read steps ``0..t``."""
+        skill = batch["skill"]  # [B, T]
+        answer = (skill * 2 + batch["correct"].long()) * (skill > 0)  # unseen skill -> id 0, zero vector
+        states, _ = self.rnn(self.answer_embedding(answer))
+        return states
+
+    def all_logits(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Logits of every skill after each step: ``[B, T, K + 1]`` (column 0 unused)."""
+        return self.out(self.dropout(self.states(batch)))
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Logits ``[B, T]``: position ``t`` predicts step ``t`` from steps ``< t``."""
+        after = self.all_logits(batch)  # [B, T, K+1]
+        before = torch.cat([self.out.bias.expand_as(after[:, :1]), after[:, :-1]], dim=1)  # state h_{-1}=0
+        return before.gather(-1, batch["skill"].unsqueeze(-1)).squeeze(-1)
+
+    @torch.no_grad()
+    def skill_states(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Success probability of every skill after each step: ``[B, T, K]`` (skill ids 1..K)."""
+        return torch.sigmoid(self.all_logits(batch)[..., 1:])

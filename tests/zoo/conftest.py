@@ -1,0 +1,45 @@
+"""Fixtures of the benchmark-model tests: tiny runs on the released-format slices of tests/assets."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from omegaconf import DictConfig, open_dict
+
+from tests.conftest import ASSETS, CONF_DIR, compose_config
+
+#: Slices of the released files, laid out like the released folders (`paths.data_dir=tests/assets/kt`).
+KT = ASSETS / "kt"
+PID = KT / "assist2009_pid"
+#: The 4-line slice with problem ids through its real config, so AKT's Rasch embeddings are exercised.
+
+MODELS = sorted(p.stem for p in (CONF_DIR / "model").glob("*.yaml"))
+PID_DATA = [
+    "data=assist2009_pid",
+    f"paths.data_dir={KT}",
+    "data.max_len=32",
+    "data.batch_size=32",
+]
+TINY_TRAINER = ["trainer.max_epochs=1", "trainer.log_every_n_steps=1", "callbacks.progress_bar=null"]
+SMALL = {"embed_dim": 8, "hidden_dim": 16, "head_dim": 16, "dim": 16, "ff_dim": 16, "n_heads": 2}
+
+
+def shrink(cfg: DictConfig) -> DictConfig:
+    """Make the configured network tiny, whatever its settings are called."""
+    with open_dict(cfg):
+        for key, value in SMALL.items():
+            if key in cfg.model.net:
+                cfg.model.net[key] = value
+    return cfg
+
+
+@pytest.fixture
+def tiny_run(tmp_path: Path) -> Callable[..., DictConfig]:
+    """``tiny_run("model=akt", ...)``: a composed, shrunk train config on the 4-line slice."""
+
+    def _make(*overrides: str) -> DictConfig:
+        return shrink(compose_config("train", [*PID_DATA, *TINY_TRAINER, *overrides], tmp_path))
+
+    return _make

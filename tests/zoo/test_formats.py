@@ -1,0 +1,128 @@
+"""Readers of the released formats (3-line, 4-line, raw ASSISTments) and their sources, on real slices."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ktlab.data.formats import AssistmentsCSVSource, KTLinesSource, read_assistments_csv, read_lines
+from ktlab.errors import DataValidationError
+from tests.zoo.conftest import KT, PID
+
+CORE = ["student_id", "t", "skill_id", "correct"]
+
+
+def test_three_line_file_reads_every_answer_in_order() -> None:
+    frame = read_lines(KT / "assist2009" / "assist2009_updated_train1.csv", "3line")
+    lines = (KT / "assist2009" / "assist2009_updated_train1.csv").read_text().splitlines()
+    assert frame["student_id"].nunique() == len(lines) // 3 == 40
+    assert len(frame) == sum(int(n) for n in lines[0::3])
+    first = frame[frame["student_id"] == "assist2009_updated_train1:0"]
+    assert first["skill_id"].tolist() == lines[1].split(",")
+    assert first["correct"].tolist() == [int(v) for v in lines[2].split(",")]
+    assert first["t"].tolist() == list(range(int(lines[0])))
+
+
+def test_trailing_commas_are_ignored() -> None:
+    text = (KT / "synthetic5" / "naive_c5_q50_s4000_v0_train.csv").read_text().splitlines()
+    assert text[1].endswith(",")
+    frame = read_lines(KT / "synthetic5" / "naive_c5_q50_s4000_v0_train.csv", "3line")
+    assert len(frame) == 30 * 50 and frame["skill_id"].ne("").all()
+
+
+def test_four_line_file_keeps_problem_ids_and_user_ids() -> None:
+    frame = read_lines(PID / "assist2009_pid_train1.csv", "4line")
+    lines = (PID / "assist2009_pid_train1.csv").read_text().splitlines()
+    first_user = lines[0].split(",")[1]
+    mine = frame[frame["student_id"] == first_user]
+    assert mine["problem_id"].tolist() == lines[1].split(",")
+    assert mine["skill_id"].tolist() == lines[2].split(",")
+    assert mine["correct"].tolist() == [int(v) for v in lines[3].split(",")]
+
+
+def test_source_follows_the_released_files() -> None:
+    source = KTLinesSource(
+        train=PID / "assist2009_pid_train1.csv",
+        valid=PID / "assist2009_pid_valid1.csv",
+        test=PID / "assist2009_pid_test1.csv",
+        format="4line",
+    )
+    frame = source.load([*CORE, "problem_id"])
+    per_split = frame.groupby("split")["student_id"].nunique().to_dict()
+    assert per_split == {"train": 40, "val": 10, "test": 10}
+    assert set(frame.columns) == {*CORE, "problem_id", "split"}
+
+
+def test_without_a_valid_file_a_seeded_share_of_training_learners_validates() -> None:
+    def load(seed: int):
+        return KTLinesSource(
+            train=KT / "synthetic5" / "naive_c5_q50_s4000_v0_train.csv",
+            test=KT / "synthetic5" / "naive_c5_q50_s4000_v0_test.csv",
+            val_fraction=0.2,
+            seed=seed,
+        ).load(CORE)
+
+    frame = load(0)
+    assert frame.groupby("split")["student_id"].nunique().to_dict() == {"train": 24, "val": 6, "test": 10}
+    val = set(frame.loc[frame["split"] == "val", "student_id"])
+    assert val == set(load(0).query("split == 'val'")["student_id"])
+    assert val != set(load(1).query("split == 'val'")["student_id"])
+
+
+def test_missing_files_name_the_path_the_place_and_the_release(tmp_path: Path) -> None:
+    source = KTLinesSource(
+        train=tmp_path / "assist2009" / "a_train1.csv",
+        test=tmp_path / "assist2009" / "a_test.csv",
+        release="github.com/jennyzhang0215/DKVMN",
+        dataset="ASSISTments 2009",
+    )
+    with pytest.raises(DataValidationError) as err:
+        source.load(CORE)
+    text = str(err.value)
+    assert str(tmp_path / "assist2009" / "a_train1.csv") in text and "a_test.csv" in text
+    assert "paths.data_dir" in text and "github.com/jennyzhang0215/DKVMN" in text
+    with pytest.raises(DataValidationError, match=r"as\.csv are missing"):
+        AssistmentsCSVSource(tmp_path / "as.csv", release="x").load(CORE)
+
+
+def test_a_malformed_record_names_its_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("3\n1,2,3\n1,0,1\n2\n4,5\n1,x\n")
+    with pytest.raises(DataValidationError, match=r"bad.csv, line 6: answer 'x' is not 0 or 1"):
+        read_lines(bad)
+    bad.write_text("3\n1,2,3\n1,0\n")
+    with pytest.raises(DataValidationError, match=r"line 1: the record holds 3 ids, 2 answers, expected 3"):
+        read_lines(bad)
+    bad.write_text("3\n1,2,3\n1,0,1\n2\n")
+    with pytest.raises(DataValidationError, match="not a multiple of 3"):
+        read_lines(bad)
+
+
+def test_a_learner_in_two_released_files_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "tr.csv").write_text("7,u1\n1,2\n3,3\n1,0\n")
+    (tmp_path / "te.csv").write_text("8,u1\n1\n3\n1\n")
+    with pytest.raises(DataValidationError, match="appears in more than one"):
+        KTLinesSource(train=tmp_path / "tr.csv", test=tmp_path / "te.csv", format="4line").load(CORE)
+
+
+def test_raw_assistments_rows_map_onto_the_schema() -> None:
+    raw = read_assistments_csv(KT / "assist2009_raw_sample" / "as.csv")
+    assert {
+        "student_id",
+        "t",
+        "skill_id",
+        "correct",
+        "problem_id",
+        "time_spent",
+        "attempt_count",
+        "hint_count",
+    } <= set(raw)
+    assert (raw["time_spent"] > 0).all() and raw["skill_id"].isin(["1"]).all()
+    frame = AssistmentsCSVSource(KT / "assist2009_raw_sample" / "as.csv").load(
+        [*CORE, "time_spent", "problem_id"]
+    )
+    assert len(frame) == len(raw) and frame["correct"].isin([0, 1]).all()
+    first = frame.iloc[0]
+    assert (first["student_id"], first["t"], first["problem_id"]) == ("64525", 33022537.0, "51424")
+    assert first["time_spent"] == pytest.approx(32.454)

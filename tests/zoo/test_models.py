@@ -1,0 +1,146 @@
+"""Every `model=` option trains one tiny epoch on a real slice and predicts; DKT+ and AKT specifics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from ktlab.data.formats import read_lines
+from ktlab.models.components.akt import AKT
+from ktlab.models.components.dkt import DKT
+from ktlab.models.components.dkt_plus import DKTPlus
+from ktlab.models.components.monotonic import MonotonicAttention
+from ktlab.models.components.sakt import SAKT
+from ktlab.models.output import split_output
+from ktlab.predict import predict_frame
+from ktlab.train import train
+from tests.zoo.conftest import MODELS, PID
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_every_model_option_trains_and_predicts(tiny_run, model: str) -> None:
+    cfg = tiny_run(f"model={model}")
+    metrics = train(cfg)
+    assert 0.0 <= metrics["test/auc"] <= 1.0 and np.isfinite(metrics["train/loss"])
+    history = read_lines(PID / "assist2009_pid_test1.csv", "4line")
+    out = predict_frame(Path(cfg.paths.output_dir) / "checkpoints" / "best.ckpt", history)
+    assert len(out) == history["student_id"].nunique() * out["skill_id"].nunique()
+    assert out["p_correct"].between(0, 1).all()
+
+
+def _batch(b: int = 3, t: int = 25, k: int = 9, p: int = 30, seed: int = 0) -> dict[str, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    mask = torch.ones(b, t, dtype=torch.bool)
+    mask[0, t - 6 :] = False  # a padded learner
+    skill = torch.randint(1, k + 1, (b, t), generator=g) * mask
+    return {
+        "skill": skill,
+        "problem": torch.randint(1, p + 1, (b, t), generator=g) * mask,
+        "correct": torch.randint(0, 2, (b, t), generator=g).float() * mask,
+        "mask": mask,
+    }
+
+
+NETS = {
+    "dkt": lambda: DKT(9, embed_dim=8, hidden_dim=12),
+    "dkt_plus": lambda: DKTPlus(9, embed_dim=8, hidden_dim=12),
+    "sakt": lambda: SAKT(9, dim=16, n_heads=2),
+    "akt_rasch": lambda: AKT(9, n_problems=30, dim=16, n_heads=2, ff_dim=16, head_dim=16, n_blocks=2),
+    "akt": lambda: AKT(9, dim=16, n_heads=2, ff_dim=16, head_dim=16),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NETS))
+def test_no_prediction_reads_its_own_answer_or_a_later_step(name: str) -> None:
+    """Changing step t (its answer, its skill, its problem) leaves every prediction up to t - 1 unchanged,
+    and changing its answer leaves prediction t unchanged too."""
+    torch.manual_seed(0)
+    net = NETS[name]().eval()
+    batch = _batch()
+    base, _ = split_output(net(batch))
+    for t in (0, 7, 18):
+        flipped = {**batch, "correct": batch["correct"].clone()}
+        flipped["correct"][:, t] = 1 - flipped["correct"][:, t]
+        out, _ = split_output(net(flipped))
+        torch.testing.assert_close(out[:, : t + 1], base[:, : t + 1])
+        assert not torch.allclose(out[1:, t + 1 :], base[1:, t + 1 :])  # later steps do read it
+        moved = {**batch, "skill": batch["skill"].clone(), "problem": batch["problem"].clone()}
+        moved["skill"][:, t] = moved["skill"][:, t] % 9 + 1
+        moved["problem"][:, t] = moved["problem"][:, t] % 30 + 1
+        out, _ = split_output(net(moved))
+        torch.testing.assert_close(out[:, :t], base[:, :t])
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_monotonic_attention_puts_no_weight_on_the_future(strict: bool) -> None:
+    torch.manual_seed(1)
+    attention = MonotonicAttention(dim=16, n_heads=4, dropout=0.0)
+    x = torch.randn(2, 12, 16)
+    weights = attention.weights(x, x, strict=strict)  # [B, H, T, T]
+    future = torch.ones(12, 12, dtype=torch.bool).triu(0 if strict else 1)
+    assert torch.all(weights[..., future] == 0)
+    sums = weights.sum(-1)
+    torch.testing.assert_close(
+        sums[..., 1 if strict else 0 :], torch.ones_like(sums[..., 1 if strict else 0 :])
+    )
+    if strict:
+        assert torch.all(sums[..., 0] == 0)  # the first step has nothing before it to read
+
+
+def test_monotonic_decay_lowers_the_weight_of_distant_steps() -> None:
+    attention = MonotonicAttention(dim=8, n_heads=1, dropout=0.0)
+    with torch.no_grad():
+        attention.qk.weight.zero_()
+        attention.qk.bias.fill_(1.0)  # every score equal: only the decay tells steps apart
+        attention.theta.fill_(2.0)
+    x = torch.zeros(1, 10, 8)
+    row = attention.weights(x, x, strict=False)[0, 0, -1]  # the last step's weights over steps 0..9
+    assert torch.all(row[1:] >= row[:-1]) and row[-1] > 10 * row[0]
+
+
+def test_dkt_plus_regularizers_change_the_loss_and_not_the_prediction() -> None:
+    torch.manual_seed(2)
+    plain = DKTPlus(9, embed_dim=8, hidden_dim=12, dropout=0.0, lambda_r=0.0, lambda_w1=0.0, lambda_w2=0.0)
+    regular = DKTPlus(9, embed_dim=8, hidden_dim=12, dropout=0.0)
+    regular.load_state_dict(plain.state_dict())
+    batch = _batch()
+    _, aux_a = split_output(plain.train()(batch))
+    _, aux_b = split_output(regular.train()(batch))
+    assert float(aux_a.detach()) == 0.0 and float(aux_b.detach()) > 0.0
+    reg = regular.regularizers(regular.all_logits(batch), batch)
+    assert float(aux_b.detach()) == pytest.approx(
+        0.1 * float(reg["r"]) + 0.003 * float(reg["w1"]) + 3.0 * float(reg["w2"]), rel=1e-4
+    )
+    grads = []
+    for net, aux in ((plain, aux_a), (regular, aux_b)):
+        net.zero_grad()
+        logits, _ = split_output(net(batch))
+        (logits.mean() + aux).backward()
+        grads.append(net.out.weight.grad.clone())
+    assert not torch.allclose(grads[0], grads[1])
+    plain.eval(), regular.eval()
+    torch.testing.assert_close(plain(batch), regular(batch))  # evaluation reads the same network
+
+
+def test_dkt_plus_waviness_is_zero_for_a_constant_state() -> None:
+    net = DKTPlus(4, embed_dim=4, hidden_dim=4)
+    batch = _batch(k=4)
+    after = torch.zeros(3, 25, 5)  # the same state at every step
+    reg = net.regularizers(after, batch)
+    assert (
+        float(reg["w1"]) == 0.0
+        and float(reg["w2"]) == 0.0
+        and float(reg["r"]) == pytest.approx(np.log(2), rel=1e-5)
+    )
+
+
+def test_akt_rasch_penalty_is_the_training_aux_loss() -> None:
+    net = AKT(9, n_problems=30, dim=16, n_heads=2, ff_dim=16, head_dim=16, rasch_l2=0.5)
+    with torch.no_grad():
+        net.difficulty.weight[1:] = 1.0
+    out = net.train()(_batch())
+    assert float(out.aux_loss) == pytest.approx(0.5 * 30)
+    assert isinstance(net.eval()(_batch()), torch.Tensor)
