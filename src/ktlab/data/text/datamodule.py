@@ -167,7 +167,8 @@ class TextDataModule(LightningDataModule):
         if callable(prepare):
             prepare()
 
-    def _select_students(self, answers: pd.DataFrame) -> pd.DataFrame:
+    def _select_students(self, answers: pd.DataFrame) -> np.ndarray:
+        """Which answers belong to the students kept (``top_students``, ``student_rank``)."""
         ranked = rank_students(answers)
         keep = ranked.index
         if self.top_students is not None:
@@ -179,14 +180,16 @@ class TextDataModule(LightningDataModule):
                     f"ranked 0 to {len(ranked) - 1} by answer count; choose a rank below {len(ranked)}."
                 )
             keep = ranked.index[[self.student_rank]]
-        return answers[answers["user_id"].isin(set(keep))].reset_index(drop=True)
+        return answers["user_id"].isin(set(keep)).to_numpy()
 
     def setup(self, stage: str | None = None) -> None:
         if self.datasets:
             return
         data = self.source.load()
-        answers = self._select_students(data.answers)
-        split = split_answers(answers, self.split_by, self.val_fraction, self.test_fraction, self.split_seed)
+        # split the whole log, then keep the students asked for: every student's model sees the same split
+        split = split_answers(data.answers, self.split_by, self.val_fraction, self.test_fraction, self.split_seed)
+        kept = self._select_students(data.answers)
+        answers, split = data.answers[kept].reset_index(drop=True), split[kept]
         self.parts = {name: answers[split == name].reset_index(drop=True) for name in SPLITS}
         self.parts["all"] = answers
         empty = [name for name in SPLITS if len(self.parts[name]) == 0 and (name == "train" or
