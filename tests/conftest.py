@@ -65,7 +65,11 @@ def make_cfg(tmp_path: Path) -> Callable[..., DictConfig]:
             extra = [o for o in extra if not o.startswith("data.source.")]  # only the generator has these
         if extra:  # shrink only what the composed config has (another model family has other keys)
             plain = compose_config(config_name, list(overrides), tmp_path)
-            extra = [o for o in extra if OmegaConf.select(plain, o.split("=", 1)[0], default=_ABSENT) is not _ABSENT]
+            extra = [
+                o
+                for o in extra
+                if OmegaConf.select(plain, o.split("=", 1)[0], default=_ABSENT) is not _ABSENT
+            ]
         return compose_config(config_name, [*extra, *overrides], tmp_path)
 
     yield _make

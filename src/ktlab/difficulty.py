@@ -62,7 +62,9 @@ def load_students(ckpt_path: str | Path) -> list[LightningModule]:
     models = [load_model(p) for p in checkpoint_paths(ckpt_path)]
     for model, path in zip(models, checkpoint_paths(ckpt_path), strict=True):
         if not hasattr(model, "success_probability"):
-            raise CheckpointError(f"{path}: holds a {type(model).__name__}, not a question-text student model.")
+            raise CheckpointError(
+                f"{path}: holds a {type(model).__name__}, not a question-text student model."
+            )
     return models
 
 
@@ -136,17 +138,30 @@ def validate(estimates: pd.DataFrame, datamodule: Any, questions: pd.DataFrame, 
     ridge = TextRidge().fit(datamodule.template.render(train_questions), train_questions["success_rate"].to_numpy(),
                             train_questions["n_answers"].to_numpy())  # fmt: skip
     table["tfidf_ridge_baseline"] = ridge.predict(datamodule.template.render(table))
-    columns = {"students": "success_rate", "topic_baseline": "topic_baseline", "tfidf_ridge_baseline": "tfidf_ridge_baseline"}
-    figures: dict[str, Any] = {"n_questions": len(table), "n_answers_observed": int(table["n_observed"].sum())}
+    columns = {
+        "students": "success_rate",
+        "topic_baseline": "topic_baseline",
+        "tfidf_ridge_baseline": "tfidf_ridge_baseline",
+    }
+    figures: dict[str, Any] = {
+        "n_questions": len(table),
+        "n_answers_observed": int(table["n_observed"].sum()),
+    }
     has_truth = "true_success" in table
     for name, column in columns.items():
-        figures[name] = {"spearman_observed": _spearman(table[column].to_numpy(), table["observed_success"].to_numpy())}
+        figures[name] = {
+            "spearman_observed": _spearman(table[column].to_numpy(), table["observed_success"].to_numpy())
+        }
         if has_truth:
-            figures[name]["spearman_true"] = _spearman(table[column].to_numpy(), table["true_success"].to_numpy())
+            figures[name]["spearman_true"] = _spearman(
+                table[column].to_numpy(), table["true_success"].to_numpy()
+            )
     ok = table["observed_success"].notna()
     figures["students"]["pearson_observed"] = float(pearsonr(table.loc[ok, "success_rate"], table.loc[ok, "observed_success"]).statistic)  # fmt: skip
     if has_truth and "visible_success" in table:
-        figures["text_ceiling"] = _spearman(table["visible_success"].to_numpy(), table["true_success"].to_numpy())
+        figures["text_ceiling"] = _spearman(
+            table["visible_success"].to_numpy(), table["true_success"].to_numpy()
+        )
     if plot:
         scatter(table, plot)
     return figures, table
@@ -165,7 +180,9 @@ def scatter(table: pd.DataFrame, path: str | Path) -> Path:
     fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 4.5), squeeze=False)
     for ax, (column, label) in zip(axes[0], panels, strict=True):
         ax.scatter(table[column], table["success_rate"], s=10, alpha=0.6, label="synthetic students")
-        ax.scatter(table[column], table["tfidf_ridge_baseline"], s=6, alpha=0.4, marker="x", label="TF-IDF + ridge")
+        ax.scatter(
+            table[column], table["tfidf_ridge_baseline"], s=6, alpha=0.4, marker="x", label="TF-IDF + ridge"
+        )
         ax.plot([0, 1], [0, 1], color="grey", lw=0.8)
         ax.set_xlabel(label)
         ax.set_ylabel("estimated success rate")
@@ -201,7 +218,9 @@ def run(cfg: DictConfig) -> Path:
         log.info("validation on %d held-out questions: %s", len(table), json.dumps(figures))
     else:
         raw, line_offset = read_table(cfg.questions)
-        table = estimate_difficulty(models, raw, batch_size, source=str(cfg.questions), line_offset=line_offset)
+        table = estimate_difficulty(
+            models, raw, batch_size, source=str(cfg.questions), line_offset=line_offset
+        )
     path = write_table(table, output)
     log.info("wrote the difficulty of %d question(s) -> %s", len(table), path)
     return path

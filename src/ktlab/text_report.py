@@ -40,7 +40,9 @@ def student_table(folder: str | Path) -> pd.DataFrame:
                      "answers": state["answer_counts"][0], "run": metrics_path.parent.name,
                      **{name: metrics.get(key) for key, name in COLUMNS.items()}})  # fmt: skip
     if not rows:
-        raise ConfigError(f"{folder}: no per-student run (*/metrics.json of a model.mode=per_student run) below it.")
+        raise ConfigError(
+            f"{folder}: no per-student run (*/metrics.json of a model.mode=per_student run) below it."
+        )
     return pd.DataFrame(rows).sort_values("rank").reset_index(drop=True)
 
 
@@ -57,7 +59,13 @@ def plot_f1_vs_answers(table: pd.DataFrame, path: str | Path) -> Path:
     if ok.sum() >= 3:
         slope, intercept = np.polyfit(np.log(table.loc[ok, "answers"]), table.loc[ok, "f1_weighted"], 1)
         xs = np.linspace(table["answers"].min(), table["answers"].max(), 50)
-        ax.plot(xs, intercept + slope * np.log(xs), color="grey", lw=1, label=f"{slope:+.3f} per e-fold of answers")
+        ax.plot(
+            xs,
+            intercept + slope * np.log(xs),
+            color="grey",
+            lw=1,
+            label=f"{slope:+.3f} per e-fold of answers",
+        )
         ax.legend()
     ax.set_xscale("log")
     ax.set_xlabel("answers of the student")

@@ -58,12 +58,18 @@ def test_hidden_share_sets_the_item_effect_and_the_text_ceiling(bank) -> None:
 
 def test_students_answer_through_the_item_response_model(bank) -> None:
     answers, truth = simulate_answers(bank, StudentConfig(n_students=300, seed=3))
-    assert answers["answer_id"].is_unique and answers.groupby("user_id")["question_id"].apply(lambda q: q.is_unique).all()
+    assert (
+        answers["answer_id"].is_unique
+        and answers.groupby("user_id")["question_id"].apply(lambda q: q.is_unique).all()
+    )
     assert abs(answers["is_correct"].mean() - answers["p_correct_true"].mean()) < 0.02
     # harder questions are answered right less often, in truth and in the observed answers
     assert spearmanr(truth["difficulty"], truth["true_success"]).statistic < -0.95
     observed = answers.groupby("question_id")["is_correct"].mean()
-    assert spearmanr(truth.set_index("question_id").loc[observed.index, "true_success"], observed).statistic > 0.5
+    assert (
+        spearmanr(truth.set_index("question_id").loc[observed.index, "true_success"], observed).statistic
+        > 0.5
+    )
     counts = answers["user_id"].value_counts()
     assert counts.max() > 3 * counts.median()  # a few very active students
 

@@ -40,7 +40,7 @@ def test_tokenizer_trains_reloads_from_its_state_and_splits_digits(questions, tm
     tokenizer = load_tokenizer(state)
     encoded = tokenizer.encode("What is 4071 + 5?")
     assert encoded.tokens[0] == "[CLS]" and encoded.tokens[-1] == "[SEP]"
-    assert ["4", "0", "7", "1"] == encoded.tokens[3:7]  # one token per digit: a number's size shows
+    assert encoded.tokens[3:7] == ["4", "0", "7", "1"]  # one token per digit: a number's size shows
     ids = special_ids(state)
     assert ids["pad_token_id"] == 0 and encoded.ids[0] == ids["cls_token_id"]
     reloaded = load_tokenizer({"json": tokenizer.to_str(), "special_tokens": state["special_tokens"]})
@@ -49,7 +49,10 @@ def test_tokenizer_trains_reloads_from_its_state_and_splits_digits(questions, tm
     fast.save_pretrained(tmp_path / "tok")
     from transformers import AutoTokenizer
 
-    assert AutoTokenizer.from_pretrained(tmp_path / "tok")(texts[3])["input_ids"] == tokenizer.encode(texts[3]).ids
+    assert (
+        AutoTokenizer.from_pretrained(tmp_path / "tok")(texts[3])["input_ids"]
+        == tokenizer.encode(texts[3]).ids
+    )
 
 
 def test_each_text_is_encoded_once_and_cached(questions, tmp_path: Path) -> None:

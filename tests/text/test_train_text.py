@@ -70,7 +70,9 @@ def test_pooled_run_checkpoints_evaluates_predicts_and_exports(text_cfg, make_cf
 def test_two_students_train_each_in_its_folder_and_resume(text_cfg, tmp_path: Path, caplog) -> None:
     root = tmp_path / "per_student"
     for rank in (0, 1):
-        cfg = text_cfg("model.mode=per_student", f"data.student_rank={rank}", "data.top_students=2", "ckpt_path=last")
+        cfg = text_cfg(
+            "model.mode=per_student", f"data.student_rank={rank}", "data.top_students=2", "ckpt_path=last"
+        )
         with open_dict(cfg):
             cfg.paths.output_dir = str(root / f"student_{rank}")
         train(cfg)
@@ -118,7 +120,7 @@ def test_difficulty_of_held_out_questions_for_both_modes(text_cfg, tmp_path: Pat
     assert (estimates["n_students"] == len(models[0].hparams.inputs["state"]["students"])).all()
     harder = estimates["success_rate"].rank() < estimates["success_rate"].rank().max()
     assert (estimates.loc[harder, "difficulty"] >= estimates["difficulty"].min()).all()
-    figures, table = validate(estimates, datamodule, questions, plot=tmp_path / "scatter.png")
+    figures, _ = validate(estimates, datamodule, questions, plot=tmp_path / "scatter.png")
     assert {"students", "topic_baseline", "tfidf_ridge_baseline", "text_ceiling"} <= set(figures)
     assert -1 <= figures["students"]["spearman_true"] <= 1 and (tmp_path / "scatter.png").is_file()
 
@@ -136,7 +138,9 @@ def test_difficulty_of_held_out_questions_for_both_modes(text_cfg, tmp_path: Pat
 
 
 def test_per_student_mode_needs_a_student_rank(text_cfg) -> None:
-    with pytest.raises(Exception) as info:  # noqa: PT011 (Hydra wraps what the constructor raises)
+    with pytest.raises(Exception) as info:  # Hydra wraps what the constructor raises
         train(text_cfg("model.mode=per_student"))
     error = user_error_in(info.value)
-    assert isinstance(error, ConfigError) and "model.mode=per_student trains one model per student" in str(error)
+    assert isinstance(error, ConfigError) and "model.mode=per_student trains one model per student" in str(
+        error
+    )

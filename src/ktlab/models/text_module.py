@@ -55,7 +55,9 @@ class StageMetrics(torch.nn.Module):
         self.loss = MeanMetric()
         self.oracle = DefinedAUROC()
 
-    def update(self, loss: torch.Tensor, p: torch.Tensor, answers: torch.Tensor, p_true: torch.Tensor) -> None:
+    def update(
+        self, loss: torch.Tensor, p: torch.Tensor, answers: torch.Tensor, p_true: torch.Tensor
+    ) -> None:
         self.loss.update(loss, weight=len(answers))
         self.scores.update(p, answers)
         self.f1.update((p >= 0.5).long(), answers)
@@ -128,7 +130,9 @@ class TextStudentModule(LightningModule):
         self.net = NETWORKS[mode](hf_config, n_students=int(dims["n_students"]), student_dim=student_dim,
                                   pretrained=None if stored else pretrained)  # fmt: skip
         self.export_dir, self.hub_repo_id = export_dir, hub_repo_id
-        self.train_stage, self.val_stage, self.test_stage = (StageMetrics(s) for s in ("train", "val", "test"))
+        self.train_stage, self.val_stage, self.test_stage = (
+            StageMetrics(s) for s in ("train", "val", "test")
+        )
         self.stages = {"train": self.train_stage, "val": self.val_stage, "test": self.test_stage}
         self.val_auc_best = MaxMetric()
 

@@ -91,7 +91,7 @@ def _subtraction(rng):
 def _multiplication(rng):
     a, b = _number(rng, int(rng.integers(1, 4))), _number(rng, int(rng.integers(1, 3)))
     word = f"There are {a} boxes with {b} eggs in each box. How many eggs are there?"
-    return f"What is {a} × {b}?", word, a * b, _digits(a, b), 1, [a * b + a, a * b - b, a + b]
+    return f"What is {a} × {b}?", word, a * b, _digits(a, b), 1, [a * b + a, a * b - b, a + b]  # noqa: RUF001 (the sign shown to students)
 
 
 def _division(rng):
@@ -105,10 +105,18 @@ def _negatives(rng):
     a, b = _number(rng, int(rng.integers(1, 4))), _number(rng, int(rng.integers(1, 3)))
     both = bool(rng.random() < 0.5)
     if both:
-        text, answer, word = f"What is -{a} - {b}?", -a - b, f"The temperature is -{a} °C and falls by {b} °C. What is the temperature now?"
+        text, answer, word = (
+            f"What is -{a} - {b}?",
+            -a - b,
+            f"The temperature is -{a} °C and falls by {b} °C. What is the temperature now?",
+        )
         close = [a + b, -a + b, -(a + b) + 1]
     else:
-        text, answer, word = f"What is -{a} + {b}?", b - a, f"The temperature is -{a} °C and rises by {b} °C. What is the temperature now?"
+        text, answer, word = (
+            f"What is -{a} + {b}?",
+            b - a,
+            f"The temperature is -{a} °C and rises by {b} °C. What is the temperature now?",
+        )
         close = [a + b, a - b if a != b else 1, -a - b]
     return text, word, answer, _digits(a, b), 2 if both else 1, close
 
@@ -128,7 +136,11 @@ def _fractions(rng):
 def _powers(rng):
     base, exponent = int(rng.integers(2, 13)), int(rng.integers(2, 5))
     answer = base**exponent
-    word = f"A cube has sides of {base} cm." if exponent == 3 else f"A number {base} is raised to the power {exponent}."
+    word = (
+        f"A cube has sides of {base} cm."
+        if exponent == 3
+        else f"A number {base} is raised to the power {exponent}."
+    )
     word += f" What is {base}^{exponent}?"
     return f"What is {base}^{exponent}?", word, answer, _digits(base, exponent), exponent - 1, [
         base * exponent, answer + base, base ** (exponent - 1)
@@ -174,7 +186,9 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-def _options(rng: np.random.Generator, answer: Any, candidates: list[Any], n_options: int) -> tuple[list[str], int]:
+def _options(
+    rng: np.random.Generator, answer: Any, candidates: list[Any], n_options: int
+) -> tuple[list[str], int]:
     shown, seen = [], {_show(answer)}
     for value in candidates:
         text = _show(value)
@@ -234,7 +248,9 @@ class GeneratedBank:
 
     def key(self) -> str:
         """A hash of every parameter (the cache key of the data built on this bank)."""
-        return hashlib.sha1(json.dumps({"generated": asdict(self.config)}, sort_keys=True).encode()).hexdigest()[:12]
+        return hashlib.sha1(
+            json.dumps({"generated": asdict(self.config)}, sort_keys=True).encode()
+        ).hexdigest()[:12]
 
     def questions(self) -> pd.DataFrame:
         """The bank: question columns plus the truth (features, ``b_visible``, ``item_effect``, ``difficulty``)."""
@@ -255,7 +271,9 @@ class GeneratedBank:
                 {
                     "question_id": f"g{i:05d}",
                     "question_title": word_text if word else text,
-                    **{f"option_{c}": (options[k] if k < len(options) else "") for k, c in enumerate("abcde")},
+                    **{
+                        f"option_{c}": (options[k] if k < len(options) else "") for k, c in enumerate("abcde")
+                    },
                     "topic_name": spec.topic,
                     "subject_name": spec.subject,
                     "axis_name": spec.axis,

@@ -36,7 +36,9 @@ class TokenizedQuestions:
 class AnswerDataset(Dataset[int]):
     """Answers of one split; an item is its row index, the batch is built by :class:`QuestionCollator`."""
 
-    def __init__(self, question: np.ndarray, student: np.ndarray, correct: np.ndarray, p_true: np.ndarray) -> None:
+    def __init__(
+        self, question: np.ndarray, student: np.ndarray, correct: np.ndarray, p_true: np.ndarray
+    ) -> None:
         self.question = np.array(question, dtype=np.int64)  # copies: torch needs writable arrays
         self.student = np.array(student, dtype=np.int64)
         self.correct = np.array(correct, dtype=np.float32)

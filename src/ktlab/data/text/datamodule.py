@@ -138,13 +138,28 @@ class TextDataModule(LightningDataModule):
         problems += [Problem(f"tokenizer.{p.arg}", p.value, p.requirement) for p in sub.problems]
         if not problems:
             get = args.get
-            if get("pad_to") is not None and get("max_length") is not None and get("pad_to") < get("max_length"):
-                problems.append(Problem("pad_to", get("pad_to"), f"must be >= max_length ({get('max_length')})"))
+            if (
+                get("pad_to") is not None
+                and get("max_length") is not None
+                and get("pad_to") < get("max_length")
+            ):
+                problems.append(
+                    Problem("pad_to", get("pad_to"), f"must be >= max_length ({get('max_length')})")
+                )
             if get("val_fraction", 0.1) + get("test_fraction", 0.1) >= 1.0:
-                problems.append(Problem("test_fraction", get("test_fraction"), "val_fraction + test_fraction must be < 1"))
-            if None not in (get("top_students"), get("student_rank")) and get("student_rank") >= get("top_students"):
-                problems.append(Problem("student_rank", get("student_rank"),
-                                        f"must be < top_students ({get('top_students')}): ranks start at 0"))
+                problems.append(
+                    Problem("test_fraction", get("test_fraction"), "val_fraction + test_fraction must be < 1")
+                )
+            if None not in (get("top_students"), get("student_rank")) and get("student_rank") >= get(
+                "top_students"
+            ):
+                problems.append(
+                    Problem(
+                        "student_rank",
+                        get("student_rank"),
+                        f"must be < top_students ({get('top_students')}): ranks start at 0",
+                    )
+                )
         return problems  # fmt: skip
 
     # ------------------------------------------------------------------ the contract
@@ -187,7 +202,9 @@ class TextDataModule(LightningDataModule):
             return
         data = self.source.load()
         # split the whole log, then keep the students asked for: every student's model sees the same split
-        split = split_answers(data.answers, self.split_by, self.val_fraction, self.test_fraction, self.split_seed)
+        split = split_answers(
+            data.answers, self.split_by, self.val_fraction, self.test_fraction, self.split_seed
+        )
         kept = self._select_students(data.answers)
         answers, split = data.answers[kept].reset_index(drop=True), split[kept]
         self.parts = {name: answers[split == name].reset_index(drop=True) for name in SPLITS}
@@ -206,7 +223,9 @@ class TextDataModule(LightningDataModule):
         texts = self.template.render(self.questions)
         if self.state is None:
             self.state = self._fit(texts, answers)
-        ids, offsets = encode_texts(self.state["tokenizer"], texts, self.max_length, self.cache_dir, self.template.template)
+        ids, offsets = encode_texts(
+            self.state["tokenizer"], texts, self.max_length, self.cache_dir, self.template.template
+        )
         pad = special_ids(self.state["tokenizer"]).get("pad_token_id", 0)
         self.tokens = TokenizedQuestions(ids, offsets, pad)
         self.student_index = {s: i + 1 for i, s in enumerate(self.state["students"])}
@@ -219,7 +238,9 @@ class TextDataModule(LightningDataModule):
     def _fit(self, texts: list[str], answers: pd.DataFrame) -> dict[str, Any]:
         train = self.parts["train"]
         train_questions = set(train["question_id"])
-        train_texts = [t for t, q in zip(texts, self.questions["question_id"], strict=True) if q in train_questions]
+        train_texts = [
+            t for t, q in zip(texts, self.questions["question_id"], strict=True) if q in train_questions
+        ]
         cfg = self.tokenizer_cfg
         if cfg.get("pretrained"):
             tokenizer = pretrained_tokenizer(str(cfg["pretrained"]))

@@ -23,7 +23,6 @@ import hashlib
 import json
 import re
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -53,7 +52,7 @@ AXIS_KEYWORDS: dict[str, tuple[str, ...]] = {
     "Statistics": ("data", "probability", "average", "range", "chart", "statistic", "pie", "scatter",
                    "frequency", "venn"),
 }  # fmt: skip
-_SYMBOLS = re.compile(r"\\[a-zA-Z]+|[+\-×÷=^<>/*]")
+_SYMBOLS = re.compile(r"\\[a-zA-Z]+|[+\-×÷=^<>/*]")  # noqa: RUF001 (the sign in the texts)
 
 
 def axis_of(subject: pd.Series) -> pd.Series:
@@ -104,7 +103,9 @@ class EediBank:
         seed: seed of the subject and item effects.
     """
 
-    def __init__(self, path: str, n_questions: int | None = None, hidden_share: float = 0.2, seed: int = 7) -> None:
+    def __init__(
+        self, path: str, n_questions: int | None = None, hidden_share: float = 0.2, seed: int = 7
+    ) -> None:
         checks = Checks({"n_questions": n_questions, "hidden_share": hidden_share, "seed": seed})
         checks.integer("n_questions", 8)
         checks.in_range("hidden_share", 0.0, 1.0)

@@ -66,7 +66,9 @@ def predict_questions(
         out = pd.DataFrame({"question_id": questions["question_id"].to_numpy()[question],
                             "user_id": np.asarray(students, dtype=object)[index - 1]})  # fmt: skip
     texts = datamodule.template.render(questions)
-    ids, offsets = encode_texts(state["tokenizer"], texts, datamodule.max_length, template=datamodule.template.template)
+    ids, offsets = encode_texts(
+        state["tokenizer"], texts, datamodule.max_length, template=datamodule.template.template
+    )
     tokens = TokenizedQuestions(ids, offsets, special_ids(state["tokenizer"]).get("pad_token_id", 0))
     dataset = AnswerDataset(question, index, np.zeros(len(question)), np.full(len(question), np.nan))
     loader = datamodule.loader_for(dataset, tokens, shuffle=False, batch_size=batch_size)

@@ -59,7 +59,9 @@ def _first_bad(
     if len(positions):
         first = int(positions[0])
         more = f" ({len(positions) - 1} more row(s) in this column are bad too)" if len(positions) > 1 else ""
-        problems.append(f"{where(first)}, column '{column}': {_show(raw.iloc[first])} is not {expected}{more}")
+        problems.append(
+            f"{where(first)}, column '{column}': {_show(raw.iloc[first])} is not {expected}{more}"
+        )
 
 
 def question_key(frame: pd.DataFrame) -> pd.Series:

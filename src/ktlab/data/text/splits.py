@@ -19,7 +19,9 @@ from ktlab.errors import ConfigError
 SPLIT_BY: tuple[str, ...] = ("answer", "question", "topic")
 
 
-def _by_groups(groups: pd.Series, val_fraction: float, test_fraction: float, seed: int, what: str) -> np.ndarray:
+def _by_groups(
+    groups: pd.Series, val_fraction: float, test_fraction: float, seed: int, what: str
+) -> np.ndarray:
     names = np.sort(groups.unique().astype(str))
     order = np.random.default_rng(seed).permutation(len(names))
     n_test = max(1, round(len(names) * test_fraction)) if test_fraction > 0 else 0
@@ -50,4 +52,6 @@ def split_answers(
     size = order.groupby("user", sort=False)["key"].transform("size").to_numpy()
     share = np.empty(len(answers))
     share[order.index.to_numpy()] = position / size
-    return np.where(share < test_fraction, "test", np.where(share < test_fraction + val_fraction, "val", "train"))
+    return np.where(
+        share < test_fraction, "test", np.where(share < test_fraction + val_fraction, "val", "train")
+    )

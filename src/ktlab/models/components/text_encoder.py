@@ -34,7 +34,9 @@ log = logging.getLogger(__name__)
 TOKEN_KEYS = ("pad_token_id", "cls_token_id", "sep_token_id", "bos_token_id", "eos_token_id")
 
 
-def encoder_config(encoder: Mapping[str, Any], pretrained: str | None, dims: Mapping[str, Any]) -> dict[str, Any]:
+def encoder_config(
+    encoder: Mapping[str, Any], pretrained: str | None, dims: Mapping[str, Any]
+) -> dict[str, Any]:
     """The Hugging Face config of the encoder as plain data (stored in the checkpoint).
 
     Args:
@@ -96,7 +98,9 @@ class PerStudentNet(nn.Module):
         self.model = _build(AutoModelForSequenceClassification, hf_config, pretrained)
 
     def forward(self, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
-        logits = self.model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits  # [Q, 2]
+        logits = self.model(
+            input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]
+        ).logits  # [Q, 2]
         return (logits[:, 1] - logits[:, 0]).float()[batch["question"]]  # [B]
 
     def export(self, directory: Path) -> None:
@@ -131,7 +135,9 @@ class PooledNet(nn.Module):
             self.ability.weight[0].zero_()
 
     def question_features(self, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
-        hidden = self.encoder(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).last_hidden_state
+        hidden = self.encoder(
+            input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]
+        ).last_hidden_state
         return self.project(mean_pool(hidden, batch["attention_mask"]).float())  # [Q, H]
 
     def forward(self, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
@@ -144,8 +150,13 @@ class PooledNet(nn.Module):
         from safetensors.torch import save_file
 
         self.encoder.save_pretrained(directory)
-        parts = {"project": self.project, "discrimination": self.discrimination, "difficulty": self.difficulty,
-                 "ability": self.ability, "bias": self.bias}
+        parts = {
+            "project": self.project,
+            "discrimination": self.discrimination,
+            "difficulty": self.difficulty,
+            "ability": self.ability,
+            "bias": self.bias,
+        }
         heads = {f"{name}.{key}": value.detach().cpu().contiguous() for name, part in parts.items()
                  for key, value in part.state_dict().items()}  # fmt: skip
         save_file(heads, str(directory / "student_heads.safetensors"))
