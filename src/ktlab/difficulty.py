@@ -129,7 +129,7 @@ def validate(estimates: pd.DataFrame, datamodule: Any, questions: pd.DataFrame, 
         The figures (JSON-ready) and the per-question table (estimates, baselines, observed, truth).
     """
     train = datamodule.parts["train"]
-    table = questions.merge(estimates, on="question_id", how="left")
+    table = questions.merge(estimates, on="question_id", how="left", suffixes=("_true", ""))
     observed = observed_rates(datamodule.parts[split]).rename(columns={"success_rate": "observed_success", "n_answers": "n_observed"})  # fmt: skip
     table = table.merge(observed, left_on="question_id", right_index=True, how="left")
     table["topic_baseline"] = topic_rate(train, table)

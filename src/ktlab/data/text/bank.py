@@ -241,6 +241,8 @@ class GeneratedBank:
         seed: the generator's seed.
     """
 
+    check_args = staticmethod(BankConfig.check_args)
+
     def __init__(self, **params: Any) -> None:
         raise_problems("data.source.bank", BankConfig.check_args(params))
         self.config = BankConfig(**params)

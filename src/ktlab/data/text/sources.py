@@ -12,11 +12,12 @@ import logging
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 import pandas as pd
 
-from ktlab.checks import raise_problems
+from ktlab.checks import Problem, raise_problems
 from ktlab.data.io import read_table
 from ktlab.data.text.schema import question_table, validate_answers
 from ktlab.data.text.students import StudentConfig, simulate_answers
@@ -79,6 +80,12 @@ class SimulatedSource:
         self.students = StudentConfig(**students)
         self.cache_dir = Path(cache_dir).expanduser() if cache_dir else None
         self.name = f"simulated students on the {bank.name}"
+
+    @staticmethod
+    def check_args(args: Mapping[str, Any]) -> list[Problem]:
+        """The problems of ``students`` (named ``students.<key>``)."""
+        problems = StudentConfig.check_args(dict(args.get("students") or {}))
+        return [Problem(f"students.{p.arg}", p.value, p.requirement) for p in problems]
 
     def _paths(self) -> tuple[Path, Path] | None:
         if self.cache_dir is None:
