@@ -1,6 +1,6 @@
 """Benchmark: the difficulty of held-out questions, estimated by the synthetic students, against the truth.
 
-    python scripts/bench_difficulty.py [--epochs 8] [--top 5] [--student-epochs 6] [override ...]
+    python scripts/bench_difficulty.py [--epochs 10] [--students 400] [--top 5] [--student-epochs 6] [override ...]
 
 Trains, on questions split by question (``data.split_by=question``: the test questions were never seen in
 training), one pooled model and ``--top`` per-student models on the default generated data, then asks
@@ -25,7 +25,7 @@ import warnings
 from pathlib import Path
 
 from ktlab.difficulty import estimate_difficulty, held_out, load_students, validate
-from scripts.text_bench_common import timed_train
+from ktlab.utils.timing import timed_train
 
 
 def _ask(ckpt: Path, plot: Path | None = None) -> dict:
@@ -37,7 +37,8 @@ def _ask(ckpt: Path, plot: Path | None = None) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=8, help="pooled model's epochs (early stopping on)")
+    parser.add_argument("--epochs", type=int, default=10, help="pooled model's epochs (early stopping on)")
+    parser.add_argument("--students", type=int, default=400, help="simulated students (800: the larger run)")
     parser.add_argument("--top", type=int, default=5, help="per-student models for the most active students")
     parser.add_argument("--student-epochs", type=int, default=6)
     parser.add_argument("--plot", default=None, help="also save the pooled mode's scatter plot here")
@@ -45,7 +46,8 @@ def main() -> None:
     args = parser.parse_args()
     logging.disable(logging.INFO)
     warnings.filterwarnings("ignore")
-    base = ["experiment=text_pooled", "model.export_dir=null", *args.overrides]
+    base = ["experiment=text_pooled", "model.export_dir=null", f"data.source.students.n_students={args.students}",
+            *args.overrides]  # fmt: skip
     out: dict = {"config": vars(args)}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)

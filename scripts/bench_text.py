@@ -10,9 +10,9 @@ pooled model against per-student models over the same answers.
    ratio, and both test AUCs (the metrics must agree: padding is masked out).
 2. Modes: the ``--top`` most active students; one pooled model over their answers
    (``data.top_students=N``) against N per-student models (``data.student_rank=0..N-1``), same epochs.
-   Reports the pooled epoch time against the per-student epochs summed, and the AUCs: pooled over all the
-   students' test answers, per-student over the concatenated per-student predictions (the AUC of their
-   per-student test AUCs is also given with its spread).
+   Reports the pooled epoch time against the per-student epochs summed, and the test AUCs: the pooled
+   model's over all these students' test answers, and each per-student model's over its student's
+   (their mean and spread).
 
 Prints one JSON object. Larger runs: raise the flags, or pass Hydra overrides (``data.batch_size=256``).
 """
@@ -27,7 +27,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from scripts.text_bench_common import timed_train
+from ktlab.utils.timing import timed_train
 
 
 def _median(times: list[float]) -> float:

@@ -1,8 +1,9 @@
-"""Helpers shared by the question-text benchmarks: compose a training config and run it in this process."""
+"""Running ``train`` in this process with timed epochs (for benchmark scripts that compare configs)."""
 
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,6 @@ from omegaconf import DictConfig, open_dict
 
 from ktlab.train import train
 
-ROOT = Path(__file__).resolve().parents[1]
 QUIET = [
     "callbacks.progress_bar=null",
     "callbacks.model_summary=null",
@@ -25,16 +25,17 @@ QUIET = [
 
 
 def compose_run(overrides: list[str], output_dir: Path) -> DictConfig:
-    """The ``train`` config with ``overrides``, writing into ``output_dir``."""
+    """The ``train`` config of the project in the current directory (or ``KTLAB_ROOT``), writing into ``output_dir``."""
+    root = Path(os.environ.get("KTLAB_ROOT") or os.getcwd())
     GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
+    with initialize_config_dir(config_dir=str(root / "conf"), version_base="1.3"):
         cfg = compose(
-            "train", overrides=[f"paths.root_dir={ROOT}", *QUIET, *overrides], return_hydra_config=True
+            "train", overrides=[f"paths.root_dir={root}", *QUIET, *overrides], return_hydra_config=True
         )
     with open_dict(cfg):
         cfg.paths.output_dir = str(output_dir)
         cfg.hydra.runtime.output_dir = str(output_dir)
-        cfg.hydra.runtime.cwd = str(ROOT)
+        cfg.hydra.runtime.cwd = str(root)
         cfg.hydra.job.num = 0
     HydraConfig.instance().set_config(cfg)
     return cfg
@@ -73,7 +74,7 @@ class EpochTimer(Callback):
 def timed_train(overrides: list[str], output_dir: Path) -> tuple[dict[str, float | None], list[float]]:
     """Train and test with ``overrides``; returns the metrics and the training epochs' wall times."""
     path = output_dir / "epoch_times.json"
-    timer = ["+callbacks.epoch_timer._target_=scripts.text_bench_common.EpochTimer",
+    timer = ["+callbacks.epoch_timer._target_=ktlab.utils.timing.EpochTimer",
              f"+callbacks.epoch_timer.path={path}"]  # fmt: skip
     metrics = train(compose_run([*overrides, *timer], output_dir))
     return metrics, json.loads(path.read_text())
