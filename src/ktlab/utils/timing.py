@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -76,5 +78,6 @@ def timed_train(overrides: list[str], output_dir: Path) -> tuple[dict[str, float
     path = output_dir / "epoch_times.json"
     timer = ["+callbacks.epoch_timer._target_=ktlab.utils.timing.EpochTimer",
              f"+callbacks.epoch_timer.path={path}"]  # fmt: skip
-    metrics = train(compose_run([*overrides, *timer], output_dir))
+    with contextlib.redirect_stdout(sys.stderr):  # Lightning's tables; stdout stays for the script's JSON
+        metrics = train(compose_run([*overrides, *timer], output_dir))
     return metrics, json.loads(path.read_text())
