@@ -13,7 +13,7 @@ import torch
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig, open_dict
+from omegaconf import DictConfig, OmegaConf, open_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 CONF_DIR = ROOT / "conf"
@@ -33,6 +33,7 @@ TINY_DATA = [
 TINY_MODEL = ["model.net.hidden_dim=16", "model.net.embed_dim=8", "model.net.head_dim=16"]
 TINY_TRAINER = ["trainer.max_epochs=2", "trainer.log_every_n_steps=1"]
 TINY = TINY_DATA + TINY_MODEL + TINY_TRAINER
+_ABSENT = object()
 
 
 def compose_config(config_name: str, overrides: list[str], tmp_path: Path) -> DictConfig:
@@ -57,6 +58,8 @@ def compose_config(config_name: str, overrides: list[str], tmp_path: Path) -> Di
 def shrink_network(cfg: DictConfig, overrides: tuple[str, ...] | list[str] = ()) -> None:
     """The tiny sizes of TINY_MODEL, for the settings the configured network has and no override sets."""
     given = {o.split("=", 1)[0].lstrip("+") for o in overrides}
+    if OmegaConf.select(cfg, "model.net") is None:  # a family without a `net` node sizes itself
+        return
     with open_dict(cfg):
         for item in TINY_MODEL:
             key, value = item.split("=", 1)
@@ -73,6 +76,13 @@ def make_cfg(tmp_path: Path) -> Callable[..., DictConfig]:
         extra = list(TINY_DATA + TINY_TRAINER) if tiny and config_name == "train" else []
         if any(o.startswith("data=") and o != "data=synthetic" for o in overrides):
             extra = [o for o in extra if not o.startswith("data.source.")]  # only the generator has these
+        if extra:  # shrink only what the composed config has (another model family has other keys)
+            plain = compose_config(config_name, list(overrides), tmp_path)
+            extra = [
+                o
+                for o in extra
+                if OmegaConf.select(plain, o.split("=", 1)[0], default=_ABSENT) is not _ABSENT
+            ]
         cfg = compose_config(config_name, [*extra, *overrides], tmp_path)
         if tiny and config_name == "train":
             shrink_network(cfg, overrides)

@@ -35,6 +35,18 @@ def options(group: str) -> list[str]:
 
 
 CASES = [(group, option) for group in GROUPS for option in options(group)]
+ASSETS = Path(__file__).parent / "assets"
+#: Options of the question-text family, composed with the family's other half and tiny data.
+TEXT_TINY = ["data.source.bank.n_questions=40", "data.source.students.n_students=20",
+             "data.source.students.median_answers=12", "data.source.students.min_answers=8"]  # fmt: skip
+PARTNERS: dict[tuple[str, str], list[str]] = {
+    ("data", "questions_synthetic"): ["model=modernbert", *TEXT_TINY],
+    ("data", "questions_eedi"): ["model=modernbert", f"data.source.bank.path={ASSETS / 'eedi_questions_sample.csv'}",
+                                 "data.source.students.n_students=20"],
+    ("data", "answers_csv"): ["model=modernbert", f"data.path={ASSETS / 'text_answers_sample.csv'}",
+                              "data.val_fraction=0.2", "data.test_fraction=0.2"],
+    ("model", "modernbert"): ["data=questions_synthetic", *TEXT_TINY],
+}  # fmt: skip
 
 
 def test_every_group_has_options() -> None:
@@ -54,6 +66,9 @@ def test_option_composes_and_instantiates(make_cfg, tmp_path: Path, group: str, 
         if option == "kt_lines":
             overrides += [f"data.train={kt / 'synthetic5' / 'naive_c5_q50_s4000_v0_train.csv'}"]
             overrides += [f"data.test={kt / 'synthetic5' / 'naive_c5_q50_s4000_v0_test.csv'}"]
+    overrides += PARTNERS.get((group, option), [])
+    if group == "experiment" and option.startswith("text_"):
+        overrides += TEXT_TINY
     cfg = make_cfg("train", *overrides)
     if group == "trainer" and option in ("gpu", "mps"):
         assert cfg.trainer.accelerator == option and cfg.trainer.precision == "bf16-mixed"

@@ -64,6 +64,25 @@ def _check_resume(path: str, checkpoint: dict[str, Any], model: L.LightningModul
         log.warning("resuming with data settings that differ from the checkpoint's: %s", "; ".join(changed))
 
 
+def resume_path(cfg: DictConfig) -> str | None:
+    """The checkpoint to resume from: ``ckpt_path``, where ``last`` means this run's own ``last.ckpt``.
+
+    ``ckpt_path=last`` resumes from ``last.ckpt`` of the run's checkpoint folder when it is there and starts
+    afresh when it is not, so a rerun into the same run folder (a multirun over students, say) goes on where
+    it stopped.
+    """
+    value = cfg.get("ckpt_path")
+    if value != "last":
+        return value
+    folder = OmegaConf.select(cfg, "callbacks.model_checkpoint.dirpath", default=None)
+    path = Path(folder or Path(cfg.paths.output_dir) / "checkpoints") / "last.ckpt"
+    if path.is_file():
+        log.info("ckpt_path=last: resuming from %s", path)
+        return str(path)
+    log.info("ckpt_path=last: no %s yet; starting afresh", path)
+    return None
+
+
 def train(cfg: DictConfig) -> dict[str, float]:
     """Fit and test the configured model on the configured data.
 
@@ -82,7 +101,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
     if cfg.get("seed") is not None:
         L.seed_everything(cfg.seed, workers=True, verbose=False)
 
-    resume = cfg.get("ckpt_path")
+    resume = resume_path(cfg)
     checkpoint = read_checkpoint(resume) if resume else None
     data_overrides: dict[str, Any] = {}
     if checkpoint is not None:

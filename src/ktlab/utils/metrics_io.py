@@ -13,6 +13,9 @@ def to_floats(metrics: Mapping[str, Any]) -> dict[str, float | None]:
     """Metric tensors and numbers to plain floats, sorted by name; an undefined value (NaN) is None."""
     out: dict[str, float | None] = {}
     for key, value in metrics.items():
+        if value is None:  # already undefined (to_floats of to_floats)
+            out[key] = None
+            continue
         number = float(value.item() if hasattr(value, "item") else value)
         out[key] = number if math.isfinite(number) else None
     return dict(sorted(out.items()))

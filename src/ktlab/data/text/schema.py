@@ -1,0 +1,200 @@
+"""The answer-log schema of the question-text students, and its validation.
+
+One row is one answer of one user to one multiple-choice question, with the columns of the original
+notebook's file::
+
+    answer_id, user_id, is_correct, question_title, option_a, option_b, option_c, option_d, option_e,
+    topic_name, subject_name, axis_name [, question_id] [, p_correct_true]
+
+``option_e`` may be empty (four-option questions) or absent. ``question_id`` is optional: without it a
+question is identified by its text and options (the notebook's file has no id). ``p_correct_true`` is the
+simulator's true success probability (never a model input; it feeds the oracle AUC).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ktlab.errors import DataValidationError
+from ktlab.utils.text import shorten
+
+log = logging.getLogger(__name__)
+
+OPTION_COLUMNS: tuple[str, ...] = ("option_a", "option_b", "option_c", "option_d", "option_e")
+#: Options every question has (option_e may be empty or absent).
+REQUIRED_OPTIONS: tuple[str, ...] = OPTION_COLUMNS[:4]
+LABEL_COLUMNS: tuple[str, ...] = ("topic_name", "subject_name", "axis_name")
+#: The columns that describe a question (what the prompt template may show).
+QUESTION_COLUMNS: tuple[str, ...] = ("question_title", *OPTION_COLUMNS, *LABEL_COLUMNS)
+TEXT_REQUIRED: tuple[str, ...] = ("question_title", *REQUIRED_OPTIONS, *LABEL_COLUMNS)
+ANSWER_COLUMNS: tuple[str, ...] = ("answer_id", "user_id", "is_correct", *TEXT_REQUIRED)
+ORACLE_COLUMN = "p_correct_true"
+
+_TRUE = {"1", "1.0", "true", "t", "yes", "y"}
+_FALSE = {"0", "0.0", "false", "f", "no", "n"}
+
+
+def _where(source: str, position: int, line_offset: int | None) -> str:
+    row = f"row {position + 1}"
+    if line_offset is not None:
+        row += f" (line {position + line_offset})"
+    return f"{source}, {row}"
+
+
+def _show(value: object) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return "an empty value"
+    return f"value {shorten(repr(value))}"
+
+
+def _first_bad(
+    problems: list[str], bad: np.ndarray, raw: pd.Series, column: str, expected: str, where
+) -> None:
+    positions = np.flatnonzero(bad)
+    if len(positions):
+        first = int(positions[0])
+        more = f" ({len(positions) - 1} more row(s) in this column are bad too)" if len(positions) > 1 else ""
+        problems.append(
+            f"{where(first)}, column '{column}': {_show(raw.iloc[first])} is not {expected}{more}"
+        )
+
+
+def question_key(frame: pd.DataFrame) -> pd.Series:
+    """A stable id from a question's text and options (``q_`` + 12 hex digits of their SHA-1)."""
+    joined = frame["question_title"].str.cat([frame[c] for c in OPTION_COLUMNS], sep="\x1f")
+    return joined.map(lambda text: "q_" + hashlib.sha1(text.encode()).hexdigest()[:12])
+
+
+def _text_columns(
+    frame: pd.DataFrame, required: Sequence[str], problems: list[str], where
+) -> dict[str, pd.Series]:
+    out: dict[str, pd.Series] = {}
+    for column in (*QUESTION_COLUMNS, "answer_id", "user_id", "question_id"):
+        if column not in frame:
+            if column == "option_e":
+                out[column] = pd.Series([""] * len(frame), dtype=object)
+            continue
+        raw = frame[column].reset_index(drop=True)
+        text = raw.astype("string").str.strip().fillna("").astype(object)
+        if column in required or column in ("answer_id", "user_id", "question_id"):
+            _first_bad(problems, (text == "").to_numpy(), raw, column, "a non-empty text", where)
+        out[column] = text
+    return out
+
+
+def validate_questions(
+    frame: pd.DataFrame, source: str, line_offset: int | None = None, extra: Sequence[str] = ()
+) -> pd.DataFrame:
+    """Check a question table (the question columns, optional ``question_id``) and return it cleaned.
+
+    Args:
+        frame: the raw table, one row per question.
+        source: what to call it in messages (a file path...).
+        line_offset: the file line of the first data row (2 for a CSV with a header), for messages.
+        extra: further columns kept as they are (truth columns of the generator, for instance).
+
+    Raises:
+        DataValidationError: a required column is missing or a cell is empty, naming row and column.
+    """
+    _require(frame, source, TEXT_REQUIRED)
+    problems: list[str] = []
+    out = _text_columns(frame, TEXT_REQUIRED, problems, lambda i: _where(source, i, line_offset))
+    if problems:
+        raise DataValidationError("Invalid question data: " + "; ".join(problems) + ".")
+    clean = pd.DataFrame(out)
+    if "question_id" not in clean:
+        clean["question_id"] = question_key(clean)
+    for column in extra:
+        if column in frame:
+            clean[column] = frame[column].to_numpy()
+    return clean
+
+
+def _require(frame: pd.DataFrame, source: str, required: Sequence[str]) -> None:
+    if len(frame) == 0:
+        raise DataValidationError(
+            f"{source} holds no rows: it needs a header and at least one row with the columns "
+            f"{', '.join(required)}."
+        )
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise DataValidationError(
+            f"{source} lacks the column(s) {', '.join(missing)}; it has "
+            f"{shorten(', '.join(map(str, frame.columns)))}. An answer log needs {', '.join(ANSWER_COLUMNS)} "
+            "(option_e and question_id are optional); see docs/text_students.md."
+        )
+
+
+def _parse_correct(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """0/1 (also true/false, yes/no) as int8, and where a value is none of these."""
+    text = raw.astype("string").str.strip().str.lower().fillna("")
+    correct = text.isin(_TRUE).to_numpy()
+    bad = ~(correct | text.isin(_FALSE).to_numpy())
+    return correct.astype(np.int8), bad
+
+
+def validate_answers(frame: pd.DataFrame, source: str, line_offset: int | None = None) -> pd.DataFrame:
+    """Check an answer log and return it cleaned: text stripped, ``is_correct`` as 0/1, ``question_id`` set.
+
+    Every problem is collected (one per column: its first bad row, and how many more) and reported in
+    one paragraph. Rows repeating an earlier ``answer_id`` are dropped, and their number logged. With a
+    ``question_id`` column, one id must always carry the same text and options.
+
+    Raises:
+        DataValidationError: a column is missing, a cell is empty or not a valid value, or a question id
+            names two different questions.
+    """
+    _require(frame, source, ANSWER_COLUMNS)
+    where = lambda i: _where(source, i, line_offset)  # noqa: E731
+    problems: list[str] = []
+    out = _text_columns(frame, ANSWER_COLUMNS, problems, where)
+    raw_correct = frame["is_correct"].reset_index(drop=True)
+    correct, bad = _parse_correct(raw_correct)
+    _first_bad(problems, bad, raw_correct, "is_correct", "0 or 1 (or true/false)", where)
+    out["is_correct"] = pd.Series(correct)
+    if ORACLE_COLUMN in frame:
+        raw_p = frame[ORACLE_COLUMN].reset_index(drop=True)
+        p = pd.to_numeric(raw_p, errors="coerce").astype(float)
+        _first_bad(problems, (p.isna() | (p < 0) | (p > 1)).to_numpy(), raw_p, ORACLE_COLUMN,
+                   "a probability in [0, 1]", where)  # fmt: skip
+        out[ORACLE_COLUMN] = p
+    if problems:
+        raise DataValidationError("Invalid answer data: " + "; ".join(problems) + ".")
+    clean = pd.DataFrame(out)
+    key = question_key(clean)
+    if "question_id" in clean:
+        _check_question_ids(clean, key, source, line_offset)
+    else:
+        clean["question_id"] = key
+    dup = clean["answer_id"].duplicated(keep="first").to_numpy()
+    if dup.any():
+        log.warning("%s: dropped %d row(s) repeating an earlier answer_id", source, int(dup.sum()))
+        clean = clean[~dup].reset_index(drop=True)
+    return clean
+
+
+def _check_question_ids(clean: pd.DataFrame, key: pd.Series, source: str, line_offset: int | None) -> None:
+    per_id = pd.DataFrame({"id": clean["question_id"], "key": key})
+    first_key = per_id.groupby("id", sort=False)["key"].transform("first")
+    clash = (per_id["key"] != first_key).to_numpy()
+    if clash.any():
+        row = int(np.flatnonzero(clash)[0])
+        question = clean["question_id"].iloc[row]
+        earlier = int(np.flatnonzero((clean["question_id"] == question).to_numpy())[0])
+        raise DataValidationError(
+            f"Invalid answer data: {_where(source, row, line_offset)}, column 'question_id': value "
+            f"{shorten(repr(question))} names a question whose text or options differ from those of "
+            f"{_where(source, earlier, line_offset).split(', ', 1)[1]} ({int(clash.sum())} such row(s)); "
+            "give each distinct question its own id, or drop the column to identify questions by their text."
+        )
+
+
+def question_table(answers: pd.DataFrame) -> pd.DataFrame:
+    """One row per distinct question of an answer log (its first occurrence), indexed 0..n-1."""
+    columns = ["question_id", *QUESTION_COLUMNS]
+    return answers.drop_duplicates("question_id")[columns].reset_index(drop=True)

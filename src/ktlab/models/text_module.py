@@ -1,0 +1,223 @@
+"""Lightning module of the question-text students: one student's model, or all students pooled.
+
+``model.mode=per_student`` trains one sequence classifier for the student that ``data.student_rank``
+selects (a multirun over the rank trains the top N, each in its own folder); ``model.mode=pooled`` one
+model for all students (see :mod:`ktlab.models.components.text_encoder`). The checkpoint holds plain data
+only: the encoder's Hugging Face config (``hf_config``), the tokenizer's JSON and the student vocabulary
+(``inputs``), the data config; so ``load_model`` rebuilds the module without downloading anything.
+
+Metrics per stage: ``<stage>/loss``, ``/auc``, ``/acc``, ``/f1_weighted`` (the support-weighted F1 over
+both classes, as scikit-learn's ``f1_score(average="weighted")``) and, where the data knows the true
+success probabilities, ``/oracle_auc``; ``val/auc_best`` is the best validation AUC so far.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+from lightning import LightningModule
+from torchmetrics import MaxMetric, MeanMetric
+from torchmetrics.classification import MulticlassF1Score
+
+from ktlab.checks import Checks, Problem, raise_problems
+from ktlab.errors import ConfigError
+from ktlab.models.checkpoint import mark_checkpoint
+from ktlab.models.components.text_encoder import NETWORKS, encoder_config
+from ktlab.models.kt_module import DefinedAUROC, plain, stage_metrics
+from ktlab.models.optim import configure_optimization
+
+log = logging.getLogger(__name__)
+
+MODES = tuple(NETWORKS)
+
+
+def weighted_f1() -> MulticlassF1Score:
+    """F1 of each class weighted by its support: equal to scikit-learn's ``average="weighted"``."""
+    return MulticlassF1Score(num_classes=2, average="weighted", validate_args=False)
+
+
+class StageMetrics(torch.nn.Module):
+    """The metrics of one stage, computed over all its answers of an epoch.
+
+    Args:
+        stage: ``train``, ``val`` or ``test`` (the prefix of the metric names).
+    """
+
+    def __init__(self, stage: str) -> None:
+        super().__init__()
+        self.stage = stage
+        self.scores = stage_metrics(stage)  # auc, acc
+        self.f1 = weighted_f1()
+        self.loss = MeanMetric()
+        self.oracle = DefinedAUROC()
+
+    def update(
+        self, loss: torch.Tensor, p: torch.Tensor, answers: torch.Tensor, p_true: torch.Tensor
+    ) -> None:
+        self.loss.update(loss, weight=len(answers))
+        self.scores.update(p, answers)
+        self.f1.update((p >= 0.5).long(), answers)
+        known = torch.isfinite(p_true)
+        if self.stage != "train" and bool(known.any()):
+            self.oracle.update(p_true[known], answers[known])
+
+    def compute(self) -> dict[str, torch.Tensor]:
+        values = {**self.scores.compute(), f"{self.stage}/loss": self.loss.compute(),
+                  f"{self.stage}/f1_weighted": self.f1.compute()}  # fmt: skip
+        if self.oracle.update_called:
+            values[f"{self.stage}/oracle_auc"] = self.oracle.compute()
+        return values
+
+    def reset(self) -> None:
+        for metric in (self.scores, self.f1, self.loss, self.oracle):
+            metric.reset()
+
+
+class TextStudentModule(LightningModule):
+    """Trains and evaluates question-text students.
+
+    Args:
+        mode: ``per_student`` or ``pooled``.
+        optimizer: partial optimizer config (``_partial_: true``).
+        inputs: the DataModule's ``model_inputs()`` (tokenizer sizes and ids, students; the fitted state).
+        encoder: settings of the small ModernBERT built from config (ignored with ``pretrained``).
+        pretrained: a hub name or a local directory to load the encoder's weights from (null: from config).
+        student_dim: width of the student embeddings (pooled mode).
+        scheduler: optional partial LR scheduler config.
+        name: the model's name, for logs and the registry.
+        data: the data config the model was trained with.
+        hf_config: the resolved encoder config; a checkpoint stores it so that it rebuilds offline.
+        export_dir: after testing, save the model here with ``save_pretrained`` (with its tokenizer).
+        hub_repo_id: also push the export to this Hugging Face hub repository (null: never).
+    """
+
+    def __init__(
+        self,
+        mode: str,
+        optimizer: Mapping[str, Any],
+        inputs: Mapping[str, Any],
+        encoder: Mapping[str, Any] | None = None,
+        pretrained: str | None = None,
+        student_dim: int = 16,
+        scheduler: Mapping[str, Any] | None = None,
+        name: str = "modernbert",
+        data: Mapping[str, Any] | None = None,
+        hf_config: Mapping[str, Any] | None = None,
+        export_dir: str | None = None,
+        hub_repo_id: str | None = None,
+    ) -> None:
+        super().__init__()
+        raise_problems("model", self.check_args({"mode": mode, "student_dim": student_dim}))
+        if mode == "per_student" and data is not None and data.get("student_rank", 0) is None:
+            raise ConfigError(
+                "model.mode=per_student trains one model per student, and data.student_rank is not set; pass "
+                "data.student_rank=K (0: the most active student), or train the top N students with "
+                "`python train.py -m experiment=text_per_student`; use model.mode=pooled for one model of all."
+            )
+        dims = inputs["dims"]
+        stored = bool(hf_config)  # rebuilt from a checkpoint, whose weights replace these
+        hf_config = plain(hf_config) if hf_config else encoder_config(plain(encoder) or {}, pretrained, dims)
+        self.save_hyperparameters({
+            "mode": mode, "optimizer": plain(optimizer), "inputs": plain(inputs), "encoder": plain(encoder),
+            "pretrained": pretrained, "student_dim": student_dim, "scheduler": plain(scheduler), "name": name,
+            "data": plain(data), "hf_config": hf_config,
+        })  # fmt: skip
+        # a checkpoint rebuilds from hf_config (loading the weights it holds), a training run loads `pretrained`
+        self.net = NETWORKS[mode](hf_config, n_students=int(dims["n_students"]), student_dim=student_dim,
+                                  pretrained=None if stored else pretrained)  # fmt: skip
+        self.export_dir, self.hub_repo_id = export_dir, hub_repo_id
+        self.train_stage, self.val_stage, self.test_stage = (
+            StageMetrics(s) for s in ("train", "val", "test")
+        )
+        self.stages = {"train": self.train_stage, "val": self.val_stage, "test": self.test_stage}
+        self.val_auc_best = MaxMetric()
+
+    @staticmethod
+    def check_args(args: Mapping[str, Any]) -> list[Problem]:
+        checks = Checks(args)
+        checks.one_of("mode", MODES)
+        checks.integer("student_dim", 1)
+        return checks.problems
+
+    def forward(self, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        """Success logits of the batch's answers ``[B]``."""
+        return self.net(batch)
+
+    @torch.no_grad()
+    def success_probability(self, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        """Predicted success probability of each answer of the batch ``[B]``."""
+        return torch.sigmoid(self.net(batch).float())
+
+    # ------------------------------------------------------------------ steps
+    def _step(self, batch: Mapping[str, torch.Tensor], stage: str) -> torch.Tensor:
+        logits = self.net(batch).float()  # [B]
+        target = batch["correct"]
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, target)
+        answers = target.long()
+        p = torch.sigmoid(logits.detach())
+        self.stages[stage].update(loss.detach(), p, answers, batch["p_true"])
+        return loss
+
+    def training_step(self, batch: Mapping[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        return self._step(batch, "train")
+
+    def validation_step(self, batch: Mapping[str, torch.Tensor], batch_idx: int) -> None:
+        self._step(batch, "val")
+
+    def test_step(self, batch: Mapping[str, torch.Tensor], batch_idx: int) -> None:
+        self._step(batch, "test")
+
+    # ------------------------------------------------------------------ epoch ends
+    def _log_epoch(self, stage: str) -> dict[str, torch.Tensor]:
+        values = self.stages[stage].compute()
+        self.log_dict(values, prog_bar=stage != "train")
+        self.stages[stage].reset()
+        return values
+
+    def on_train_epoch_end(self) -> None:
+        self._log_epoch("train")
+
+    def on_validation_epoch_end(self) -> None:
+        if self.trainer.sanity_checking:
+            self.val_stage.reset()
+            return
+        values = self._log_epoch("val")
+        if torch.isfinite(values["val/auc"]):
+            self.val_auc_best.update(values["val/auc"])
+        if self.val_auc_best.update_called:
+            self.log("val/auc_best", self.val_auc_best.compute(), prog_bar=True)
+
+    def on_test_epoch_end(self) -> None:
+        self._log_epoch("test")
+
+    def on_test_end(self) -> None:
+        if self.export_dir and self.trainer.is_global_zero:
+            self.export(self.export_dir)
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        mark_checkpoint(checkpoint, self)
+
+    def configure_optimizers(self) -> Any:
+        return configure_optimization(self, self.hparams.optimizer, self.hparams.scheduler)
+
+    # ------------------------------------------------------------------ export
+    def export(self, directory: str | Path) -> Path:
+        """Save the network with ``save_pretrained`` and its tokenizer; push to the hub only if asked."""
+        from ktlab.data.text.tokenizer import hf_tokenizer
+
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        self.net.export(directory)
+        tokenizer = hf_tokenizer(self.hparams.inputs["state"]["tokenizer"])
+        tokenizer.save_pretrained(directory)
+        log.info("exported the %s model with its tokenizer to %s", self.hparams.mode, directory)
+        if self.hub_repo_id:
+            from huggingface_hub import upload_folder
+
+            upload_folder(repo_id=self.hub_repo_id, folder_path=str(directory))
+            log.info("pushed %s to the hub repository %s", directory, self.hub_repo_id)
+        return directory

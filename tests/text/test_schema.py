@@ -1,0 +1,81 @@
+"""Answer-log validation: one paragraph naming file, row, line, column and value; duplicates dropped."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from ktlab.data.text.schema import question_key, validate_answers, validate_questions
+from ktlab.data.text.sources import AnswerFileSource
+from ktlab.errors import DataValidationError
+from tests.conftest import ASSETS
+
+SAMPLE = ASSETS / "text_answers_sample.csv"
+
+
+def _write(frame: pd.DataFrame, tmp_path: Path) -> Path:
+    path = tmp_path / "answers.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_the_sample_log_validates_and_ids_questions_by_text() -> None:
+    log = AnswerFileSource(SAMPLE).load()
+    assert len(log.answers) == len(pd.read_csv(SAMPLE))
+    assert set(log.answers["is_correct"].unique()) <= {0, 1}
+    assert log.questions["question_id"].is_unique and log.questions["question_id"].str.startswith("q_").all()
+    assert (log.answers["option_e"] == "").any()  # four-option questions keep an empty fifth option
+
+
+def test_a_bad_cell_is_named_by_row_line_column_and_value(tmp_path: Path) -> None:
+    frame = pd.read_csv(SAMPLE, dtype=str)
+    frame.loc[4, "is_correct"] = "maybe"
+    frame.loc[7, "question_title"] = "  "
+    with pytest.raises(DataValidationError) as info:
+        AnswerFileSource(_write(frame, tmp_path)).load()
+    message = str(info.value)
+    assert "answers.csv, row 5 (line 6), column 'is_correct': value 'maybe' is not 0 or 1" in message
+    assert "row 8 (line 9), column 'question_title'" in message
+    assert "\n" not in message
+
+
+def test_a_missing_column_lists_what_an_answer_log_needs(tmp_path: Path) -> None:
+    frame = pd.read_csv(SAMPLE).drop(columns=["axis_name"])
+    with pytest.raises(DataValidationError, match=r"lacks the column\(s\) axis_name"):
+        AnswerFileSource(_write(frame, tmp_path)).load()
+
+
+def test_duplicate_answer_ids_are_dropped_and_counted(tmp_path: Path, caplog) -> None:
+    frame = pd.read_csv(SAMPLE)
+    doubled = pd.concat([frame, frame.iloc[:3]], ignore_index=True)
+    with caplog.at_level(logging.WARNING):
+        log = AnswerFileSource(_write(doubled, tmp_path)).load()
+    assert len(log.answers) == len(frame)
+    assert "dropped 3 row(s) repeating an earlier answer_id" in caplog.text
+
+
+def test_a_question_id_naming_two_questions_is_refused(tmp_path: Path) -> None:
+    frame = pd.read_csv(SAMPLE)
+    frame["question_id"] = "same"
+    with pytest.raises(DataValidationError, match="column 'question_id': value 'same' names a question"):
+        validate_answers(frame, "answers.csv", line_offset=2)
+
+
+def test_true_false_answers_and_absent_option_e_are_accepted() -> None:
+    frame = pd.read_csv(SAMPLE).drop(columns=["option_e"])
+    frame["is_correct"] = frame["is_correct"].map({1: "true", 0: "False"})
+    clean = validate_answers(frame, "x")
+    assert clean["is_correct"].tolist() == pd.read_csv(SAMPLE)["is_correct"].tolist()
+    assert (clean["option_e"] == "").all()
+
+
+def test_question_ids_depend_on_text_and_options_only() -> None:
+    questions = validate_questions(pd.read_csv(SAMPLE).drop_duplicates("question_title"), "x")
+    other = questions.copy()
+    other["topic_name"] = "another topic"
+    assert question_key(other).tolist() == questions["question_id"].tolist()
+    other["option_a"] = other["option_a"] + "0"
+    assert not (question_key(other) == questions["question_id"]).any()
