@@ -12,6 +12,7 @@ Python use::
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,26 @@ def check_paths(cfg: DictConfig) -> tuple[Path, Path]:
     return source, output
 
 
+def family_options(predict: Any, options: dict[str, Any]) -> dict[str, Any]:
+    """The options a family's ``predict`` takes; one it does not take is refused unless left unset.
+
+    ``predict.yaml`` holds the options of every family (``states`` for the sequence models...); a family
+    gets those its ``predict`` names, and ``output_dir`` (this run's folder) when it names it. An option
+    set to a value (not null, not false) that the checkpoint's family does not take is a mistake.
+    """
+    params = inspect.signature(predict).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return options
+    refused = sorted(k for k, v in options.items() if k not in params and v is not None and v is not False)
+    refused = [k for k in refused if k != "output_dir"]
+    if refused:
+        takes = ", ".join(k for k in params if k not in ("model", "frame", "source", "line_offset"))
+        raise ConfigError(
+            f"{', '.join(refused)}: not an option of this model's predictions (it takes {takes}); drop it."
+        )
+    return {k: v for k, v in options.items() if k in params}
+
+
 def _under_run_dir(path: Path, cfg: DictConfig) -> bool:
     """The run's own folder (the default output) is created on demand."""
     run_dir = Path(str(cfg.paths.output_dir)).expanduser().resolve()
@@ -76,14 +97,12 @@ def run(cfg: DictConfig) -> Path:
     model = load_model(cfg.ckpt_path)
     datamodule = restore_datamodule(model)
     raw, line_offset = read_table(source)
+    options = OmegaConf.to_container(cfg.get("options") or OmegaConf.create({}), resolve=True)
+    options.update(
+        max_len=cfg.get("max_len"), batch_size=cfg.batch_size, output_dir=str(cfg.paths.output_dir)
+    )
     predictions = datamodule.predict(
-        model,
-        raw,
-        source=str(source),
-        line_offset=line_offset,
-        max_len=cfg.get("max_len"),
-        batch_size=cfg.batch_size,
-        **OmegaConf.to_container(cfg.get("options") or OmegaConf.create({}), resolve=True),
+        model, raw, source=str(source), line_offset=line_offset, **family_options(datamodule.predict, options)
     )
     path = write_table(predictions, output)
     log.info("wrote %d predictions -> %s", len(predictions), path)

@@ -302,28 +302,22 @@ class KTDataModule(LightningDataModule):
         max_len: int | None = None,
         batch_size: int = 256,
         states: bool = False,
-        states_dir: str | None = None,
         states_learner: str | None = None,
-        **options: Any,
+        output_dir: str | None = None,
     ) -> pd.DataFrame:
         """Next-step success probability of every known skill for every learner of ``frame``.
 
         See :func:`ktlab.data.next_step.predict_next_step`; ``max_len`` defaults to this data's. With
         ``states``, also writes every learner's knowledge state after each step to
-        ``<states_dir>/states.csv`` and a heatmap of one learner (``states_learner``, else the first) to
-        ``<states_dir>/states_<learner>.png`` (see :mod:`ktlab.data.states`).
+        ``<output_dir>/states.csv`` and a heatmap of one learner (``states_learner``, else the first) to
+        ``<output_dir>/states_<learner>.png`` (see :mod:`ktlab.data.states`).
         """
-        if options:
-            raise ConfigError(
-                f"unknown prediction option(s) {', '.join(sorted(options))} for interaction data; the options "
-                "are max_len, batch_size, states, states_dir and states_learner."
-            )
         if states:
             write_states(
                 model,
                 frame,
                 self.encoder,
-                states_dir,
+                output_dir,
                 states_learner,
                 max_len=max_len or self.max_len,
                 batch_size=batch_size,

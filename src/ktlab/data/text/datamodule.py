@@ -291,8 +291,20 @@ class TextDataModule(LightningDataModule):
         return self.dataloader("test")
 
     # ------------------------------------------------------------------ prediction
-    def predict(self, model: torch.nn.Module, frame: pd.DataFrame, **options: Any) -> pd.DataFrame:
+    def predict(
+        self,
+        model: torch.nn.Module,
+        frame: pd.DataFrame,
+        source: str = "questions",
+        line_offset: int | None = None,
+        batch_size: int = 256,
+        max_len: int | None = None,
+        all_students: bool = False,
+    ) -> pd.DataFrame:
         """Success probabilities of ``frame``'s questions (see :func:`ktlab.data.text.prediction.predict_questions`)."""
         from ktlab.data.text.prediction import predict_questions
 
-        return predict_questions(self, model, frame, **options)
+        return predict_questions(
+            self, model, frame, source=source, line_offset=line_offset, batch_size=batch_size,
+            max_len=max_len, all_students=all_students,
+        )  # fmt: skip
