@@ -1,7 +1,7 @@
 """Benchmark: per-batch padding with length bucketing against padding every text to 512 tokens, and the
 pooled model against per-student models over the same answers.
 
-    python scripts/bench_text.py [--questions 600] [--students 150] [--epochs 2] [--top 4] [override ...]
+    python scripts/bench_text.py [--questions 240] [--students 50] [--epochs 2] [--top 4] [override ...]
 
 1. Padding: the same pooled model (same seed, same initial weights) trains ``--epochs`` epochs on the same
    answers, once with ktlab's batches (each padded to its longest question, answers sorted by length
@@ -36,8 +36,8 @@ def _median(times: list[float]) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--questions", type=int, default=600)
-    parser.add_argument("--students", type=int, default=150)
+    parser.add_argument("--questions", type=int, default=240)
+    parser.add_argument("--students", type=int, default=50)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--top", type=int, default=4)
     parser.add_argument("overrides", nargs="*")
