@@ -91,7 +91,8 @@ def epoch_seconds(run_dir: Path) -> tuple[float | None, int]:
     if not path.exists():
         return None, 0
     frame = pd.read_csv(path)
-    epochs = int(frame["epoch"].max()) + 1 if "epoch" in frame else 0
+    trained = frame["train/loss"].notna() if "train/loss" in frame else frame["epoch"].notna()
+    epochs = int(frame.loc[trained, "epoch"].nunique())  # the test pass logs one more epoch index
     if "time/train_epoch_s" not in frame:
         return None, epochs
     seconds = frame["time/train_epoch_s"].dropna()
