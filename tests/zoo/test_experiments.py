@@ -6,6 +6,7 @@ import importlib.util
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.conftest import ROOT
@@ -31,6 +32,7 @@ def test_every_suite_arm_names_existing_configs() -> None:
                     assert (ROOT / "conf" / group / f"{option}.yaml").exists(), override
 
 
+@pytest.mark.slow  # the experiments script, end to end
 def test_tiny_suite_over_two_seeds_writes_results(tmp_path: Path, capsys) -> None:
     suites = tmp_path / "suites.yaml"
     suites.write_text(

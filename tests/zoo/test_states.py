@@ -66,6 +66,7 @@ def test_states_have_one_row_per_step_and_skill_and_both_paths_agree(
     np.testing.assert_allclose(got.reindex(nxt.index).to_numpy(), nxt.to_numpy(), atol=1e-5)
 
 
+@pytest.mark.slow  # a subprocess; the states themselves are checked in-process above
 def test_predict_states_writes_the_table_and_a_heatmap(
     checkpoint: Path, history: pd.DataFrame, tmp_path: Path
 ) -> None:
