@@ -105,11 +105,14 @@ def test_resume_with_other_data_settings_warns(make_cfg, gru_checkpoint: Path, c
     )
 
 
-def test_a_run_prints_no_library_noise(make_cfg, caplog) -> None:
+def test_a_run_prints_no_library_noise(make_cfg, caplog, capfd) -> None:
     with caplog.at_level(logging.INFO):
-        train(make_cfg("train", "trainer.max_epochs=1"))
+        train(make_cfg("train", "trainer.max_epochs=1", "logger=wandb"))  # offline under the tests
+    printed = capfd.readouterr()
     for noise in ("Tip:", "GPU available", "TPU available", "already configured with model summary"):
         assert noise not in caplog.text
+    assert "anonymous setting" not in printed.err + printed.out
+    assert "offline" in printed.out + printed.err  # wandb's own useful lines stay
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from lightning.fabric.utilities.rank_zero import rank_zero_only
 from lightning.pytorch.loggers import WandbLogger
 
 from ktlab.utils.logging import get_logger
@@ -40,17 +41,32 @@ def make_wandb_logger(
     if mode == "auto":
         mode = env_mode or ("online" if _has_api_key() else "offline")
     os.makedirs(save_dir, exist_ok=True)
+    log_model = kwargs.pop("log_model", False)
+    if getattr(rank_zero_only, "rank", 0) != 0:  # other DDP ranks log nothing; Lightning gives them a dummy
+        return WandbLogger(project=project, save_dir=save_dir, mode=mode, log_model=log_model, **kwargs)
     if mode == "online":
-        import wandb
-
-        settings = wandb.Settings(init_timeout=init_timeout)
-        wandb_logger = WandbLogger(
-            project=project, save_dir=save_dir, mode="online", settings=settings, **kwargs
-        )
         try:
-            _ = wandb_logger.experiment  # connect now, so a network failure is caught here
-            return wandb_logger
+            run = _start_run(project, save_dir, "online", kwargs, init_timeout)
+            return WandbLogger(project=project, save_dir=save_dir, experiment=run, log_model=log_model)
         except Exception as err:  # wandb raises its own error types on connection problems
             log.warning("W&B is unreachable (%s); logging offline to %s instead", err, save_dir)
+            mode = "offline"
     log.info("W&B logging in %s mode under %s", mode, save_dir)
-    return WandbLogger(project=project, save_dir=save_dir, mode=mode, **kwargs)
+    run = _start_run(project, save_dir, mode, kwargs, init_timeout)
+    return WandbLogger(project=project, save_dir=save_dir, experiment=run, log_model=log_model)
+
+
+def _start_run(project: str, save_dir: str, mode: str, kwargs: dict[str, Any], init_timeout: float) -> Any:
+    """Start the W&B run here rather than in Lightning's logger.
+
+    Lightning's logger passes ``anonymous=None`` to ``wandb.init``, which this wandb version answers with a
+    deprecation warning on every run; started here, the run is the same without that line.
+    """
+    import wandb
+
+    run = wandb.init(
+        project=project, dir=save_dir, mode=mode, settings=wandb.Settings(init_timeout=init_timeout), **kwargs
+    )
+    run.define_metric("trainer/global_step")
+    run.define_metric("*", step_metric="trainer/global_step", step_sync=True)
+    return run
