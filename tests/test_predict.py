@@ -19,7 +19,7 @@ def checkpoint(tmp_path_factory) -> Path:
     from tests.conftest import TINY, compose_config
 
     tmp = tmp_path_factory.mktemp("predict")
-    cfg = compose_config("train", [*TINY, "data.source.n_students=200", "trainer.max_epochs=3"], tmp)
+    cfg = compose_config("train", [*TINY, "data.source.n_students=120", "trainer.max_epochs=2"], tmp)
     train(cfg)
     return Path(cfg.paths.output_dir) / "checkpoints" / "best.ckpt"
 

@@ -16,8 +16,10 @@ CURVE_KEYS = ("train/loss", "val/loss", "train/auc", "val/auc")
 class LearningCurves(Callback):
     """Records the epoch-level metrics and redraws ``curves.png`` (and ``curves.json``) after each epoch.
 
-    An epoch's values are read when the next epoch starts and when training ends: the LightningModule
-    logs its epoch metrics in its own ``on_train_epoch_end``, which Lightning calls after the callbacks'.
+    Validation values are read when validation ends (before the epoch's checkpoint is written, so a resumed
+    run keeps them); training values when the next epoch starts and when training ends, because the
+    LightningModule logs them in its own ``on_train_epoch_end``, which Lightning calls after the callbacks'.
+    (A run resumed from a checkpoint written mid-epoch therefore lacks that one epoch's training values.)
 
     Args:
         output_dir: where the figure goes (the run directory).
@@ -29,20 +31,24 @@ class LearningCurves(Callback):
         self.filename = filename
         self.history: dict[str, list[tuple[int, float]]] = {key: [] for key in CURVE_KEYS}
 
+    def on_validation_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        if not trainer.sanity_checking:
+            self._record(trainer, trainer.current_epoch, "val/")
+
     def on_train_epoch_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        self._record(trainer)
+        self._record(trainer, trainer.current_epoch - 1, "train/")
 
     def on_train_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        self._record(trainer)
+        self._record(trainer, trainer.current_epoch - 1, "train/")
 
-    def _record(self, trainer: Trainer) -> None:
-        """Keep the values of the last finished epoch (``current_epoch`` counts the finished ones)."""
-        epoch = trainer.current_epoch - 1
-        if epoch < 0 or not any(key in trainer.callback_metrics for key in CURVE_KEYS):
+    def _record(self, trainer: Trainer, epoch: int, stage: str) -> None:
+        """Keep the ``stage`` values of ``epoch`` found in the trainer's metrics, and redraw."""
+        keys = [key for key in CURVE_KEYS if key.startswith(stage) and key in trainer.callback_metrics]
+        if epoch < 0 or not keys:
             return
-        for key in CURVE_KEYS:
-            value = trainer.callback_metrics.get(key)
-            if value is not None and not any(e == epoch for e, _ in self.history[key]):
+        for key in keys:
+            value = trainer.callback_metrics[key]
+            if not any(e == epoch for e, _ in self.history[key]):
                 self.history[key].append((epoch, float(value)))
         if trainer.is_global_zero:
             self.draw()
