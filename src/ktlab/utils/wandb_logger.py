@@ -64,9 +64,9 @@ def _start_run(project: str, save_dir: str, mode: str, kwargs: dict[str, Any], i
     """
     import wandb
 
-    run = wandb.init(
-        project=project, dir=save_dir, mode=mode, settings=wandb.Settings(init_timeout=init_timeout), **kwargs
-    )
+    # A sweep's jobs run one after another in one process: each gets its own run, the previous one finished.
+    settings = wandb.Settings(init_timeout=init_timeout, reinit="finish_previous")
+    run = wandb.init(project=project, dir=save_dir, mode=mode, settings=settings, **kwargs)
     run.define_metric("trainer/global_step")
     run.define_metric("*", step_metric="trainer/global_step", step_sync=True)
     return run
