@@ -79,6 +79,30 @@ def _append_candidates(batch: dict[str, torch.Tensor], lengths: torch.Tensor, sk
     return rep
 
 
+def encode_history(
+    history: pd.DataFrame,
+    encoder: InteractionEncoder,
+    max_len: int,
+    source: str = "history",
+    line_offset: int | None = None,
+) -> tuple[pd.DataFrame, EncodedInteractions, np.ndarray, np.ndarray, WindowCollator]:
+    """Validate a history for the encoder's columns, encode it and take each learner's last window.
+
+    Returns:
+        ``(frame, encoded, starts, lengths, collate)``: the validated frame, its encoding, the flat start and
+        length of every learner's last ``max_len`` steps, and the collator over those windows.
+    """
+    frame = validate_interactions(
+        history,
+        source,
+        required=required_columns(encoder.context_features, encoder.query_features, encoder.item_features),
+        line_offset=line_offset,
+    )
+    encoded = encoder.transform(frame)
+    starts, lengths = last_windows(encoded.offsets, max_len)
+    return frame, encoded, starts, lengths, WindowCollator(encoded, starts, lengths)
+
+
 @torch.no_grad()
 def predict_next_step(
     model: torch.nn.Module,
@@ -104,16 +128,8 @@ def predict_next_step(
         Columns ``student_id, skill_id, p_correct, difficulty, n_answers``, one row per learner and skill.
     """
     model.eval()
-    frame = validate_interactions(
-        history,
-        source,
-        required=required_columns(encoder.context_features, encoder.query_features, encoder.item_features),
-        line_offset=line_offset,
-    )
-    encoded: EncodedInteractions = encoder.transform(frame)
+    frame, encoded, _, lengths, collate = encode_history(history, encoder, max_len, source, line_offset)
     students = encoded.student_ids
-    starts, lengths = last_windows(encoded.offsets, max_len)
-    collate = WindowCollator(encoded, starts, lengths)
     k = len(encoder.skills)
     difficulty = _candidate_difficulty(encoder, frame, students)
     queries = torch.from_numpy(_candidate_queries(encoder, difficulty))

@@ -23,10 +23,9 @@ import torch
 from rich.progress import track
 
 from ktlab.data.batching import WindowCollator
-from ktlab.data.encoding import EncodedInteractions, InteractionEncoder, last_windows
+from ktlab.data.encoding import EncodedInteractions, InteractionEncoder
 from ktlab.data.io import write_table
-from ktlab.data.next_step import _append_candidates
-from ktlab.data.schema import required_columns, validate_interactions
+from ktlab.data.next_step import _append_candidates, encode_history
 from ktlab.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -81,15 +80,7 @@ def knowledge_states(
         step of the window and known skill; ``step`` counts from 0 within the window.
     """
     model.eval()
-    frame = validate_interactions(
-        history,
-        source,
-        required=required_columns(encoder.context_features, encoder.query_features, encoder.item_features),
-        line_offset=line_offset,
-    )
-    encoded = encoder.transform(frame)
-    starts, lengths = last_windows(encoded.offsets, max_len)
-    collate = WindowCollator(encoded, starts, lengths)
+    _, encoded, starts, lengths, collate = encode_history(history, encoder, max_len, source, line_offset)
     skills = np.asarray(encoder.skills, dtype=object)
     k = len(skills)
     direct = getattr(getattr(model, "net", model), "skill_states", None)
@@ -105,9 +96,7 @@ def knowledge_states(
     flat = (
         np.concatenate([starts[i] + np.arange(n) for i, n in enumerate(lengths)]) if len(lengths) else steps
     )
-    answered = np.r_[np.asarray(encoder.skills, dtype=object), ["(unseen)"]][
-        encoded.fields["skill"][flat] - 1
-    ]
+    answered = np.r_[skills, ["(unseen)"]][encoded.fields["skill"][flat] - 1]
     n_rows = len(steps)
     return pd.DataFrame(
         {
