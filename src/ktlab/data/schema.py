@@ -290,7 +290,8 @@ def required_columns(
     return list(CORE_COLUMNS) + [c.name for c in COLUMNS if not c.required and c.name in used]
 
 
-def _where(source: str, position: int, line_offset: int | None) -> str:
+def where(source: str, position: int, line_offset: int | None) -> str:
+    """``file, row N (line M)`` for an error message about the row at ``position`` (0-based)."""
     row = f"row {position + 1}"
     if line_offset is not None:
         row += f" (line {position + line_offset})"
@@ -377,7 +378,7 @@ def validate_interactions(
                 else ""
             )
             problems.append(
-                f"{_where(source, first, line_offset)}, column '{column.name}': "
+                f"{where(source, first, line_offset)}, column '{column.name}': "
                 f"{describe_value(raw.iloc[first])} is not {column.expected}{more}"
             )
         out[column.name] = parsed
@@ -387,7 +388,7 @@ def validate_interactions(
         if dup.any():
             first = int(np.flatnonzero(dup)[0])
             problems.append(
-                f"{_where(source, first, line_offset)}, columns 'student_id'/'t': the pair "
+                f"{where(source, first, line_offset)}, columns 'student_id'/'t': the pair "
                 f"({shorten(repr(out['student_id'].iloc[first]))}, {out['t'].iloc[first]:g}) appears twice "
                 f"({int(dup.sum())} duplicate row(s) in all); each learner's steps need distinct t"
             )

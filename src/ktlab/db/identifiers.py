@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.orm import InstrumentedAttribute
 
+from ktlab.data.schema import where
 from ktlab.db.messages import QUOTE_LIMIT, cut
 from ktlab.db.models import ExerciseResponse, User
 from ktlab.db.usernames import username_key
@@ -48,11 +49,6 @@ def too_long(value: str, attribute: InstrumentedAttribute) -> str | None:
     return f"value {quoted} is longer than the {limit} characters of {column_name(attribute)}"
 
 
-def _where(source: str, position: int, line_offset: int | None) -> str:
-    where = f"{source}, row {position + 1}"
-    return where + (f" (line {position + line_offset})" if line_offset is not None else "")
-
-
 def _length_problems(
     values: pd.Series, column: str, attribute: InstrumentedAttribute, source: str, line_offset: int | None
 ) -> list[str]:
@@ -63,7 +59,7 @@ def _length_problems(
     first = int(bad[0])
     more = f" ({len(bad) - 1} more row(s) in this column are too long too)" if len(bad) > 1 else ""
     return [
-        f"{_where(source, first, line_offset)}, column '{column}': "
+        f"{where(source, first, line_offset)}, column '{column}': "
         f"{too_long(values.iloc[first], attribute)}{more}"
     ]
 
@@ -78,7 +74,7 @@ def _learner_problems(ids: pd.Series, source: str, line_offset: int | None) -> l
     if len(long_keys):
         name = long_keys.index[0]
         problems.append(
-            f"{_where(source, int(first_rows[name]), line_offset)}, column 'student_id': value {cut(name)} "
+            f"{where(source, int(first_rows[name]), line_offset)}, column 'student_id': value {cut(name)} "
             f"compares as {len(long_keys.iloc[0])} characters, more than the {limit} of users.username_key"
         )
     clashes = keys[keys.duplicated(keep=False)]

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from ktlab.data.schema import describe_value, where
 from ktlab.errors import DataValidationError
 from ktlab.utils.text import shorten
 
@@ -39,19 +40,6 @@ _TRUE = {"1", "1.0", "true", "t", "yes", "y"}
 _FALSE = {"0", "0.0", "false", "f", "no", "n"}
 
 
-def _where(source: str, position: int, line_offset: int | None) -> str:
-    row = f"row {position + 1}"
-    if line_offset is not None:
-        row += f" (line {position + line_offset})"
-    return f"{source}, {row}"
-
-
-def _show(value: object) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
-        return "an empty value"
-    return f"value {shorten(repr(value))}"
-
-
 def _first_bad(
     problems: list[str], bad: np.ndarray, raw: pd.Series, column: str, expected: str, where
 ) -> None:
@@ -60,7 +48,7 @@ def _first_bad(
         first = int(positions[0])
         more = f" ({len(positions) - 1} more row(s) in this column are bad too)" if len(positions) > 1 else ""
         problems.append(
-            f"{where(first)}, column '{column}': {_show(raw.iloc[first])} is not {expected}{more}"
+            f"{where(first)}, column '{column}': {describe_value(raw.iloc[first])} is not {expected}{more}"
         )
 
 
@@ -103,7 +91,7 @@ def validate_questions(
     """
     _require(frame, source, TEXT_REQUIRED)
     problems: list[str] = []
-    out = _text_columns(frame, TEXT_REQUIRED, problems, lambda i: _where(source, i, line_offset))
+    out = _text_columns(frame, TEXT_REQUIRED, problems, lambda i: where(source, i, line_offset))
     if problems:
         raise DataValidationError("Invalid question data: " + "; ".join(problems) + ".")
     clean = pd.DataFrame(out)
@@ -150,18 +138,18 @@ def validate_answers(frame: pd.DataFrame, source: str, line_offset: int | None =
             names two different questions.
     """
     _require(frame, source, ANSWER_COLUMNS)
-    where = lambda i: _where(source, i, line_offset)  # noqa: E731
+    row_at = lambda i: where(source, i, line_offset)  # noqa: E731
     problems: list[str] = []
-    out = _text_columns(frame, ANSWER_COLUMNS, problems, where)
+    out = _text_columns(frame, ANSWER_COLUMNS, problems, row_at)
     raw_correct = frame["is_correct"].reset_index(drop=True)
     correct, bad = _parse_correct(raw_correct)
-    _first_bad(problems, bad, raw_correct, "is_correct", "0 or 1 (or true/false)", where)
+    _first_bad(problems, bad, raw_correct, "is_correct", "0 or 1 (or true/false)", row_at)
     out["is_correct"] = pd.Series(correct)
     if ORACLE_COLUMN in frame:
         raw_p = frame[ORACLE_COLUMN].reset_index(drop=True)
         p = pd.to_numeric(raw_p, errors="coerce").astype(float)
         _first_bad(problems, (p.isna() | (p < 0) | (p > 1)).to_numpy(), raw_p, ORACLE_COLUMN,
-                   "a probability in [0, 1]", where)  # fmt: skip
+                   "a probability in [0, 1]", row_at)  # fmt: skip
         out[ORACLE_COLUMN] = p
     if problems:
         raise DataValidationError("Invalid answer data: " + "; ".join(problems) + ".")
@@ -187,9 +175,9 @@ def _check_question_ids(clean: pd.DataFrame, key: pd.Series, source: str, line_o
         question = clean["question_id"].iloc[row]
         earlier = int(np.flatnonzero((clean["question_id"] == question).to_numpy())[0])
         raise DataValidationError(
-            f"Invalid answer data: {_where(source, row, line_offset)}, column 'question_id': value "
+            f"Invalid answer data: {where(source, row, line_offset)}, column 'question_id': value "
             f"{shorten(repr(question))} names a question whose text or options differ from those of "
-            f"{_where(source, earlier, line_offset).split(', ', 1)[1]} ({int(clash.sum())} such row(s)); "
+            f"{where(source, earlier, line_offset).split(', ', 1)[1]} ({int(clash.sum())} such row(s)); "
             "give each distinct question its own id, or drop the column to identify questions by their text."
         )
 
