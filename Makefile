@@ -7,6 +7,10 @@ STAMP  := $(VENV)/.ktlab-installed
 WHEELS := $(wildcard /opt/wheels)
 PIP    := $(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt $(if $(WHEELS),--find-links $(WHEELS))
 TEST_ENV := HF_HUB_OFFLINE=1 WANDB_MODE=offline
+# Tests run in parallel, one process per core (pytest-xdist); each process keeps to one torch thread,
+# as the tiny models gain nothing from more and the processes would otherwise fight over the cores.
+TEST_PAR := OMP_NUM_THREADS=1
+XDIST  ?= -n auto
 ARGS   ?=
 
 .PHONY: install train test test-slow test-all lint format bench clean help
@@ -26,13 +30,13 @@ train: $(STAMP)  ## train the default config (synthetic classroom, enriched GRU 
 	$(PY) train.py $(ARGS)
 
 test: $(STAMP)  ## fast test suite (everything but the slow-marked tests)
-	$(TEST_ENV) $(PY) -m pytest -m "not slow" -q $(ARGS)
+	$(TEST_ENV) $(TEST_PAR) $(PY) -m pytest -m "not slow" -q $(XDIST) $(ARGS)
 
 test-slow: $(STAMP)  ## slow tests: resume, train/eval agreement, sweeps, DDP
-	$(TEST_ENV) $(PY) -m pytest -m slow -q $(ARGS)
+	$(TEST_ENV) $(TEST_PAR) $(PY) -m pytest -m slow -q $(XDIST) $(ARGS)
 
 test-all: $(STAMP)  ## every test
-	$(TEST_ENV) $(PY) -m pytest -q $(ARGS)
+	$(TEST_ENV) $(TEST_PAR) $(PY) -m pytest -q $(XDIST) $(ARGS)
 
 lint: $(STAMP)  ## ruff lint and format check
 	$(PY) -m ruff check src tests scripts $(wildcard *.py)

@@ -63,7 +63,10 @@ def report_user_errors(func: F) -> F:
 
 
 def _exit_with(error: KtlabError) -> None:
-    message = textwrap.fill(f"error: {error}", width=100, break_long_words=False, break_on_hyphens=False)
+    # The prefix as an indent keeps "error:" and the first word on one line, however long that word.
+    message = textwrap.fill(
+        str(error), width=100, initial_indent="error: ", break_long_words=False, break_on_hyphens=False
+    )
     print(message, file=sys.stderr)
     raise SystemExit(error.exit_code) from None
 
