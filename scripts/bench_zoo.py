@@ -3,11 +3,12 @@
     python scripts/bench_zoo.py --data-dir /work/shared/data --pykt /tmp/pykt --epochs 2 > bench_zoo.json
 
 For each model (dkt, sakt, akt) the ktlab arm trains through Lightning exactly as ``train.py`` does
-(``KTLitModule``, ktlab's DataModule and batches, no validation pass), the pyKT arm trains pyKT's own
-network class with pyKT's own training step (``pykt.models.train_model.model_forward``: forward and
-loss) on the same windows, in the same order, converted to pyKT's batch layout (0-based concept ids,
-``*_seqs`` / ``shft_*`` / ``masks`` / ``smasks``). The pyKT arm skips pyKT's DataLoader, which only makes
-it faster. Both arms run the same number of epochs with the same optimizer (Adam, lr 1e-3) and matching
+(``KTLitModule``, ktlab's DataModule and its length-bucketed batches, no validation pass), the pyKT arm
+trains pyKT's own network class with pyKT's own training step (``pykt.models.train_model.model_forward``:
+forward and loss) on the same windows, batched as pyKT batches them (file order, each padded to the
+200 steps of a window: ``--pykt-layout pykt``, the default) or as ktlab does (``--pykt-layout ktlab``),
+converted to pyKT's batch layout (0-based concept ids, ``*_seqs`` / ``shft_*`` / ``masks`` /
+``smasks``). The pyKT arm skips pyKT's DataLoader, which only makes it faster. Both arms run the same number of epochs with the same optimizer (Adam, lr 1e-3) and matching
 sizes (listed in the JSON), then score the released test file with one shared AUC function over the same
 answers (every answer but the first of each window of 200). pyKT is never a dependency: it is imported
 from ``--pykt`` (``pip install --no-deps --target /tmp/pykt pykt-toolkit==0.0.38``); without it the pyKT
@@ -143,7 +144,38 @@ def pykt_predict(net: torch.nn.Module, batch: dict[str, torch.Tensor], with_prob
     return torch.cat([torch.zeros_like(y[:, :1]), y], dim=1)
 
 
-def pykt_arm(model_name: str, datamodule: Any, epochs: int, max_batches: int | None) -> dict[str, Any]:
+def pad_to(batch: dict[str, torch.Tensor], length: int) -> dict[str, torch.Tensor]:
+    """``batch`` with every ``[B, L, ...]`` tensor zero-padded (mask False) to ``L = length``."""
+    width = batch["mask"].shape[1]
+    out = {}
+    for key, values in batch.items():
+        if values.dim() >= 2 and values.shape[1] == width:
+            pad = torch.zeros((values.shape[0], length - width, *values.shape[2:]), dtype=values.dtype)
+            values = torch.cat([values, pad], dim=1)
+        out[key] = values
+    return out
+
+
+def pykt_loader(datamodule: Any, layout: str) -> Any:
+    """The training batches of the pyKT arm.
+
+    ``pykt``: as pyKT 0.0.38 feeds its models (``pykt.datasets.init_dataset``: ``DataLoader(curtrain,
+    batch_size)``, no shuffling, every sequence stored padded to ``seq_len`` 200): windows in file order,
+    each batch padded to the full window length. ``ktlab``: ktlab's own length-bucketed batches, which
+    isolates the speed of the two networks from that of the batching.
+    """
+    if layout == "ktlab":
+        return datamodule.dataloader("train")
+    dataset = datamodule.datasets["train"]
+    loader = torch.utils.data.DataLoader(
+        dataset, batch_size=datamodule.batch_size, shuffle=False, collate_fn=dataset.collator()
+    )
+    return [pad_to(batch, datamodule.max_len) for batch in loader]
+
+
+def pykt_arm(
+    model_name: str, datamodule: Any, epochs: int, max_batches: int | None, layout: str
+) -> dict[str, Any]:
     import pykt.models  # noqa: F401  (the package must import before its modules)
 
     train_model = sys.modules["pykt.models.train_model"]
@@ -160,7 +192,7 @@ def pykt_arm(model_name: str, datamodule: Any, epochs: int, max_batches: int | N
     seconds, load, partial = [], os.getloadavg()[0], False
     for _ in range(epochs):
         net.train()
-        loader = datamodule.dataloader("train")
+        loader = pykt_loader(datamodule, layout)
         start, done = time.perf_counter(), 0
         for batch in loader:
             loss = train_model.model_forward(net, to_pykt(batch, False))
@@ -184,6 +216,7 @@ def pykt_arm(model_name: str, datamodule: Any, epochs: int, max_batches: int | N
     return {
         "framework": "pykt 0.0.38",
         "model": model_name,
+        "batch_layout": layout,
         "sizes": args,
         "epoch_seconds": seconds,
         "extrapolated_from_batches": max_batches if partial else None,
@@ -209,6 +242,12 @@ def main() -> None:
     parser.add_argument(
         "--pykt-batches-for", nargs="*", default=["akt"], help="the arms --pykt-batches applies to"
     )
+    parser.add_argument(
+        "--pykt-layout",
+        choices=["pykt", "ktlab"],
+        default="pykt",
+        help="pyKT arm's batches: pyKT's own (file order, padded to 200) or ktlab's length-bucketed ones",
+    )
     args = parser.parse_args()
     L.seed_everything(0, verbose=False)
     have_pykt = (Path(args.pykt) / "pykt").is_dir()
@@ -224,7 +263,7 @@ def main() -> None:
         arms.append(ktlab_arm(name, cfg, datamodule, args.epochs))
         if have_pykt:
             limit = args.pykt_batches if name in args.pykt_batches_for else None
-            arms.append(pykt_arm(name, datamodule, args.epochs, limit))
+            arms.append(pykt_arm(name, datamodule, args.epochs, limit, args.pykt_layout))
         else:
             arms.append(
                 {"framework": "pykt 0.0.38", "model": name, "not_run": f"no pykt package under {args.pykt}"}

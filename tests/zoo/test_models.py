@@ -93,6 +93,41 @@ def test_monotonic_attention_puts_no_weight_on_the_future(strict: bool) -> None:
         assert torch.all(sums[..., 0] == 0)  # the first step has nothing before it to read
 
 
+def _reference_weights(attention: MonotonicAttention, x: torch.Tensor, strict: bool) -> torch.Tensor:
+    """The monotonic attention weights written as the paper's equations, every step through autograd."""
+    q = attention._heads(attention.qk(x))
+    scores = q @ q.transpose(-1, -2) / q.shape[-1] ** 0.5
+    t = scores.shape[-1]
+    allowed = torch.ones(t, t, dtype=torch.bool).tril(-1 if strict else 0)
+    with torch.no_grad():
+        gamma = torch.softmax(scores.masked_fill(~allowed, float("-inf")), dim=-1).nan_to_num(0.0)
+        after = gamma.sum(-1, keepdim=True) - gamma.cumsum(-1)
+        steps = torch.arange(t)
+        distance = after.clamp(min=0.0) * (steps[:, None] - steps[None, :]).abs()
+    decay = torch.exp(-torch.nn.functional.softplus(attention.theta) * distance).clamp(1e-5, 1e5)
+    return torch.softmax((scores * decay).masked_fill(~allowed, float("-inf")), dim=-1).nan_to_num(0.0)
+
+
+@pytest.mark.parametrize("strict", [False, True])
+@pytest.mark.parametrize("theta", [0.0, 3.0])  # 3.0: many decays on their floor (no gradient there)
+def test_monotonic_attention_backward_matches_autograd(strict: bool, theta: float) -> None:
+    torch.manual_seed(3)
+    attention = MonotonicAttention(dim=16, n_heads=4, dropout=0.0).double()
+    with torch.no_grad():
+        attention.theta.copy_(torch.tensor([theta, -1.0, 0.5, 2.0]).view(4, 1, 1).double())
+    x = torch.randn(3, 30, 16, dtype=torch.float64)
+    upstream = torch.randn(3, 4, 30, 30, dtype=torch.float64)
+    grads = []
+    for weights_of in (lambda: attention.weights(x, x, strict), lambda: _reference_weights(attention, x, strict)):
+        attention.zero_grad()
+        weights = weights_of()
+        (weights * upstream).sum().backward()
+        grads.append((weights.detach(), attention.theta.grad.clone(), attention.qk.weight.grad.clone()))
+    for ours, reference in zip(grads[0], grads[1]):
+        torch.testing.assert_close(ours, reference)
+    assert grads[0][1].abs().sum() > 0  # the decay rates do learn
+
+
 def test_monotonic_decay_lowers_the_weight_of_distant_steps() -> None:
     attention = MonotonicAttention(dim=8, n_heads=1, dropout=0.0)
     with torch.no_grad():

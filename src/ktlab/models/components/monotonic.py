@@ -10,7 +10,8 @@ Scaled dot-product attention whose scores decay with a context-aware distance be
 with one learned decay rate ``theta_h = softplus(.) >= 0`` per head. ``allowed`` is ``tau <= t``
 (``strict=False``, the encoders: a step may read its own question) or ``tau < t`` (``strict=True``, the
 knowledge retriever: never the answer being predicted); a query with no allowed key reads zeros. torch's
-fused attention kernels take no such score transform, so the attention is written out here.
+fused attention kernels take no such score transform, so the attention is written out here, with a
+hand-written backward (:class:`_DecayedSoftmax`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,50 @@ from torch import nn
 def allowed_keys(t: int, strict: bool, device: torch.device) -> torch.Tensor:
     """``[T, T]`` bool, True where query ``i`` may read key ``j``: ``j <= i`` (or ``j < i`` when strict)."""
     return torch.ones(t, t, dtype=torch.bool, device=device).tril(-1 if strict else 0)
+
+
+#: Decay floor, as in the published implementation (``clamp(min=1e-5)``).
+DECAY_FLOOR = 1e-5
+#: Score of a blocked key: finite, so a row with no allowed key gives no NaN (it is zeroed afterwards).
+_BLOCKED = -1e30
+
+
+class _DecayedSoftmax(torch.autograd.Function):
+    """``alpha = softmax(scores * exp(-theta * d(scores)))`` over the allowed keys, with its own backward.
+
+    Written by hand because autograd keeps every intermediate ``[B, H, T, T]`` tensor of the ~20
+    elementwise steps and replays each of them backwards; here the forward runs its steps in place and
+    keeps four tensors (``alpha``, ``decay``, ``scores``, ``d``), and the backward is five passes:
+    ``dz = alpha * (g - sum(g * alpha))``, ``d scores = dz * decay``, ``d theta = -sum(d scores * scores * d)``
+    (zero where the decay sits on its floor). About twice as fast as the autograd version on a CPU, equal
+    to it within float rounding (tested against it).
+    """
+
+    @staticmethod
+    def forward(ctx, scores: torch.Tensor, theta: torch.Tensor, strict: bool) -> torch.Tensor:  # noqa: ANN001
+        t = scores.shape[-1]
+        blocked = ~allowed_keys(t, strict, scores.device)
+        steps = torch.arange(t, device=scores.device, dtype=scores.dtype)
+        gap = (steps[:, None] - steps[None, :]).abs()  # [T, T] |t - tau|
+        # gamma: attention without decay; sum over t' in (tau, t] of gamma = 1 - cumsum up to tau.
+        distance = torch.softmax(scores.masked_fill(blocked, _BLOCKED), dim=-1).cumsum_(-1)
+        distance.neg_().add_(1.0).clamp_min_(0.0).mul_(gap)
+        decay = torch.mul(distance, theta.neg()).exp_().clamp_min_(DECAY_FLOOR)
+        distance.masked_fill_(decay <= DECAY_FLOOR, 0.0)  # on the floor the decay no longer moves with theta
+        alpha = torch.softmax(torch.mul(scores, decay).masked_fill_(blocked, _BLOCKED), dim=-1)
+        if strict:
+            alpha[..., 0, :] = 0.0  # the first step has no earlier key: it reads zeros
+        ctx.save_for_backward(alpha, decay, scores, distance)
+        return alpha
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, None]:  # noqa: ANN001
+        alpha, decay, scores, distance = ctx.saved_tensors
+        dz = grad * alpha
+        dz.addcmul_(alpha, dz.sum(-1, keepdim=True), value=-1.0)  # softmax backward; blocked keys get 0
+        d_scores = dz.mul_(decay)
+        d_theta = -(d_scores * scores).mul_(distance).sum(dim=(0, 2, 3)).view(-1, 1, 1)
+        return d_scores, d_theta, None
 
 
 class MonotonicAttention(nn.Module):
@@ -52,18 +97,9 @@ class MonotonicAttention(nn.Module):
     def weights(self, query: torch.Tensor, key: torch.Tensor, strict: bool) -> torch.Tensor:
         """Attention weights ``[B, H, T, T]`` (rows with no allowed key are zero)."""
         q, k = self._heads(self.qk(query)), self._heads(self.qk(key))
-        t = q.shape[2]
-        scores = q @ k.transpose(-1, -2) / q.shape[-1] ** 0.5  # [B, H, T, T]
-        allowed = allowed_keys(t, strict, q.device)
-        with torch.no_grad():
-            gamma = torch.softmax(scores.masked_fill(~allowed, float("-inf")), dim=-1).nan_to_num(0.0)
-            after = gamma.sum(-1, keepdim=True) - gamma.cumsum(-1)  # sum over t' in (tau, t]
-            steps = torch.arange(t, device=q.device)
-            gap = (steps[:, None] - steps[None, :]).abs()  # [T, T] |t - tau|
-            distance = (after.clamp(min=0.0) * gap).detach()
-        decay = torch.exp(-F.softplus(self.theta) * distance).clamp(1e-5, 1e5)
-        scores = (scores * decay).masked_fill(~allowed, float("-inf"))
-        return torch.softmax(scores, dim=-1).nan_to_num(0.0)  # an all-masked row -> zeros
+        scores = (q / q.shape[-1] ** 0.5) @ k.transpose(-1, -2)  # [B, H, T, T]
+        theta = F.softplus(self.theta)
+        return _DecayedSoftmax.apply(scores, theta.to(scores.dtype), strict)
 
     def forward(
         self, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, strict: bool
