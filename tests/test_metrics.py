@@ -9,6 +9,7 @@ import pytest
 import torch
 from torchmetrics.functional.classification import binary_accuracy, binary_auroc
 
+from ktlab.errors import ConfigError
 from ktlab.models.kt_module import DefinedAUROC, KTLitModule, stage_metrics
 from ktlab.models.losses import masked_bce_with_logits
 from ktlab.models.optim import build_optimizer
@@ -106,6 +107,40 @@ def test_module_step_scores_only_the_scored_answers() -> None:
     assert float(module.val_loss.compute()) == pytest.approx(float(expected_loss), rel=1e-5)
     oracle = float(module.val_oracle_auc.compute())
     assert oracle == pytest.approx(float(binary_auroc(batch["p_true"][scored], labels)), abs=1e-6)
+
+
+@pytest.mark.parametrize("loss_scale", ["answers", "batch"])
+def test_training_loss_scale(loss_scale: str) -> None:
+    """``answers``: the batch's summed loss over the mean answers per batch; ``batch``: the batch mean."""
+    torch.manual_seed(4)
+    module = KTLitModule(
+        net={"_target_": "ktlab.models.components.dkt.DKT", "hidden_dim": 8, "embed_dim": 4},
+        optimizer={"_target_": "torch.optim.Adam", "_partial_": True},
+        inputs={"dims": {"n_skills": 4}, "state": {}, "answers_per_batch": 40.0},
+        loss_scale=loss_scale,
+    ).train()
+    b, t = 4, 6  # 4 windows of 6 steps: 20 scored answers, half the mean of 40
+    batch = {"skill": torch.randint(1, 5, (b, t)), "correct": (torch.rand(b, t) < 0.5).float(),
+             "mask": torch.ones(b, t, dtype=torch.bool)}  # fmt: skip
+    torch.manual_seed(5)
+    loss = module.training_step(batch, 0)
+    torch.manual_seed(5)  # the same dropout draw
+    logits = module(batch)[:, 1:]
+    mean = torch.nn.functional.binary_cross_entropy_with_logits(logits, batch["correct"][:, 1:])
+    expected = mean * 20 / 40 if loss_scale == "answers" else mean
+    assert float(loss.detach()) == pytest.approx(float(expected.detach()), rel=1e-5)
+    assert float(module.train_loss.compute()) == pytest.approx(float(mean), rel=1e-5)  # logged as the mean
+
+
+def test_loss_scale_is_checked_and_needs_its_figure() -> None:
+    assert "loss_scale" in str(KTLitModule.check_args({"loss_scale": "tokens"})[0])
+    module = KTLitModule(
+        net={"_target_": "ktlab.models.components.dkt.DKT", "hidden_dim": 8, "embed_dim": 4},
+        optimizer={"_target_": "torch.optim.Adam", "_partial_": True},
+        inputs={"dims": {"n_skills": 4}, "state": {}},
+    )
+    with pytest.raises(ConfigError, match="model.loss_scale=batch"):
+        module.on_fit_start()
 
 
 def _params() -> list[torch.nn.Parameter]:

@@ -179,7 +179,15 @@ class KTDataModule(LightningDataModule):
         """What a model of this data is built with: ``dims`` for the network, ``state`` (plain data) to store."""
         if not self.encoder.fitted:
             raise RuntimeError("model_inputs() needs setup() first: the encoder is fitted there")
-        return {"dims": self.encoder.dims, "state": self.encoder.state_dict()}
+        inputs: dict[str, Any] = {"dims": self.encoder.dims, "state": self.encoder.state_dict()}
+        if "train" in self.datasets:
+            # Mean scored answers per training batch (every step of a window but its first): the scale of
+            # the loss that weighs every answer the same whatever batch it falls in (model.loss_scale).
+            lengths = np.asarray(self.datasets["train"].lengths)
+            inputs["answers_per_batch"] = float(
+                max(lengths.mean() - 1.0, 1.0) * min(self.batch_size, len(lengths))
+            )
+        return inputs
 
     # ------------------------------------------------------------------ preparation
     def prepare_data(self) -> None:
