@@ -118,7 +118,10 @@ def test_monotonic_attention_backward_matches_autograd(strict: bool, theta: floa
     x = torch.randn(3, 30, 16, dtype=torch.float64)
     upstream = torch.randn(3, 4, 30, 30, dtype=torch.float64)
     grads = []
-    for weights_of in (lambda: attention.weights(x, x, strict), lambda: _reference_weights(attention, x, strict)):
+    for weights_of in (
+        lambda: attention.weights(x, x, strict),
+        lambda: _reference_weights(attention, x, strict),
+    ):
         attention.zero_grad()
         weights = weights_of()
         (weights * upstream).sum().backward()

@@ -44,7 +44,7 @@ class _DecayedSoftmax(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, scores: torch.Tensor, theta: torch.Tensor, strict: bool) -> torch.Tensor:  # noqa: ANN001
+    def forward(ctx, scores: torch.Tensor, theta: torch.Tensor, strict: bool) -> torch.Tensor:
         t = scores.shape[-1]
         blocked = ~allowed_keys(t, strict, scores.device)
         steps = torch.arange(t, device=scores.device, dtype=scores.dtype)
@@ -61,7 +61,7 @@ class _DecayedSoftmax(torch.autograd.Function):
         return alpha
 
     @staticmethod
-    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, None]:  # noqa: ANN001
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, None]:
         alpha, decay, scores, distance = ctx.saved_tensors
         dz = grad * alpha
         dz.addcmul_(alpha, dz.sum(-1, keepdim=True), value=-1.0)  # softmax backward; blocked keys get 0
