@@ -139,7 +139,7 @@ def test_loss_scale_is_checked_and_needs_its_figure() -> None:
         optimizer={"_target_": "torch.optim.Adam", "_partial_": True},
         inputs={"dims": {"n_skills": 4}, "state": {}},
     )
-    with pytest.raises(ConfigError, match="model.loss_scale=batch"):
+    with pytest.raises(ConfigError, match=r"model\.loss_scale=batch"):
         module.on_fit_start()
 
 

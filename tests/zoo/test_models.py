@@ -126,7 +126,7 @@ def test_monotonic_attention_backward_matches_autograd(strict: bool, theta: floa
         weights = weights_of()
         (weights * upstream).sum().backward()
         grads.append((weights.detach(), attention.theta.grad.clone(), attention.qk.weight.grad.clone()))
-    for ours, reference in zip(grads[0], grads[1]):
+    for ours, reference in zip(grads[0], grads[1], strict=True):
         torch.testing.assert_close(ours, reference)
     assert grads[0][1].abs().sum() > 0  # the decay rates do learn
 
