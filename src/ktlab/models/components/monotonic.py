@@ -105,16 +105,23 @@ class MonotonicAttention(nn.Module):
         self, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, strict: bool
     ) -> torch.Tensor:
         b, t, d = query.shape
-        attended = self.drop(self.weights(query, key, strict)) @ self._heads(self.v(value))  # [B, H, T, D/H]
+        weights = self.weights(query, key, strict)
+        if self.drop.p > 0:  # skipped at 0: dropout costs a random draw per weight even then
+            weights = self.drop(weights)
+        attended = weights @ self._heads(self.v(value))  # [B, H, T, D/H]
         return self.out(attended.transpose(1, 2).reshape(b, t, d))
 
 
 class MonotonicBlock(nn.Module):
     """Monotonic attention, then a feed-forward layer, each with a residual connection and LayerNorm."""
 
-    def __init__(self, dim: int, n_heads: int, ff_dim: int, dropout: float) -> None:
+    def __init__(
+        self, dim: int, n_heads: int, ff_dim: int, dropout: float, attention_dropout: float | None = None
+    ) -> None:
         super().__init__()
-        self.attention = MonotonicAttention(dim, n_heads, dropout)
+        self.attention = MonotonicAttention(
+            dim, n_heads, dropout if attention_dropout is None else attention_dropout
+        )
         self.norm1 = nn.LayerNorm(dim)
         self.ffn = nn.Sequential(
             nn.Linear(dim, ff_dim), nn.ReLU(), nn.Dropout(dropout), nn.Linear(ff_dim, dim)

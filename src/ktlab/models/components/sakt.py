@@ -56,8 +56,11 @@ class SAKT(nn.Module):
         dim: embedding and attention width.
         n_heads: attention heads (must divide ``dim``).
         n_blocks: stacked attention blocks (the paper uses one).
-        dropout: dropout on attention weights and after the attention and the feed-forward layer.
+        dropout: dropout after the attention and in and after the feed-forward layer.
         max_len: longest window the position embedding covers.
+        attention_dropout: dropout on the attention weights (the published model uses ``dropout`` there
+            too). On a CPU torch's fused attention kernel takes no dropout: any value above 0 falls back to
+            the unfused path, measured 6x slower per attention call at 64 windows of 200 steps.
     """
 
     def __init__(
@@ -68,6 +71,7 @@ class SAKT(nn.Module):
         n_blocks: int = 1,
         dropout: float = 0.2,
         max_len: int = 512,
+        attention_dropout: float = 0.0,
     ) -> None:
         super().__init__()
         raise_problems(
@@ -80,6 +84,7 @@ class SAKT(nn.Module):
                     "n_blocks": n_blocks,
                     "dropout": dropout,
                     "max_len": max_len,
+                    "attention_dropout": attention_dropout,
                 }
             ),
         )
@@ -90,7 +95,7 @@ class SAKT(nn.Module):
         self.blocks = nn.ModuleList(
             nn.ModuleDict(
                 {
-                    "attention": CausalAttention(dim, n_heads, dropout),
+                    "attention": CausalAttention(dim, n_heads, attention_dropout),
                     "norm1": nn.LayerNorm(dim),
                     "ffn": nn.Sequential(
                         nn.Linear(dim, dim), nn.ReLU(), nn.Dropout(dropout), nn.Linear(dim, dim)
@@ -112,6 +117,7 @@ class SAKT(nn.Module):
         for name in ("dim", "n_heads", "n_blocks", "max_len"):
             checks.integer(name, 1)
         checks.in_range("dropout", 0.0, 1.0)
+        checks.in_range("attention_dropout", 0.0, 1.0)
         if not checks.problems and {"dim", "n_heads"} <= set(args):
             checks.require("n_heads", lambda h: args["dim"] % h == 0, f"must divide dim={args['dim']}")
         return checks.problems
