@@ -252,6 +252,34 @@ def markdown(rows: list[dict[str, Any]], suites: dict[str, Any], suite: str, arg
     return "\n".join(lines) + "\n"
 
 
+#: Columns of the W&B table (one row per arm).
+WANDB_COLUMNS = ("data", "arm", "seeds", "auc", "auc_std", "acc", "brier", "ece", "epoch_seconds", "params")
+
+
+def log_table_to_wandb(rows: list[dict[str, Any]], suite: str, project: str, save_dir: Path) -> str:
+    """Log the results table as a ``wandb.Table`` in a run of its own; returns the run's folder.
+
+    Each training run already logs its config and per-epoch metrics when launched with ``logger=wandb``
+    (``--set logger=wandb``); this run holds the table they add up to. Offline without an API key
+    (``wandb sync <folder>`` uploads it later), as every ktlab W&B run.
+    """
+    from ktlab.utils.wandb_logger import make_wandb_logger
+
+    save_dir.mkdir(parents=True, exist_ok=True)
+    logger = make_wandb_logger(
+        project=project, save_dir=str(save_dir), name=f"{suite}-table", job_type="results-table"
+    )
+    run = logger.experiment
+    run.config.update({"protocol": PROTOCOL, "suite": suite})
+    import wandb
+
+    data = [[", ".join(map(str, r[c])) if c == "seeds" else r.get(c) for c in WANDB_COLUMNS] for r in rows]
+    run.log({f"{suite}/results": wandb.Table(columns=list(WANDB_COLUMNS), data=data)})
+    folder = str(run.dir)
+    run.finish()
+    return folder
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -273,6 +301,12 @@ def main(argv: list[str] | None = None) -> int:
         "--seed-major", action="store_true", help="run every arm with the first seed before the next seed"
     )
     parser.add_argument("--dry-run", action="store_true", help="list the runs and write nothing")
+    parser.add_argument(
+        "--wandb",
+        metavar="PROJECT",
+        default=None,
+        help="also log the final table to this W&B project (offline without an API key)",
+    )
     parser.add_argument(
         "--collect", action="store_true", help="train nothing: tabulate the finished runs only"
     )
@@ -329,6 +363,10 @@ def main(argv: list[str] | None = None) -> int:
             f"    {json.dumps({k: record.get(k) for k in ('auc', 'brier', 'ece', 'epoch_seconds', 'epochs', 'error')})}",
             flush=True,
         )
+    if args.wandb:
+        rows = summarize(records, suites, all_arms, planned)
+        folder = log_table_to_wandb(rows, args.suite, args.wandb, args.log_dir / "wandb")
+        print(f"W&B table logged: {folder}", flush=True)
     return 0
 
 
