@@ -74,6 +74,23 @@ def test_shap_additivity_performance(tables: dict, performance_model: Performanc
     assert abs(first[0]["contribution"]) >= abs(first[-1]["contribution"])
 
 
+def test_levels_scored_by_tree_sets_equal_one_predict_call(
+    tables: dict, difficulty_model: DifficultyOptimizer, tmp_path: Path
+) -> None:
+    X = tables["difficulty"].head(300)
+    split = difficulty_model._level_split()
+    assert split is not None  # the tiny model has trees with and without a split on the level
+    assert sum(b.num_boosted_rounds() for b in split) == difficulty_model.n_estimators
+    grid = pd.concat([X.assign(target_level=float(level)) for level in range(1, 6)], ignore_index=True)
+    expected = difficulty_model.predict_proba(grid)[:, 1].reshape(5, -1).T
+    success = difficulty_model.success_by_level(X.drop(columns="target_level"))
+    np.testing.assert_allclose(success, expected, rtol=0, atol=1e-6)
+    assert np.array_equal(difficulty_model.choose_level(success), difficulty_model.choose_level(expected))
+    loaded, _ = load_model(save_model(difficulty_model, tmp_path / "model.joblib", {}))
+    assert "_level_trees" not in vars(loaded)
+    assert np.array_equal(loaded.success_by_level(X), success)
+
+
 def test_recommendation_uses_the_flow_band(
     platform: PlatformData, difficulty_model: DifficultyOptimizer
 ) -> None:

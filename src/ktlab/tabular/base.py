@@ -81,6 +81,7 @@ class TreeModelMixin:
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state.pop("_explainer", None)
+        state.pop("_level_trees", None)  # DifficultyOptimizer's tree sets, rebuilt on first use
         return state
 
 

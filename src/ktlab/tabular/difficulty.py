@@ -5,10 +5,17 @@ the learner in the domain just before it, plus the level the answer was served a
 Serving evaluates the model at the five levels with the same features and picks the level whose predicted
 success falls in the flow band ``[flow_low, flow_high]`` (the middle of the band when several do; the
 level closest to the band when none does): hard enough to stretch, easy enough to keep going.
+
+Scoring the five levels: about half of the trees never split on the level, so they give the same leaf at
+every level. :meth:`DifficultyOptimizer.success_by_level` runs those trees once per row and only the others
+once per row and level (the level-free margin enters as the base margin), on one float32 grid (XGBoost
+reads features as float32 anyway). The probabilities equal those of one ``predict_proba`` call over the
+five rows up to float32 rounding of the margin sum (its order changes; a few 1e-7 at most).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
-from xgboost import XGBClassifier
+from xgboost import Booster, XGBClassifier
 
 from ktlab.tabular.base import TreeModelMixin, check_columns
 from ktlab.tabular.data import PlatformData
@@ -28,6 +35,32 @@ log = logging.getLogger(__name__)
 
 LEVELS = np.arange(1, 6)
 LEVEL_COLUMN = "target_level"
+#: The attribute caching the two tree sets of :meth:`DifficultyOptimizer.success_by_level` (not saved).
+LEVEL_SPLIT_CACHE = "_level_trees"
+
+
+def _uses_feature(tree: dict[str, Any], feature: int) -> bool:
+    """Whether a tree of XGBoost's JSON model splits on ``feature`` (a leaf's left child is -1)."""
+    return any(
+        index == feature and left != -1
+        for index, left in zip(tree["split_indices"], tree["left_children"], strict=True)
+    )
+
+
+def _tree_subset(model: dict[str, Any], keep: list[bool], nthread: int) -> Booster:
+    """A booster of the kept trees of a JSON gbtree model (one tree per round), in their order."""
+    subset = json.loads(json.dumps(model))
+    trees_model = subset["learner"]["gradient_booster"]["model"]
+    trees = [tree for tree, kept in zip(trees_model["trees"], keep, strict=True) if kept]
+    for i, tree in enumerate(trees):
+        tree["id"] = i
+    trees_model["trees"] = trees
+    trees_model["tree_info"] = [0] * len(trees)
+    trees_model["iteration_indptr"] = list(range(len(trees) + 1))
+    trees_model["gbtree_model_param"]["num_trees"] = str(len(trees))
+    booster = Booster(model_file=bytearray(json.dumps(subset).encode()))
+    booster.set_param({"nthread": nthread})
+    return booster
 
 
 @dataclass
@@ -115,6 +148,8 @@ class DifficultyOptimizer(TreeModelMixin, ClassifierMixin, BaseEstimator):
         )
         self.model_.fit(self._matrix(X), np.asarray(y))
         self.classes_ = self.model_.classes_
+        self.__dict__.pop(LEVEL_SPLIT_CACHE, None)
+        self.__dict__.pop("_explainer", None)
         return self
 
     @property
@@ -136,14 +171,44 @@ class DifficultyOptimizer(TreeModelMixin, ClassifierMixin, BaseEstimator):
         self._check_fitted()
         return self.model_.predict(self._matrix(X), output_margin=True)
 
+    def _level_split(self) -> tuple[Booster, Booster] | None:
+        """The trees that never split on the level and those that do, as two boosters (built once).
+
+        None when one of the two sets is empty (or the model is not one tree per round): then one booster
+        does it all.
+        """
+        cached = self.__dict__.get(LEVEL_SPLIT_CACHE)
+        if cached is None:
+            model = json.loads(self.model_.get_booster().save_raw("json"))
+            trees_model = model["learner"]["gradient_booster"]["model"]
+            level = len(self.feature_names_in_) - 1
+            uses = [_uses_feature(tree, level) for tree in trees_model["trees"]]
+            single = trees_model["gbtree_model_param"].get("num_parallel_tree", "1") == "1"
+            cached = (None,)
+            if single and 0 < sum(uses) < len(uses):
+                free = _tree_subset(model, [not u for u in uses], self.n_jobs)
+                cached = (free, _tree_subset(model, uses, self.n_jobs))
+                log.debug("scoring levels: %d of %d trees split on the level", sum(uses), len(uses))
+            self.__dict__[LEVEL_SPLIT_CACHE] = cached
+        return None if cached[0] is None else cached
+
     def success_by_level(self, features: pd.DataFrame) -> np.ndarray:
         """``[n, 5]`` predicted success at levels 1-5 for rows of point-in-time features."""
         self._check_fitted()
         base = self._matrix(features, self.feature_names_in_[:-1])
-        grid = np.repeat(base, LEVELS.size, axis=0)
-        grid = np.column_stack([grid, np.tile(LEVELS, base.shape[0]).astype(np.float64)])
-        # inplace_predict skips the DMatrix the sklearn wrapper builds per call (same probabilities).
-        return self.model_.get_booster().inplace_predict(grid).reshape(-1, LEVELS.size)
+        n, k = base.shape
+        grid = np.empty((n, LEVELS.size, k + 1), dtype=np.float32)
+        grid[:, :, :k] = base[:, None, :]
+        grid[:, :, k] = LEVELS
+        flat = grid.reshape(n * LEVELS.size, k + 1)
+        split = self._level_split()
+        # inplace_predict skips the DMatrix the sklearn wrapper builds per call.
+        if split is None:
+            return self.model_.get_booster().inplace_predict(flat).reshape(n, LEVELS.size)
+        free, by_level = split
+        margin = free.inplace_predict(np.ascontiguousarray(grid[:, 0, :]), predict_type="margin")
+        success = by_level.inplace_predict(flat, base_margin=np.repeat(margin, LEVELS.size))
+        return success.reshape(n, LEVELS.size)
 
     def choose_level(self, success: np.ndarray) -> np.ndarray:
         """The level of each row of ``[n, 5]`` success chances, by the flow band (module docstring)."""

@@ -1,0 +1,93 @@
+"""Platform answers as ktlab's interaction table, so the sequence models train on the same answers.
+
+The mapping (``ktlab.data.schema``): ``user_id`` -> ``student_id``, ``t`` -> ``t``, ``skill_domain`` ->
+``skill_id`` (the five domains are the skills), ``is_correct`` -> ``correct``, ``time_taken`` ->
+``time_spent`` (measured while answering), ``answered_at`` -> ``timestamp``, ``p_correct_true`` ->
+``p_correct_true`` (oracle only), and ``difficulty_level`` 1-5 -> ``difficulty`` spread linearly over the
+schema's range (level 1 = 0.2 ... level 5 = 0.9; the generator's level effect is linear, so nothing is
+lost). The platform has no ``adjustment``, ``motivation``, ``anxiety_level``, ``phase_type`` or
+``problem_id``: a run on this table leaves them out of ``data.context_features`` / ``data.query_features``
+(:data:`CONTEXT_FEATURES`, :data:`QUERY_FEATURES`).
+
+A ``split`` column fixes who trains: the given held-out learners are ``test``, a seeded share of the others
+``val``, the rest ``train`` (the DataModule follows the column instead of its random split).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from ktlab.data.schema import DIFFICULTY_RANGE, SPLIT_COLUMN
+from ktlab.tabular.data import PlatformData
+from ktlab.tabular.errors import TabularError
+
+log = logging.getLogger(__name__)
+
+#: Context signals the table has (every other one is absent).
+CONTEXT_FEATURES: tuple[str, ...] = ("difficulty", "time_spent")
+#: Signals of the predicted step known before its answer.
+QUERY_FEATURES: tuple[str, ...] = ("difficulty",)
+
+
+def level_difficulty(level: np.ndarray | pd.Series) -> np.ndarray:
+    """Levels 1-5 as schema difficulties: 0.2, 0.375, 0.55, 0.725, 0.9."""
+    low, high = DIFFICULTY_RANGE
+    return low + (np.asarray(level, dtype=np.float64) - 1.0) * (high - low) / 4.0
+
+
+def platform_interactions(
+    data: PlatformData, test_users: Iterable[object], val_fraction: float = 0.1, seed: int = 7
+) -> pd.DataFrame:
+    """One row per answer in the interaction schema, with a ``split`` column (see the module docstring).
+
+    Args:
+        data: the platform answers.
+        test_users: the held-out learners (``split`` = ``test``).
+        val_fraction: share of the other learners put in ``val`` (at least one).
+        seed: seed of the validation draw.
+
+    Returns:
+        The table, in the order of ``data.answers`` (learner, time, ``t``).
+
+    Raises:
+        TabularError: no learner is left to train on, or none is held out.
+    """
+    answers = data.answers
+    users = np.unique(answers["user_id"].to_numpy())
+    test = np.intersect1d(users, np.asarray(list(test_users)))
+    rest = np.setdiff1d(users, test)
+    n_val = max(1, round(rest.size * val_fraction))
+    if test.size == 0 or rest.size <= n_val:
+        raise TabularError(
+            f"{data.source}: {users.size} learner(s), {test.size} held out: need at least one held-out "
+            f"learner and, beside the {n_val} validation learner(s), at least one to train on."
+        )
+    val = np.random.default_rng(seed).choice(rest, size=n_val, replace=False)
+    who = answers["user_id"].to_numpy()
+    split = np.where(np.isin(who, test), "test", np.where(np.isin(who, val), "val", "train"))
+    frame = pd.DataFrame(
+        {
+            "student_id": who.astype(str),
+            "t": answers["t"].to_numpy(np.float64),
+            "skill_id": answers["skill_domain"].to_numpy(),
+            "correct": answers["is_correct"].to_numpy(np.int8),
+            "difficulty": level_difficulty(answers["difficulty_level"]),
+            "time_spent": answers["time_taken"].to_numpy(np.float64),
+            "timestamp": answers["answered_at"].to_numpy(),
+        }
+    )
+    if "p_correct_true" in answers:
+        frame["p_correct_true"] = answers["p_correct_true"].to_numpy(np.float64)
+    frame[SPLIT_COLUMN] = split
+    log.info(
+        "interaction table: %d answers; %d train / %d val / %d test learners",
+        len(frame),
+        rest.size - n_val,
+        n_val,
+        test.size,
+    )
+    return frame
