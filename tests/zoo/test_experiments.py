@@ -71,3 +71,17 @@ def test_tiny_suite_over_two_seeds_writes_results(tmp_path: Path, capsys) -> Non
     table = (tmp_path / "out" / "RESULTS.md").read_text()
     assert "Protocol:" in table and "| synthetic5 | dkt | 1, 2 |" in table and "±" in table
     assert "| synthetic5 | sakt | not run |" in table and "DKT 0.8034" in table
+
+
+@pytest.mark.slow  # starts a wandb service process (4-10 s)
+def test_final_table_goes_to_wandb_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    runner = _runner()
+    row = {"data": "assist2009", "arm": "dkt", "seeds": [1, 2], "auc": 0.82, "auc_std": 0.001, "acc": 0.77,
+           "brier": 0.157, "ece": 0.01, "epoch_seconds": 7.0, "params": 388311}  # fmt: skip
+    folder = Path(runner.log_table_to_wandb([row], "benchmarks", "ktlab-test", tmp_path / "wandb"))
+    tables = list(folder.glob("media/table/**/*.table.json"))
+    assert len(tables) == 1
+    logged = json.loads(tables[0].read_text())
+    assert logged["columns"] == list(runner.WANDB_COLUMNS)
+    assert logged["data"] == [["assist2009", "dkt", "1, 2", 0.82, 0.001, 0.77, 0.157, 0.01, 7.0, 388311]]
