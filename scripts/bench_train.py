@@ -174,9 +174,12 @@ def selected_bce(logits: torch.Tensor, targets: torch.Tensor, scored: torch.Tens
     return F.binary_cross_entropy_with_logits(logits[scored], targets[scored])
 
 
-def ktlab_bce(logits: torch.Tensor, targets: torch.Tensor, scored: torch.Tensor) -> torch.Tensor:
-    """The loss as ktlab's training step computes it (same value)."""
-    return masked_bce_with_logits(logits, targets, scored)[0]
+def ktlab_bce(
+    logits: torch.Tensor, targets: torch.Tensor, scored: torch.Tensor, answers_per_batch: float | None = None
+) -> torch.Tensor:
+    """The loss as ktlab's training step computes it (the mean, scaled as ``model.loss_scale`` says)."""
+    loss, count = masked_bce_with_logits(logits, targets, scored)
+    return loss if answers_per_batch is None else loss * (count / answers_per_batch)
 
 
 def make_plain_step(
@@ -205,7 +208,13 @@ def make_plain_step(
 def make_same_step(cfg: DictConfig, model: L.LightningModule) -> Step:
     """A hand-written step with exactly ktlab's optimizer (kernel choice included) and loss."""
     optimizer = build_optimizer(instantiate(cfg.model.optimizer), model.net.parameters(), allow_fused=True)
-    return make_plain_step(model.net, optimizer, cfg.trainer.gradient_clip_val, ktlab_bce)
+    scale = model.hparams.inputs.get("answers_per_batch") if model.hparams.loss_scale == "answers" else None
+    return make_plain_step(
+        model.net,
+        optimizer,
+        cfg.trainer.gradient_clip_val,
+        functools.partial(ktlab_bce, answers_per_batch=scale),
+    )
 
 
 def data_and_copies(cfg: DictConfig, copies: int) -> tuple[L.LightningDataModule, list[L.LightningModule]]:
