@@ -229,24 +229,40 @@ def dkt_comparison(data: PlatformData, held_out: dict[str, object], seed: int, e
     }
 
 
-def feature_scaling(sizes: list[int]) -> list[dict[str, float]]:
-    fe = FeatureEngineering()
+def feature_scaling(sizes: list[int], features: FeatureEngineering | None = None) -> dict[str, object]:
+    """Time of ``answer_features`` on generated platforms of about ``sizes`` answers.
+
+    More answers means more learners over the same 4 weeks (the answers per learner stay the same), so a
+    linear feature pass keeps its microseconds per answer; ``us_per_answer_ratio`` is that of the largest
+    size over that of the smallest (1.0 = linear). Each size is timed once, on its first call.
+    """
+    fe = features or FeatureEngineering()
     rows = []
     for target in sizes:
-        learners = max(2, int(target / (ANSWERS_PER_LEARNER_WEEK * 4)))
-        data = generate_platform(n_learners=learners, weeks=4, seed=1)
+        n_learners = max(2, int(target / (ANSWERS_PER_LEARNER_WEEK * 4)))
+        data = generate_platform(n_learners=n_learners, weeks=4, seed=1)
+        answers = len(data.answers)
+        learners = int(data.answers["user_id"].nunique())
         start = time.perf_counter()
         fe.answer_features(data)
         seconds = time.perf_counter() - start
         rows.append(
             {
-                "answers": len(data.answers),
+                "answers": answers,
+                "learners": learners,
+                "answers_per_learner": round(answers / learners, 1),
                 "seconds": round(seconds, 3),
-                "answers_per_s": round(len(data.answers) / seconds),
+                "us_per_answer": round(seconds / answers * 1e6, 3),
             }
         )
         del data
-    return rows
+    smallest, largest = min(rows, key=lambda r: r["answers"]), max(rows, key=lambda r: r["answers"])
+    ratio = (largest["seconds"] / largest["answers"]) / (smallest["seconds"] / smallest["answers"])
+    return {
+        "sizes": rows,
+        "us_per_answer_ratio": round(ratio, 2),
+        "answers_ratio": round(largest["answers"] / smallest["answers"], 2),
+    }
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ktlab.tabular import features as features_module
 from ktlab.tabular.data import PlatformData, from_frames
 from ktlab.tabular.features import FEATURE_NAMES, FeatureEngineering
 
@@ -120,3 +121,74 @@ def test_known_values_of_a_constructed_learner(features: FeatureEngineering) -> 
     assert later["session_position"] == 0 and later["dom_days_since_last"] == pytest.approx(
         (3 * 60 - 3) / 1440
     )
+
+
+#: Per feature, the sum over the answer features of the tiny platform and the sum weighted by
+#: ``row % 7 + 1`` (which moves when rows swap), as computed in one pass over all answers before the
+#: features were computed block by block.
+ONE_PASS_SUMS: dict[str, tuple[float, float]] = {
+    "dom_n_prior": (43653.0, 175096.0),
+    "dom_success_rate": (1412.9547885091451, 5644.260427292945),
+    "dom_recent_success": (1436.0073232323232, 5731.72702020202),
+    "dom_recent_log_time": (10243.653245992526, 40961.159152711625),
+    "dom_streak": (3378.0, 13377.0),
+    "dom_error_streak": (2749.0, 11004.0),
+    "dom_trend_7d": (51.101846078556484, 187.92789390017475),
+    "dom_trend_30d": (-10.545211490854964, -47.2395727070554),
+    "dom_n_7d": (29951.0, 119720.0),
+    "dom_n_30d": (43653.0, 175096.0),
+    "dom_velocity": (32.05948773448774, 117.94552669552672),
+    "dom_days_since_last": (13022.741113541666, 52219.580094432866),
+    "dom_recent_level": (10092.74484126984, 40331.260317460314),
+    "dom_level_score": (4524.537301587302, 18012.299603174604),
+    "strategy_effectiveness": (1394.2201417037422, 5573.731024077862),
+    "dom_time_trend": (64.36345539469394, 268.36677413246645),
+    "all_n_prior": (116939.0, 467796.0),
+    "all_success_rate": (1402.6125543231306, 5601.209794972756),
+    "all_recent_success": (1430.2671476786027, 5709.100173128385),
+    "cross_domain_avg": (1369.5604809388487, 5472.098832536816),
+    "all_mean_log_time": (10261.376741580356, 41014.69515679918),
+    "session_position": (18584.0, 73793.0),
+    "session_minutes": (15055.690466666667, 59705.21543333333),
+    "session_success_rate": (1465.1808290694512, 5843.455962291062),
+    "fatigue_slowdown": (41.51010712697864, 127.55690174270381),
+    "hour_of_day": (41601.0, 166180.0),
+    "day_of_week": (8907.0, 35653.0),
+    "days_active": (10399.0, 41634.0),
+    "days_since_first": (21199.095807002315, 84976.01783320602),
+    "days_since_last_any": (2958.733766840278, 11526.71693023148),
+    "grade_level": (9929.0, 39682.0),
+    "learning_style": (2386.0, 9539.0),
+}
+
+
+def test_answer_features_keep_their_one_pass_values(
+    platform: PlatformData, features: FeatureEngineering
+) -> None:
+    X = features.answer_features(platform)
+    assert len(X) == 2847 and (X.dtypes == np.float64).all()
+    weight = np.arange(len(X)) % 7 + 1
+    for name, (total, weighted) in ONE_PASS_SUMS.items():
+        assert X[name].sum() == pytest.approx(total, rel=1e-12, abs=1e-9), name
+        assert (X[name] * weight).sum() == pytest.approx(weighted, rel=1e-12, abs=1e-9), name
+
+
+@pytest.mark.parametrize("block_answers", [1, 97, 1000])
+def test_blocks_of_learners_give_bit_identical_features(
+    platform: PlatformData, features: FeatureEngineering, monkeypatch: pytest.MonkeyPatch, block_answers: int
+) -> None:
+    answers = platform.answers
+    users, domains = _pairs(platform)
+    first = answers["user_id"].iloc[0]
+    # Unknown learner, unknown domain, a time before every answer; queries out of learner order.
+    users = np.concatenate([users[::-1], [99_999, first, first]])
+    domains = np.concatenate([domains[::-1], ["addition", "geometry", "addition"]])
+    start, end = answers["answered_at"].min(), answers["answered_at"].max()
+    at = [start + (end - start) * ((i * 37) % 101 / 100) for i in range(users.size)]
+    at[-1] = start - pd.Timedelta(days=3)
+    one_pass = features.answer_features(platform), features.features_at(platform, users, domains, at)
+    assert len(answers) < features_module.BLOCK_ANSWERS  # the reference is one block
+    monkeypatch.setattr(features_module, "BLOCK_ANSWERS", block_answers)
+    blocked = features.answer_features(platform), features.features_at(platform, users, domains, at)
+    for expected, got in zip(one_pass, blocked, strict=True):
+        pd.testing.assert_frame_equal(got, expected, check_exact=True)

@@ -4,7 +4,11 @@ The features of a (learner, domain, time ``T``) read only answers strictly befor
 exactly ``T`` (or later) is never seen, also when it was recorded at the same timestamp as an earlier one.
 Training rows use the time of the answer being predicted as ``T``, so an answer never sees itself nor any
 answer recorded at the same moment. Everything is vectorized (sorts, prefix sums and binary searches, see
-:mod:`ktlab.tabular.history`); the cost grows as ``n log n`` with the number of answers.
+:mod:`ktlab.tabular.history`) and runs over blocks of about :data:`BLOCK_ANSWERS` answers of whole learners,
+one block after the other: a block's arrays stay in the processor's cache and its sorts stay short, so the
+time per answer does not grow with the number of answers. A learner's features read only that learner's
+answers, and the running sums carry over from block to block, so the values are bit for bit those of one
+pass over all answers.
 """
 
 from __future__ import annotations
@@ -73,6 +77,8 @@ FEATURES: dict[str, tuple[str, str]] = {
 }
 FEATURE_NAMES: list[str] = list(FEATURES)
 DEFAULT_LOG_TIME = float(np.log(30.0))
+#: Answers per block of learners computed together (a learner with more answers is a block of its own).
+BLOCK_ANSWERS = 1 << 16
 
 
 class FeatureEngineering(BaseEstimator):
@@ -113,10 +119,7 @@ class FeatureEngineering(BaseEstimator):
 
     def answer_features(self, data: PlatformData) -> pd.DataFrame:
         """Features of every answer of ``data``, as known just before it (row-aligned with ``data.answers``)."""
-        answers = data.answers
-        return self._compute(
-            data, answers["user_id"].to_numpy(), answers["skill_domain"].to_numpy(), answers["answered_at"]
-        )
+        return self._compute(data, None, None, data.answers["answered_at"])
 
     def features_at(
         self,
@@ -139,38 +142,67 @@ class FeatureEngineering(BaseEstimator):
         return self._compute(data, users, doms, times)
 
     def _compute(
-        self, data: PlatformData, q_user: np.ndarray, q_domain: np.ndarray, q_time: pd.Series
+        self, data: PlatformData, q_user: np.ndarray | None, q_domain: np.ndarray | None, q_time: pd.Series
     ) -> pd.DataFrame:
+        """Features of the queries ``(q_user, q_domain, q_time)``; ``None`` learners and domains: the answers'."""
         answers = data.answers
-        n_ans = len(answers)
-        user_codes, user_index = pd.factorize(np.concatenate([answers["user_id"].to_numpy(), q_user]))
-        dom_codes, _ = pd.factorize(np.concatenate([answers["skill_domain"].to_numpy(), q_domain]))
-        a_user, q_ucode = user_codes[:n_ans], user_codes[n_ans:]
-        n_dom = int(dom_codes.max()) + 1 if dom_codes.size else 1
-        a_pair = a_user.astype(np.int64) * n_dom + dom_codes[:n_ans]
-        q_pair = q_ucode.astype(np.int64) * n_dom + dom_codes[n_ans:]
-        ts = answers["answered_at"].to_numpy("datetime64[ns]").astype(np.int64)
-        qt = pd.to_datetime(q_time).to_numpy("datetime64[ns]").astype(np.int64)
-        origin = int(ts.min() // MS) if n_ans else 0
-        span = int((ts.max() // MS - origin) + 2) if n_ans else 2
-        correct = answers["is_correct"].to_numpy(np.float64)
-        level = answers["difficulty_level"].to_numpy(np.float64)
-        log_time = np.log(answers["time_taken"].to_numpy(np.float64))
-        tie = answers["t"].to_numpy(np.float64)
-
-        out: dict[str, np.ndarray] = {}
-        dom_n, dom_c = self._domain(out, a_pair, ts, tie, correct, level, log_time, q_pair, qt, origin, span)
-        self._learner(out, a_user, ts, tie, correct, log_time, q_ucode, qt, origin, span, dom_n, dom_c)
-        stamps = pd.DatetimeIndex(qt.astype("datetime64[ns]"))
-        out["hour_of_day"] = stamps.hour.to_numpy(np.float64)
-        out["day_of_week"] = stamps.day_of_week.to_numpy(np.float64)
+        a_user, q_user_code, user_index = _factorize(answers["user_id"], q_user)
+        a_dom, q_dom, _ = _factorize(answers["skill_domain"], q_domain)
+        n_dom = int(max(a_dom.max(initial=-1), q_dom.max(initial=-1))) + 1 if a_dom.size + q_dom.size else 1
+        ts = answers["answered_at"].to_numpy("datetime64[ns]").view(np.int64)
+        qt = pd.to_datetime(q_time).to_numpy("datetime64[ns]").view(np.int64)
+        origin = int(ts.min() // MS) if ts.size else 0
+        span = int((ts.max() // MS - origin) + 2) if ts.size else 2
+        columns = {
+            name: answers[name].to_numpy() for name in ("t", "is_correct", "difficulty_level", "time_taken")
+        }
         learners = data.learners.set_index("user_id")
-        who = pd.Index(learners.index).get_indexer(user_index[q_ucode])
+        learner_row = pd.Index(learners.index).get_indexer(user_index)
         grade = learners["grade_level"].to_numpy(np.float64)
         style = pd.Categorical(learners["learning_style"], categories=list(STYLES)).codes.astype(np.float64)
-        out["grade_level"] = np.where(who >= 0, np.nan_to_num(grade[who], nan=-1.0), -1.0)
-        out["learning_style"] = np.where(who >= 0, style[who], -1.0)
-        return pd.DataFrame({name: out[name] for name in FEATURE_NAMES})
+
+        # A block is a run of learner codes, so the (group, time) order of its answers is its part of the
+        # order of all answers; its rows are a slice as the answers are sorted by learner (codes follow them).
+        counts = np.bincount(a_user, minlength=len(user_index))
+        block_of = (np.cumsum(counts) - counts) // BLOCK_ANSWERS
+        n_blocks = int(block_of.max()) + 1 if block_of.size else 1
+        a_blocks = _Blocks(block_of[a_user], n_blocks)
+        q_blocks = a_blocks if q_user is None else _Blocks(block_of[q_user_code], n_blocks)
+        values = np.empty((len(FEATURE_NAMES), qt.size), dtype=np.float64)
+        dom_time = all_time = 0.0
+        for k in range(n_blocks):
+            a, q = a_blocks.rows(k), q_blocks.rows(k)
+            user, t, tie = a_user[a], ts[a], columns["t"][a].astype(np.float64)
+            correct = columns["is_correct"][a].astype(np.float64)
+            log_time = np.log(columns["time_taken"][a].astype(np.float64))
+            q_ucode, q_t = q_user_code[q], qt[q]
+            out: dict[str, np.ndarray] = {}
+            dom_n, dom_c, dom_time = self._domain(
+                out,
+                user.astype(np.int64) * n_dom + a_dom[a],
+                t,
+                tie,
+                correct,
+                columns["difficulty_level"][a].astype(np.float64),
+                log_time,
+                q_ucode.astype(np.int64) * n_dom + q_dom[q],
+                q_t,
+                origin,
+                span,
+                dom_time,
+            )
+            all_time = self._learner(
+                out, user, t, tie, correct, log_time, q_ucode, q_t, origin, span, dom_n, dom_c, all_time
+            )
+            stamps = pd.DatetimeIndex(q_t.view("datetime64[ns]"))
+            out["hour_of_day"] = stamps.hour.to_numpy(np.float64)
+            out["day_of_week"] = stamps.day_of_week.to_numpy(np.float64)
+            who = learner_row[q_ucode]
+            out["grade_level"] = np.where(who >= 0, np.nan_to_num(grade[who], nan=-1.0), -1.0)
+            out["learning_style"] = np.where(who >= 0, style[who], -1.0)
+            for j, name in enumerate(FEATURE_NAMES):
+                values[j, q] = out[name]
+        return pd.DataFrame(values.T, columns=FEATURE_NAMES, copy=False)
 
     def _domain(
         self,
@@ -185,11 +217,13 @@ class FeatureEngineering(BaseEstimator):
         qt: np.ndarray,
         origin: int,
         span: int,
-    ) -> tuple[np.ndarray, np.ndarray]:
+        time_start: float,
+    ) -> tuple[np.ndarray, np.ndarray, float]:
+        """Domain features into ``out``; the history counts, right answers and end of the log-time sums."""
         order = np.lexsort((tie, ts, pair))
         hist = SortedHistory(pair[order], ts[order], origin, span)
         c, lv, lt, t_sorted = correct[order], level[order], log_time[order], ts[order]
-        cc, cl, ct, ccl = prefix(c), prefix(lv), prefix(lt), prefix(c * lv)
+        cc, cl, ct, ccl = prefix(c), prefix(lv), prefix(lt, time_start), prefix(c * lv)
         after_wrong = np.zeros(c.size, dtype=bool)
         after_wrong[1:] = (c[:-1] == 0) & ~hist.is_first[1:]
         cw, cwc = prefix(after_wrong.astype(float)), prefix(after_wrong * c)
@@ -228,7 +262,7 @@ class FeatureEngineering(BaseEstimator):
         out["dom_level_score"] = window_mean(ccl, a_k, b, 0.0)
         out["strategy_effectiveness"] = self._rate(window_sum(cwc, g, b), window_sum(cw, g, b))
         out["dom_time_trend"] = np.where(has, out["dom_recent_log_time"] - window_mean(ct, g, b, 0.0), 0.0)
-        return n, n_c
+        return n, n_c, float(ct[-1])
 
     def _learner(
         self,
@@ -244,11 +278,13 @@ class FeatureEngineering(BaseEstimator):
         span: int,
         dom_n: np.ndarray,
         dom_c: np.ndarray,
-    ) -> None:
+        time_start: float,
+    ) -> float:
+        """All-domain, session and calendar features into ``out``; the end of the log-time sums."""
         order = np.lexsort((tie, ts, user))
         hist = SortedHistory(user[order], ts[order], origin, span)
         c, lt, t_sorted = correct[order], log_time[order], ts[order]
-        cc, ct = prefix(c), prefix(lt)
+        cc, ct = prefix(c), prefix(lt, time_start)
         g, b = hist.bounds(q_user, qt)
         n = b - g
         has = n > 0
@@ -286,3 +322,31 @@ class FeatureEngineering(BaseEstimator):
         out["days_since_first"] = np.where(has, (qt - first_time) / (DAY_MS * MS), 0.0)
         since_last = np.minimum((qt - last_time) / (DAY_MS * MS), self.max_gap_days)
         out["days_since_last_any"] = np.where(has, since_last, self.max_gap_days)
+        return float(ct[-1])
+
+
+def _factorize(values: pd.Series, queries: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, pd.Index]:
+    """Codes of the answers' and the queries' values, in order of first appearance (answers first).
+
+    ``queries=None`` stands for the answers' own values, which are then coded once.
+    """
+    if queries is None:
+        codes, uniques = pd.factorize(values)
+        return codes, codes, pd.Index(uniques)
+    codes, uniques = pd.factorize(np.concatenate([values.to_numpy(), queries]))
+    return codes[: len(values)], codes[len(values) :], pd.Index(uniques)
+
+
+class _Blocks:
+    """The rows of each block, from the block of every row (a slice when the rows are already grouped)."""
+
+    def __init__(self, block: np.ndarray, n_blocks: int) -> None:
+        grouped = bool(np.all(block[1:] >= block[:-1]))
+        self.order = None if grouped else np.argsort(block, kind="stable")
+        self.bounds = np.zeros(n_blocks + 1, dtype=np.int64)
+        np.cumsum(np.bincount(block, minlength=n_blocks), out=self.bounds[1:])
+
+    def rows(self, k: int) -> slice | np.ndarray:
+        """The rows of block ``k``, in their order."""
+        lo, hi = int(self.bounds[k]), int(self.bounds[k + 1])
+        return slice(lo, hi) if self.order is None else self.order[lo:hi]

@@ -84,10 +84,17 @@ class SortedHistory:
         return gap
 
 
-def prefix(values: np.ndarray) -> np.ndarray:
-    """``C`` with ``C[0] = 0`` and ``C[i + 1] = values[:i + 1].sum()``: a sum over rows [a, b) is C[b] - C[a]."""
-    out = np.zeros(values.size + 1, dtype=np.float64)
-    np.cumsum(values, out=out[1:])
+def prefix(values: np.ndarray, start: float = 0.0) -> np.ndarray:
+    """``C`` with ``C[0] = start`` and ``C[i + 1] = C[i] + values[i]``: a sum over rows [a, b) is C[b] - C[a].
+
+    The running sum is accumulated in order, one row after the other, so the prefix sums of consecutive
+    pieces of an array, each started at the last value of the previous piece, are bit for bit those of the
+    whole array (a float sum ``C[b] - C[a]`` rounds the same either way).
+    """
+    out = np.empty(values.size + 1, dtype=np.float64)
+    out[0] = start
+    out[1:] = values
+    np.cumsum(out, out=out)
     return out
 
 
