@@ -52,6 +52,14 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 
 
+def shown_path(path: Path) -> str:
+    """``path`` relative to the checkout when it lies inside it (the table names no machine's folders)."""
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
 def arm_key(arm: dict[str, Any]) -> str:
     return f"{slug(arm['name'])}__{arm['data']}"
 
@@ -152,7 +160,7 @@ def run_one(
         "epoch_seconds": seconds,
         "epochs": epochs,
         "wall_seconds": float(wall.read_text()) if wall.exists() else None,
-        "run_dir": str(run_dir),
+        "run_dir": shown_path(run_dir),
     }
 
 
