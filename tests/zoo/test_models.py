@@ -131,6 +131,17 @@ def test_monotonic_attention_backward_matches_autograd(strict: bool, theta: floa
     assert grads[0][1].abs().sum() > 0  # the decay rates do learn
 
 
+def test_monotonic_attention_in_half_precision_has_no_nan() -> None:
+    """The first retriever step has no key: in float16 too its row is zeros and no gradient is NaN."""
+    torch.manual_seed(6)
+    attention = MonotonicAttention(dim=16, n_heads=4, dropout=0.0).half()
+    x = torch.randn(2, 10, 16, dtype=torch.float16, requires_grad=True)
+    weights = attention.weights(x, x, strict=True)
+    weights.float().sum().backward()
+    assert torch.all(weights[..., 0, :] == 0) and torch.isfinite(weights).all()
+    assert torch.isfinite(attention.theta.grad).all() and torch.isfinite(x.grad).all()
+
+
 def test_monotonic_decay_lowers_the_weight_of_distant_steps() -> None:
     attention = MonotonicAttention(dim=8, n_heads=1, dropout=0.0)
     with torch.no_grad():

@@ -28,8 +28,6 @@ def allowed_keys(t: int, strict: bool, device: torch.device) -> torch.Tensor:
 
 #: Decay floor, as in the published implementation (``clamp(min=1e-5)``).
 DECAY_FLOOR = 1e-5
-#: Score of a blocked key: finite, so a row with no allowed key gives no NaN (it is zeroed afterwards).
-_BLOCKED = -1e30
 
 
 class _DecayedSoftmax(torch.autograd.Function):
@@ -47,14 +45,17 @@ class _DecayedSoftmax(torch.autograd.Function):
     def forward(ctx, scores: torch.Tensor, theta: torch.Tensor, strict: bool) -> torch.Tensor:
         t = scores.shape[-1]
         blocked = ~allowed_keys(t, strict, scores.device)
+        # A blocked key's score: finite in the scores' dtype (float16 included), so a row with no allowed
+        # key gives no NaN (it is zeroed below).
+        lowest = torch.finfo(scores.dtype).min
         steps = torch.arange(t, device=scores.device, dtype=scores.dtype)
         gap = (steps[:, None] - steps[None, :]).abs()  # [T, T] |t - tau|
         # gamma: attention without decay; sum over t' in (tau, t] of gamma = 1 - cumsum up to tau.
-        distance = torch.softmax(scores.masked_fill(blocked, _BLOCKED), dim=-1).cumsum_(-1)
+        distance = torch.softmax(scores.masked_fill(blocked, lowest), dim=-1).cumsum_(-1)
         distance.neg_().add_(1.0).clamp_min_(0.0).mul_(gap)
         decay = torch.mul(distance, theta.neg()).exp_().clamp_min_(DECAY_FLOOR)
         distance.masked_fill_(decay <= DECAY_FLOOR, 0.0)  # on the floor the decay no longer moves with theta
-        alpha = torch.softmax(torch.mul(scores, decay).masked_fill_(blocked, _BLOCKED), dim=-1)
+        alpha = torch.softmax(torch.mul(scores, decay).masked_fill_(blocked, lowest), dim=-1)
         if strict:
             alpha[..., 0, :] = 0.0  # the first step has no earlier key: it reads zeros
         ctx.save_for_backward(alpha, decay, scores, distance)
