@@ -164,8 +164,12 @@ def run_one(
     }
 
 
-def _max_epochs(overrides: list[str]) -> int:
-    """The epoch cap of a run: the last trainer.max_epochs override, else the benchmark protocol's 50."""
+def _max_epochs(record: dict[str, Any]) -> int:
+    """The epoch cap of a run: from its composed config, else its last override, else the protocol's 50."""
+    config = ROOT / record.get("run_dir", "") / ".hydra" / "config.yaml"
+    if record.get("run_dir") and config.exists():
+        return int(yaml.safe_load(config.read_text())["trainer"]["max_epochs"])
+    overrides = record.get("overrides", [])
     caps = [int(o.split("=", 1)[1]) for o in overrides if o.startswith("trainer.max_epochs=")]
     return caps[-1] if caps else 50
 
@@ -201,7 +205,7 @@ def summarize(
         seconds = [r["epoch_seconds"] for r in mine if r.get("epoch_seconds")]
         row["epoch_seconds"] = statistics.median(seconds) if seconds else None
         row["epochs"] = [r["epochs"] for r in mine]
-        caps = {_max_epochs(r.get("overrides", [])) for r in mine}
+        caps = {_max_epochs(r) for r in mine}
         row["max_epochs"] = sorted(caps)
         row["params"] = mine[0]["params"] if mine else None
         row["failed"] = [r["error"] for r in failed]
