@@ -55,6 +55,21 @@ def test_fit_predict_clone_save_load(
     assert (tmp_path / "model.json").is_file()
 
 
+@pytest.mark.parametrize("kind", ["difficulty", "performance"])
+def test_refit_drops_what_was_built_from_the_old_model(
+    kind: str, tables: dict, difficulty_model: DifficultyOptimizer, performance_model: PerformancePredictor
+) -> None:
+    model = clone(difficulty_model if kind == "difficulty" else performance_model)
+    X = tables[kind].head(400)
+    y = (np.arange(len(X)) % 3 == 0).astype(int)
+    model.fit(X, y)
+    first = model.explainer
+    assert model.explainer is first  # built once
+    assert "_explainer" not in model.__getstate__()  # never saved
+    model.fit(X, 1 - y)
+    assert model.explainer is not first
+
+
 def test_shap_additivity_difficulty(tables: dict, difficulty_model: DifficultyOptimizer) -> None:
     X = tables["difficulty"].head(50)
     values, base = ExplainableAI(difficulty_model).explanation(X)

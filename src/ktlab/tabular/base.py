@@ -18,6 +18,12 @@ class TreeModelMixin:
     """Mixin of the tabular estimators (each sets ``feature_names_in_`` and ``model_`` in ``fit``)."""
 
     feature_names_in_: np.ndarray
+    #: Attributes built from the fitted model on first use: never saved, dropped by every ``fit``.
+    _caches: tuple[str, ...] = ("_explainer",)
+
+    def _drop_caches(self) -> None:
+        for name in self._caches:
+            self.__dict__.pop(name, None)
 
     def _check_fitted(self, what: str = "predict") -> None:
         if not hasattr(self, "model_"):
@@ -79,10 +85,7 @@ class TreeModelMixin:
         return cached
 
     def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        state.pop("_explainer", None)
-        state.pop("_level_trees", None)  # DifficultyOptimizer's tree sets, rebuilt on first use
-        return state
+        return {key: value for key, value in self.__dict__.items() if key not in self._caches}
 
 
 def check_columns(X: pd.DataFrame, required: list[str], who: str) -> None:

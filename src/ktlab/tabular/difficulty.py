@@ -95,6 +95,8 @@ class DifficultyOptimizer(TreeModelMixin, ClassifierMixin, BaseEstimator):
         n_jobs, random_state: threads and seed.
     """
 
+    _caches = (*TreeModelMixin._caches, LEVEL_SPLIT_CACHE)
+
     def __init__(
         self,
         n_estimators: int = 200,
@@ -148,8 +150,7 @@ class DifficultyOptimizer(TreeModelMixin, ClassifierMixin, BaseEstimator):
         )
         self.model_.fit(self._matrix(X), np.asarray(y))
         self.classes_ = self.model_.classes_
-        self.__dict__.pop(LEVEL_SPLIT_CACHE, None)
-        self.__dict__.pop("_explainer", None)
+        self._drop_caches()
         return self
 
     @property

@@ -121,6 +121,7 @@ class PerformancePredictor(TreeModelMixin, ClassifierMixin, BaseEstimator):
     ) -> PerformancePredictor:
         """Fit the next-answer forest on ``X, y``, and the at-risk forest on ``risk_X, risk_y`` when given."""
         check_columns(X, ["dom_velocity", "dom_n_prior", "dom_n_30d"], type(self).__name__)
+        self._drop_caches()
         self.feature_names_in_ = np.array([c for c in FEATURE_NAMES if c in X.columns], dtype=object)
         self.n_features_in_ = len(self.feature_names_in_)
         self.model_ = self._forest().fit(self._matrix(X), np.asarray(y))
