@@ -59,7 +59,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig
 from torch.utils.data import DataLoader
 
-from ktlab.models.losses import masked_bce_with_logits
+from ktlab.models.losses import masked_bce_with_logits, per_answer_scale
 from ktlab.models.optim import build_optimizer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -179,7 +179,7 @@ def ktlab_bce(
 ) -> torch.Tensor:
     """The loss as ktlab's training step computes it (the mean, scaled as ``model.loss_scale`` says)."""
     loss, count = masked_bce_with_logits(logits, targets, scored)
-    return loss if answers_per_batch is None else loss * (count / answers_per_batch)
+    return loss if answers_per_batch is None else per_answer_scale(loss, count, answers_per_batch)
 
 
 def make_plain_step(

@@ -27,7 +27,7 @@ from torchmetrics.utilities import dim_zero_cat
 from ktlab.checks import Checks, Problem, raise_problems
 from ktlab.errors import ConfigError
 from ktlab.models.checkpoint import mark_checkpoint
-from ktlab.models.losses import masked_bce_with_logits
+from ktlab.models.losses import masked_bce_with_logits, per_answer_scale
 from ktlab.models.optim import configure_optimization
 from ktlab.models.output import split_output
 
@@ -168,7 +168,7 @@ class KTLitModule(LightningModule):
         loss, count = masked_bce_with_logits(logits, target, scored)
         loss_metric.update(loss.detach(), weight=count)
         if self.training and self.hparams.loss_scale == "answers":
-            loss = loss * (count / self.hparams.inputs["answers_per_batch"])
+            loss = per_answer_scale(loss, count, self.hparams.inputs["answers_per_batch"])
         answers = target[scored].long()
         metrics.update(torch.sigmoid(logits.detach()[scored].float()), answers)
         if oracle is not None:

@@ -26,3 +26,12 @@ def masked_bce_with_logits(logits: Tensor, targets: Tensor, scored: Tensor) -> t
     count = weight.sum()
     total = F.binary_cross_entropy_with_logits(logits.float(), targets, weight=weight, reduction="sum")
     return total / count.clamp_min(1.0), count
+
+
+def per_answer_scale(mean: Tensor, count: Tensor, answers_per_batch: float) -> Tensor:
+    """A batch's mean loss as its sum over ``answers_per_batch``, the mean answers per training batch.
+
+    Every answer then weighs the same whatever batch it falls in (``KTLitModule``'s ``loss_scale=answers``):
+    a batch of few answers no longer counts as much as one of many.
+    """
+    return mean * (count / answers_per_batch)
