@@ -21,6 +21,7 @@ import argparse
 import contextlib
 import json
 import logging
+import os
 import sys
 import tempfile
 import time
@@ -28,10 +29,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from hydra import compose, initialize_config_dir
-from hydra.core.global_hydra import GlobalHydra
-from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig, open_dict
 
 from ktlab.tabular.data import PlatformData
 from ktlab.tabular.difficulty import DifficultyOptimizer
@@ -43,6 +40,7 @@ from ktlab.tabular.performance import PerformancePredictor
 from ktlab.tabular.synthetic import generate_platform
 from ktlab.tabular.tasks import NextAnswerTask, PerformanceTask
 from ktlab.train import train
+from ktlab.utils.timing import compose_run
 
 ANSWERS_PER_LEARNER_WEEK = 38  # about, with the generator's defaults
 ROOT = Path(__file__).resolve().parents[1]
@@ -139,22 +137,6 @@ def batch(
     }
 
 
-def _compose_train(overrides: list[str], root: Path) -> DictConfig:
-    """``conf/train.yaml`` composed with overrides, writing under ``root`` (as tests/conftest.py does)."""
-    GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
-        cfg = compose(
-            config_name="train", overrides=[f"paths.root_dir={root}", *overrides], return_hydra_config=True
-        )
-    with open_dict(cfg):
-        cfg.paths.output_dir = str(root / "run")
-        cfg.hydra.runtime.output_dir = str(root / "run")
-        cfg.hydra.runtime.cwd = str(ROOT)
-        cfg.hydra.job.num = 0
-    HydraConfig.instance().set_config(cfg)
-    return cfg
-
-
 def dkt_comparison(data: PlatformData, held_out: dict[str, object], seed: int, epochs: int) -> dict:
     """The enriched GRU DKT on the same answers and held-out learners, beside the tabular models."""
     test_users = held_out["test_users"]
@@ -163,7 +145,7 @@ def dkt_comparison(data: PlatformData, held_out: dict[str, object], seed: int, e
     with tempfile.TemporaryDirectory(prefix="bench_tabular_dkt_") as tmp:
         path = Path(tmp) / "answers.csv"
         frame.to_csv(path, index=False)
-        cfg = _compose_train(
+        cfg = compose_run(
             [
                 "data=csv",
                 f"data.path={path}",
@@ -173,11 +155,9 @@ def dkt_comparison(data: PlatformData, held_out: dict[str, object], seed: int, e
                 f"data.query_features=[{','.join(QUERY_FEATURES)}]",
                 f"data.max_len={longest}",  # one window per learner: only its first answer is unscored
                 f"seed={seed}",
-                "~callbacks.progress_bar",
                 "~callbacks.learning_curves",
-                "~callbacks.model_summary",
             ],
-            Path(tmp),
+            Path(tmp) / "run",
         )
         start = time.perf_counter()
         with contextlib.redirect_stdout(sys.stderr):  # Lightning prints its test table: stdout is JSON only
@@ -275,6 +255,7 @@ def main() -> None:
         "--dkt-epochs", type=int, default=30, help="most DKT epochs (early stopping may stop)"
     )
     args = parser.parse_args()
+    os.environ.setdefault("KTLAB_ROOT", str(ROOT))  # compose_run reads the project's configs from there
     logging.basicConfig(level=logging.WARNING)
     held_scores, models, data, held_out = quality(args.seed)
     difficulty, performance = models["difficulty_xgb"], models["performance_rf"]
