@@ -116,13 +116,9 @@ class MonotonicAttention(nn.Module):
 class MonotonicBlock(nn.Module):
     """Monotonic attention, then a feed-forward layer, each with a residual connection and LayerNorm."""
 
-    def __init__(
-        self, dim: int, n_heads: int, ff_dim: int, dropout: float, attention_dropout: float | None = None
-    ) -> None:
+    def __init__(self, dim: int, n_heads: int, ff_dim: int, dropout: float, attention_dropout: float) -> None:
         super().__init__()
-        self.attention = MonotonicAttention(
-            dim, n_heads, dropout if attention_dropout is None else attention_dropout
-        )
+        self.attention = MonotonicAttention(dim, n_heads, attention_dropout)
         self.norm1 = nn.LayerNorm(dim)
         self.ffn = nn.Sequential(
             nn.Linear(dim, ff_dim), nn.ReLU(), nn.Dropout(dropout), nn.Linear(ff_dim, dim)
