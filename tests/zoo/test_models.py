@@ -13,6 +13,7 @@ from ktlab.models.components.akt import AKT
 from ktlab.models.components.dkt import DKT
 from ktlab.models.components.dkt_plus import DKTPlus
 from ktlab.models.components.monotonic import MonotonicAttention
+from ktlab.models.components.recurrent import RecurrentTracer
 from ktlab.models.components.sakt import SAKT
 from ktlab.models.output import split_output
 from ktlab.predict import predict_frame
@@ -44,6 +45,9 @@ def _batch(b: int = 3, t: int = 25, k: int = 9, p: int = 30, seed: int = 0) -> d
         "problem": torch.randint(1, p + 1, (b, t), generator=g) * mask,
         "correct": torch.randint(0, 2, (b, t), generator=g).float() * mask,
         "mask": mask,
+        "context": torch.zeros(b, t, 0),  # the recurrent tracer's (here empty) context signals
+        "query": torch.zeros(b, t, 0),
+        "phase": torch.zeros(b, t, dtype=torch.long),
     }
 
 
@@ -53,6 +57,7 @@ NETS = {
     "sakt": lambda: SAKT(9, dim=16, n_heads=2),
     "akt_rasch": lambda: AKT(9, n_problems=30, dim=16, n_heads=2, ff_dim=16, head_dim=16, n_blocks=2),
     "akt": lambda: AKT(9, dim=16, n_heads=2, ff_dim=16, head_dim=16),
+    "dkt_gru_rasch": lambda: RecurrentTracer(9, n_problems=30, embed_dim=8, hidden_dim=12, head_dim=8),
 }
 
 
@@ -189,10 +194,30 @@ def test_dkt_plus_waviness_is_zero_for_a_constant_state() -> None:
     )
 
 
-def test_akt_rasch_penalty_is_the_training_aux_loss() -> None:
-    net = AKT(9, n_problems=30, dim=16, n_heads=2, ff_dim=16, head_dim=16, rasch_l2=0.5)
+RASCH_NETS = {
+    "akt": lambda: AKT(9, n_problems=30, dim=16, n_heads=2, ff_dim=16, head_dim=16, rasch_l2=0.5),
+    "dkt_gru": lambda: RecurrentTracer(9, n_problems=30, embed_dim=8, hidden_dim=12, rasch_l2=0.5),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RASCH_NETS))
+def test_rasch_penalty_is_the_training_aux_loss(name: str) -> None:
+    net = RASCH_NETS[name]()
     with torch.no_grad():
-        net.difficulty.weight[1:] = 1.0
+        net.rasch.difficulty.weight[1:] = 1.0
     out = net.train()(_batch())
     assert float(out.aux_loss) == pytest.approx(0.5 * 30)
     assert isinstance(net.eval()(_batch()), torch.Tensor)
+
+
+@pytest.mark.parametrize("name", sorted(RASCH_NETS))
+def test_problem_difficulty_moves_the_prediction_of_its_own_step(name: str) -> None:
+    net = RASCH_NETS[name]().eval()
+    batch = _batch()
+    before = net(batch)
+    with torch.no_grad():
+        net.rasch.difficulty.weight[int(batch["problem"][1, 10])] = 3.0
+    after = net(batch)
+    assert not torch.allclose(before[1, 10], after[1, 10])  # its question embedding moved
+    first = (batch["problem"][1] == batch["problem"][1, 10]).nonzero()[0].item()
+    assert torch.equal(before[1, :first], after[1, :first])  # no earlier step sees the problem

@@ -5,8 +5,9 @@ Embeddings (Rasch model-based, when problem ids are given, ``n_problems > 0``)::
     x_t = c[skill_t] + mu[problem_t] * d[skill_t]                      question of step t
     y_t = e[skill_t, correct_t] + mu[problem_t] * f[skill_t, correct_t]  answered step t
 
-``mu`` is one scalar difficulty per problem (id 0, an unseen problem, has ``mu = 0``) and is
-L2-penalised (``rasch_l2``, returned as the training ``aux_loss``); without problem ids ``mu = 0``.
+``mu`` is one scalar difficulty per problem (id 0, an unseen problem, has ``mu = 0``;
+:mod:`ktlab.models.components.rasch`) and is L2-penalised (``rasch_l2``, returned as the training
+``aux_loss``); without problem ids ``mu = 0``.
 A question encoder (monotonic self-attention over ``x``, each step reading steps ``<= t``), a knowledge
 encoder (over ``y``, steps ``<= t``) and a knowledge retriever (query and key the encoded questions, value
 the encoded answers, steps ``< t`` only) give ``h_t``; ``logit_t = MLP([h_t ; x_t])``. The answer of
@@ -24,6 +25,7 @@ from torch import nn
 
 from ktlab.checks import Checks, Problem, raise_problems
 from ktlab.models.components.monotonic import MonotonicBlock
+from ktlab.models.components.rasch import RaschShift
 from ktlab.models.output import NetOutput
 
 
@@ -76,15 +78,10 @@ class AKT(nn.Module):
                 }
             ),
         )
-        self.n_problems = n_problems
         self.rasch_l2 = rasch_l2
         self.skill = nn.Embedding(n_skills + 1, dim, padding_idx=0)  # c
         self.answer = nn.Embedding(2 * (n_skills + 1), dim, padding_idx=0)  # e
-        if n_problems > 0:
-            self.difficulty = nn.Embedding(n_problems + 1, 1, padding_idx=0)  # mu
-            nn.init.zeros_(self.difficulty.weight)
-            self.skill_variation = nn.Embedding(n_skills + 1, dim, padding_idx=0)  # d
-            self.answer_variation = nn.Embedding(2 * (n_skills + 1), dim, padding_idx=0)  # f
+        self.rasch = RaschShift(n_problems, n_skills, dim) if n_problems > 0 else None  # mu, d, f
 
         def blocks() -> nn.ModuleList:
             return nn.ModuleList(
@@ -118,19 +115,19 @@ class AKT(nn.Module):
             checks.require("n_heads", lambda h: args["dim"] % h == 0, f"must divide dim={args['dim']}")
         return checks.problems
 
-    def embed(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
-        """``x [B, T, D]``, ``y [B, T, D]`` and the difficulties read ``mu [B, T, 1]`` (None without problems)."""
+    def embed(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        """The questions ``x [B, T, D]`` and the answered steps ``y [B, T, D]``."""
         skill = batch["skill"]  # [B, T]
         answer = (skill * 2 + batch["correct"].long()) * (skill > 0)
         x, y = self.skill(skill), self.answer(answer)
-        if self.n_problems == 0 or "problem" not in batch:
-            return x, y, None
-        mu = self.difficulty(batch["problem"])  # [B, T, 1]
-        return x + mu * self.skill_variation(skill), y + mu * self.answer_variation(answer), mu
+        if self.rasch is None or "problem" not in batch:
+            return x, y
+        shift_x, shift_y = self.rasch(batch["problem"], skill, answer)
+        return x + shift_x, y + shift_y
 
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor | NetOutput:
         """Logits ``[B, T]``: position ``t`` predicts step ``t`` from steps ``< t`` and its question."""
-        x, y, mu = self.embed(batch)
+        x, y = self.embed(batch)
         questions, knowledge = x, y
         for block in self.question_encoder:
             questions = block(questions, questions, questions, strict=False)
@@ -140,6 +137,6 @@ class AKT(nn.Module):
         for block in self.retriever:
             h = block(h, questions, knowledge, strict=True)
         logits = self.head(torch.cat([h, x], dim=-1)).squeeze(-1)
-        if not self.training or mu is None or self.rasch_l2 == 0:
+        if not self.training or self.rasch is None or self.rasch_l2 == 0:
             return logits
-        return NetOutput(logits, self.rasch_l2 * self.difficulty.weight.pow(2).sum())
+        return NetOutput(logits, self.rasch_l2 * self.rasch.penalty())

@@ -13,6 +13,11 @@ of what is known before step ``t`` is answered::
 
 Nothing measured while answering step ``t`` (its time, its correctness, the affect measured then) can
 reach ``logit_t``. Skill id 0 (padding or a skill unseen in training) has a zero embedding.
+
+With problem ids (``n_problems > 0``, e.g. ``data=assist2009_pid``) both embeddings are moved by the
+problem's Rasch difficulty, as in AKT (:mod:`ktlab.models.components.rasch`): the answer embedding by
+``mu[problem_t] * f[skill_t, correct_t]`` and the skill embedding of the query by
+``mu[problem_t] * d[skill_t]``; ``rasch_l2 * sum(mu ** 2)`` is the training ``aux_loss``.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from ktlab.checks import Checks, Problem, raise_problems
+from ktlab.models.components.rasch import RaschShift
+from ktlab.models.output import NetOutput
 
 CELLS: dict[str, type[nn.RNNBase]] = {"gru": nn.GRU, "lstm": nn.LSTM}
 
@@ -45,6 +52,8 @@ class RecurrentTracer(nn.Module):
         num_layers: stacked recurrent layers.
         dropout: dropout between recurrent layers and in the prediction head.
         head_dim: hidden width of the prediction head.
+        n_problems: problems seen in training (0: no problem ids, skills only).
+        rasch_l2: weight of the L2 penalty on the problems' Rasch difficulties.
     """
 
     def __init__(
@@ -61,6 +70,8 @@ class RecurrentTracer(nn.Module):
         num_layers: int = 1,
         dropout: float = 0.2,
         head_dim: int = 128,
+        n_problems: int = 0,
+        rasch_l2: float = 1e-5,
     ) -> None:
         super().__init__()
         raise_problems(
@@ -77,6 +88,8 @@ class RecurrentTracer(nn.Module):
                     "num_layers": num_layers,
                     "dropout": dropout,
                     "head_dim": head_dim,
+                    "n_problems": n_problems,
+                    "rasch_l2": rasch_l2,
                 }
             ),
         )
@@ -86,6 +99,8 @@ class RecurrentTracer(nn.Module):
         self.phase_in_query = phase_in_query and n_phases > 0
         self.answer_embedding = nn.Embedding(2 * (n_skills + 1), embed_dim)
         self.skill_embedding = nn.Embedding(n_skills + 1, embed_dim, padding_idx=0)
+        self.rasch = RaschShift(n_problems, n_skills, embed_dim) if n_problems > 0 else None
+        self.rasch_l2 = rasch_l2
         phase_width = n_phases if self.phase_in_context else 0
         self.rnn = CELLS[cell](
             input_size=embed_dim + context_dim + phase_width,
@@ -107,29 +122,55 @@ class RecurrentTracer(nn.Module):
         """The problems of the tracer's arguments (see :mod:`ktlab.checks`)."""
         checks = Checks(args)
         checks.integer("n_skills", 1)
-        for name in ("n_phases", "context_dim", "query_dim"):
+        for name in ("n_phases", "context_dim", "query_dim", "n_problems"):
             checks.integer(name, 0)
         checks.one_of("cell", CELLS)
         for name in ("embed_dim", "hidden_dim", "num_layers", "head_dim"):
             checks.integer(name, 1)
         checks.in_range("dropout", 0.0, 1.0)
+        checks.at_least("rasch_l2", 0.0)
         return checks.problems
 
     def _phase_onehot(self, phase: torch.Tensor) -> torch.Tensor:
         return F.one_hot(phase, self.n_phases + 1)[..., 1:].float()  # id 0 -> all zeros
 
-    def query(self, skill: torch.Tensor, query: torch.Tensor, phase: torch.Tensor) -> torch.Tensor:
-        """Known-before description of the step to predict: ``[..., embed + Q (+ P)]``."""
-        parts = [self.skill_embedding(skill), query]
+    def _answer_ids(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        skill = batch["skill"]
+        return (skill * 2 + batch["correct"].long()) * (skill > 0)  # unseen skills -> ids 0/1 -> zeroed
+
+    def _rasch(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """The problem shifts of the query and of the answer embedding (None without problem ids)."""
+        if self.rasch is None or "problem" not in batch:
+            return None
+        return self.rasch(batch["problem"], batch["skill"], self._answer_ids(batch))
+
+    def query(
+        self,
+        skill: torch.Tensor,
+        query: torch.Tensor,
+        phase: torch.Tensor,
+        shift: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Known-before description of the step to predict: ``[..., embed + Q (+ P)]``.
+
+        ``shift`` is the problem's Rasch shift of the skill embedding, when there are problem ids.
+        """
+        embedded = self.skill_embedding(skill)
+        parts = [embedded if shift is None else embedded + shift, query]
         if self.phase_in_query:
             parts.append(self._phase_onehot(phase))
         return torch.cat(parts, dim=-1)
 
-    def encode(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        """States after each answer: ``h[:, t]`` has read steps ``0..t``. Returns ``[B, T, H]``."""
+    def encode(self, batch: dict[str, torch.Tensor], shift: torch.Tensor | None = None) -> torch.Tensor:
+        """States after each answer: ``h[:, t]`` has read steps ``0..t``. Returns ``[B, T, H]``.
+
+        ``shift`` is the problems' Rasch shift of the answer embeddings, when there are problem ids.
+        """
         skill = batch["skill"]  # [B, T]
-        answer = (skill * 2 + batch["correct"].long()) * (skill > 0)  # unseen skills -> ids 0/1 -> zeroed
-        parts = [self.answer_embedding(answer) * (skill > 0).unsqueeze(-1), batch["context"]]
+        embedded = self.answer_embedding(self._answer_ids(batch))
+        if shift is not None:
+            embedded = embedded + shift
+        parts = [embedded * (skill > 0).unsqueeze(-1), batch["context"]]
         if self.phase_in_context:
             parts.append(self._phase_onehot(batch["phase"]))
         states, _ = self.rnn(torch.cat(parts, dim=-1))
@@ -139,8 +180,15 @@ class RecurrentTracer(nn.Module):
         """Success logits from a state and a query of matching leading shape: ``[...]``."""
         return self.head(torch.cat([state, query], dim=-1)).squeeze(-1)
 
-    def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor | NetOutput:
         """Logits ``[B, T]``: position ``t`` predicts step ``t`` from steps ``< t`` and its query."""
-        states = self.encode(batch)  # [B, T, H]
+        shifts = self._rasch(batch)
+        query_shift, answer_shift = shifts if shifts is not None else (None, None)
+        states = self.encode(batch, answer_shift)  # [B, T, H]
         before = torch.cat([torch.zeros_like(states[:, :1]), states[:, :-1]], dim=1)  # [B, T, H]
-        return self.predict_logits(before, self.query(batch["skill"], batch["query"], batch["phase"]))
+        logits = self.predict_logits(
+            before, self.query(batch["skill"], batch["query"], batch["phase"], query_shift)
+        )
+        if not self.training or shifts is None or self.rasch_l2 == 0:
+            return logits
+        return NetOutput(logits, self.rasch_l2 * self.rasch.penalty())
