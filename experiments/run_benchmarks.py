@@ -48,6 +48,15 @@ PROTOCOL = (
 )
 
 
+#: Why the data sets with problem ids get a second set of figures.
+REPEATS = (
+    "Repeated rows. ASSISTments 2009 lists a problem tagged with several skills once per skill, one row after "
+    "the other with the same answer, and the 4-line release with problem ids keeps those rows: a model that "
+    "reads problem ids can tell that a row repeats the one before and copy its answer. The published AKT-Rasch "
+    "figure is over every row; these figures show how much of an AUC the repeats carry (seed means):"
+)
+
+
 def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 
@@ -66,22 +75,34 @@ def arm_key(arm: dict[str, Any]) -> str:
 
 @torch.no_grad()
 def score_checkpoint(ckpt: Path) -> dict[str, float]:
-    """Test AUC, accuracy, Brier score and ECE of a checkpoint, on its own test learners."""
+    """Test AUC, accuracy, Brier score and ECE of a checkpoint, on its own test learners.
+
+    With problem ids it also scores the answers apart from the rows that repeat the previous row's
+    problem (ASSISTments 2009 lists a problem of several skills once per skill, with one answer):
+    ``auc_first_rows`` leaves those rows out, ``auc_copy_repeats`` predicts each of them as the answer
+    of the row before (what a model that spots the repeat can reach), ``repeat_share`` is their share.
+    """
     from ktlab.models.checkpoint import load_model, restore_datamodule
 
     model = load_model(ckpt)
     model.eval()
     datamodule = restore_datamodule(model)
     datamodule.setup("test")
-    probs, targets = [], []
+    probs, targets, repeats, previous = [], [], [], []
     for batch in datamodule.dataloader("test"):
         logits = model(batch)
         scored = batch["mask"].clone()
         scored[:, 0] = False
         probs.append(torch.sigmoid(logits[scored].float()))
         targets.append(batch["correct"][scored].long())
+        if "problem" in batch:
+            problem = batch["problem"]
+            repeat = torch.zeros_like(scored)
+            repeat[:, 1:] = (problem[:, 1:] == problem[:, :-1]) & (problem[:, 1:] > 0)
+            repeats.append(repeat[scored])
+            previous.append(batch["correct"].roll(1, dims=1)[scored].float())
     p, y = torch.cat(probs), torch.cat(targets)
-    return {
+    scores = {
         "auc": float(binary_auroc(p, y)),
         "acc": float(binary_accuracy(p, y)),
         "brier": float(torch.mean((p - y.float()) ** 2)),
@@ -89,6 +110,12 @@ def score_checkpoint(ckpt: Path) -> dict[str, float]:
         "answers": int(y.numel()),
         "params": int(sum(t.numel() for t in model.parameters())),
     }
+    if repeats:
+        repeat, before = torch.cat(repeats), torch.cat(previous)
+        scores["repeat_share"] = float(repeat.float().mean())
+        scores["auc_first_rows"] = float(binary_auroc(p[~repeat], y[~repeat]))
+        scores["auc_copy_repeats"] = float(binary_auroc(torch.where(repeat, before, p), y))
+    return scores
 
 
 def epoch_seconds(run_dir: Path) -> tuple[float | None, int]:
@@ -202,6 +229,9 @@ def summarize(
             row[key] = statistics.mean(values) if values else None
             row[f"{key}_std"] = statistics.stdev(values) if len(values) > 1 else None
             row[f"{key}_text"] = mean_std(values)
+        for key in ("auc_first_rows", "auc_copy_repeats", "repeat_share"):  # data with problem ids
+            values = [r[key] for r in mine if key in r]
+            row[key] = statistics.mean(values) if values else None
         seconds = [r["epoch_seconds"] for r in mine if r.get("epoch_seconds")]
         row["epoch_seconds"] = statistics.median(seconds) if seconds else None
         row["epochs"] = [r["epochs"] for r in mine]
@@ -261,6 +291,15 @@ def markdown(rows: list[dict[str, Any]], suites: dict[str, Any], suite: str, arg
                 else ("above" if row["auc"] > top else "NOT above") + f" {top:.4f}"
             )
             lines.append(f"- {data}: {row['arm']} {row['auc']:.4f} ({len(row['seeds'])} seed(s)): {verdict}")
+    repeated = [row for row in rows if row.get("auc_first_rows") is not None]
+    if repeated:
+        lines += ["", REPEATS, ""]
+        for row in repeated:
+            lines.append(
+                f"- {row['data']}, {row['arm']}: {row['repeat_share']:.1%} of the scored answers repeat the row "
+                f"before; AUC {row['auc']:.4f} on every answer, {row['auc_first_rows']:.4f} without the repeats, "
+                f"{row['auc_copy_repeats']:.4f} with each repeat predicted as the answer before it"
+            )
     return "\n".join(lines) + "\n"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import json
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT
-from tests.zoo.conftest import KT
+from tests.zoo.conftest import KT, PID
 
 
 def _runner():
@@ -85,3 +86,29 @@ def test_final_table_goes_to_wandb_offline(tmp_path: Path, monkeypatch: pytest.M
     logged = json.loads(tables[0].read_text())
     assert logged["columns"] == list(runner.WANDB_COLUMNS)
     assert logged["data"] == [["assist2009", "dkt", "1, 2", 0.82, 0.001, 0.77, 0.157, 0.01, 7.0, 388311]]
+
+
+def _problems(path: Path) -> list[list[str]]:
+    """The problem-id line of every learner of a 4-line file."""
+    lines = path.read_text().strip().splitlines()
+    return [lines[i + 1].strip().strip(",").split(",") for i in range(0, len(lines), 4)]
+
+
+def test_scores_without_the_rows_that_repeat_the_problem_before(tiny_run) -> None:
+    from ktlab.train import train
+
+    cfg = tiny_run("model=dkt_gru")  # data.max_len=32: windows of 32 steps
+    train(cfg)
+    scores = _runner().score_checkpoint(Path(cfg.paths.output_dir) / "checkpoints" / "best.ckpt")
+    seen = {p for learner in _problems(PID / "assist2009_pid_train1.csv") for p in learner}
+    scored = repeats = 0
+    for learner in _problems(PID / "assist2009_pid_test1.csv"):
+        for start in range(0, len(learner), 32):
+            window = learner[start : start + 32]
+            if len(window) < 2:
+                continue
+            scored += len(window) - 1  # every answer of a window but its first
+            repeats += sum(b == a and b in seen for a, b in itertools.pairwise(window))
+    assert repeats > 0 and scores["answers"] == scored
+    assert scores["repeat_share"] == pytest.approx(repeats / scored)
+    assert 0.0 <= scores["auc_first_rows"] <= 1.0 and 0.0 <= scores["auc_copy_repeats"] <= 1.0
