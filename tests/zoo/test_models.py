@@ -13,6 +13,7 @@ from ktlab.models.components.akt import AKT
 from ktlab.models.components.dkt import DKT
 from ktlab.models.components.dkt_plus import DKTPlus
 from ktlab.models.components.monotonic import MonotonicAttention
+from ktlab.models.components.problem_history import problem_history
 from ktlab.models.components.recurrent import RecurrentTracer
 from ktlab.models.components.sakt import SAKT
 from ktlab.models.output import split_output
@@ -221,3 +222,25 @@ def test_problem_difficulty_moves_the_prediction_of_its_own_step(name: str) -> N
     assert not torch.allclose(before[1, 10], after[1, 10])  # its question embedding moved
     first = (batch["problem"][1] == batch["problem"][1, 10]).nonzero()[0].item()
     assert torch.equal(before[1, :first], after[1, :first])  # no earlier step sees the problem
+
+
+def test_problem_history_reads_the_last_earlier_answer_on_the_same_problem() -> None:
+    problem = torch.tensor([[5, 5, 7, 5, 0, 0], [3, 4, 3, 3, 2, 0]])
+    correct = torch.tensor([[1, 0, 1, 1, 0, 0], [0, 1, 1, 0, 1, 0]])
+    seen, right, repeat = problem_history(problem, correct).unbind(-1)
+    assert seen.tolist() == [[0, 1, 0, 1, 0, 0], [0, 0, 1, 1, 0, 0]]  # padding (id 0) never matches
+    assert right.tolist() == [
+        [0, 1, 0, 0, 0, 0],
+        [0, 0, 0, 1, 0, 0],
+    ]  # the latest earlier answer, not the first
+    assert repeat.tolist() == [[0, 1, 0, 0, 0, 0], [0, 0, 0, 1, 0, 0]]
+
+
+def test_problem_history_is_off_without_problem_ids_and_on_request() -> None:
+    batch = _batch()
+    with_history = RecurrentTracer(9, n_problems=30, embed_dim=8, hidden_dim=12)
+    without = RecurrentTracer(9, n_problems=30, embed_dim=8, hidden_dim=12, problem_history=False)
+    no_ids = RecurrentTracer(9, embed_dim=8, hidden_dim=12)
+    assert with_history.head[0].in_features == without.head[0].in_features + 3
+    assert no_ids.head[0].in_features == without.head[0].in_features
+    assert with_history.eval()(batch).shape == batch["skill"].shape

@@ -17,7 +17,10 @@ reach ``logit_t``. Skill id 0 (padding or a skill unseen in training) has a zero
 With problem ids (``n_problems > 0``, e.g. ``data=assist2009_pid``) both embeddings are moved by the
 problem's Rasch difficulty, as in AKT (:mod:`ktlab.models.components.rasch`): the answer embedding by
 ``mu[problem_t] * f[skill_t, correct_t]`` and the skill embedding of the query by
-``mu[problem_t] * d[skill_t]``; ``rasch_l2 * sum(mu ** 2)`` is the training ``aux_loss``.
+``mu[problem_t] * d[skill_t]``; ``rasch_l2 * sum(mu ** 2)`` is the training ``aux_loss``. With
+``problem_history`` the query also holds what the learner did the last time they met the same problem
+(:mod:`ktlab.models.components.problem_history`: seen before, right then, and whether it is the step just
+before), read from earlier answers only.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from ktlab.checks import Checks, Problem, raise_problems
+from ktlab.models.components.problem_history import WIDTH as HISTORY_WIDTH
+from ktlab.models.components.problem_history import problem_history
 from ktlab.models.components.rasch import RaschShift
 from ktlab.models.output import NetOutput
 
@@ -54,6 +59,7 @@ class RecurrentTracer(nn.Module):
         head_dim: hidden width of the prediction head.
         n_problems: problems seen in training (0: no problem ids, skills only).
         rasch_l2: weight of the L2 penalty on the problems' Rasch difficulties.
+        problem_history: with problem ids, add the learner's last answer on the same problem to the query.
     """
 
     def __init__(
@@ -71,7 +77,8 @@ class RecurrentTracer(nn.Module):
         dropout: float = 0.2,
         head_dim: int = 128,
         n_problems: int = 0,
-        rasch_l2: float = 1e-5,
+        rasch_l2: float = 3e-4,
+        problem_history: bool = True,
     ) -> None:
         super().__init__()
         raise_problems(
@@ -101,6 +108,7 @@ class RecurrentTracer(nn.Module):
         self.skill_embedding = nn.Embedding(n_skills + 1, embed_dim, padding_idx=0)
         self.rasch = RaschShift(n_problems, n_skills, embed_dim) if n_problems > 0 else None
         self.rasch_l2 = rasch_l2
+        self.problem_history = problem_history and n_problems > 0
         phase_width = n_phases if self.phase_in_context else 0
         self.rnn = CELLS[cell](
             input_size=embed_dim + context_dim + phase_width,
@@ -110,6 +118,7 @@ class RecurrentTracer(nn.Module):
             batch_first=True,
         )
         query_width = embed_dim + query_dim + (n_phases if self.phase_in_query else 0)
+        query_width += HISTORY_WIDTH if self.problem_history else 0
         self.head = nn.Sequential(
             nn.Linear(hidden_dim + query_width, head_dim),
             nn.ReLU(),
@@ -150,15 +159,19 @@ class RecurrentTracer(nn.Module):
         query: torch.Tensor,
         phase: torch.Tensor,
         shift: torch.Tensor | None = None,
+        history: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """Known-before description of the step to predict: ``[..., embed + Q (+ P)]``.
+        """Known-before description of the step to predict: ``[..., embed + Q (+ P) (+ 3)]``.
 
-        ``shift`` is the problem's Rasch shift of the skill embedding, when there are problem ids.
+        ``shift`` is the problem's Rasch shift of the skill embedding and ``history`` the learner's last
+        answer on the same problem, when there are problem ids.
         """
         embedded = self.skill_embedding(skill)
         parts = [embedded if shift is None else embedded + shift, query]
         if self.phase_in_query:
             parts.append(self._phase_onehot(phase))
+        if self.problem_history:
+            parts.append(history if history is not None else query.new_zeros(*skill.shape, HISTORY_WIDTH))
         return torch.cat(parts, dim=-1)
 
     def encode(self, batch: dict[str, torch.Tensor], shift: torch.Tensor | None = None) -> torch.Tensor:
@@ -186,8 +199,11 @@ class RecurrentTracer(nn.Module):
         query_shift, answer_shift = shifts if shifts is not None else (None, None)
         states = self.encode(batch, answer_shift)  # [B, T, H]
         before = torch.cat([torch.zeros_like(states[:, :1]), states[:, :-1]], dim=1)  # [B, T, H]
+        history = None
+        if self.problem_history and "problem" in batch:
+            history = problem_history(batch["problem"], batch["correct"])
         logits = self.predict_logits(
-            before, self.query(batch["skill"], batch["query"], batch["phase"], query_shift)
+            before, self.query(batch["skill"], batch["query"], batch["phase"], query_shift, history)
         )
         if not self.training or shifts is None or self.rasch_l2 == 0:
             return logits
