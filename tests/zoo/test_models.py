@@ -229,10 +229,8 @@ def test_problem_history_reads_the_last_earlier_answer_on_the_same_problem() -> 
     correct = torch.tensor([[1, 0, 1, 1, 0, 0], [0, 1, 1, 0, 1, 0]])
     seen, right, repeat = problem_history(problem, correct).unbind(-1)
     assert seen.tolist() == [[0, 1, 0, 1, 0, 0], [0, 0, 1, 1, 0, 0]]  # padding (id 0) never matches
-    assert right.tolist() == [
-        [0, 1, 0, 0, 0, 0],
-        [0, 0, 0, 1, 0, 0],
-    ]  # the latest earlier answer, not the first
+    # the latest earlier answer, not the first (row 0, step 3 reads step 1's 0, not step 0's 1)
+    assert right.tolist() == [[0, 1, 0, 0, 0, 0], [0, 0, 0, 1, 0, 0]]
     assert repeat.tolist() == [[0, 1, 0, 0, 0, 0], [0, 0, 0, 1, 0, 0]]
 
 

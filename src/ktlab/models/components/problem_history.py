@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import torch
 
+from ktlab.models.components.monotonic import allowed_keys
+
 #: Features per step.
 WIDTH = 3
 
@@ -32,7 +34,7 @@ def problem_history(problem: torch.Tensor, correct: torch.Tensor) -> torch.Tenso
     t = problem.shape[1]
     steps = torch.arange(t, device=problem.device)
     same = problem.unsqueeze(2) == problem.unsqueeze(1)  # [B, query step, earlier step]
-    same &= torch.ones(t, t, dtype=torch.bool, device=problem.device).tril(-1)
+    same &= allowed_keys(t, strict=True, device=problem.device)  # earlier steps only
     same &= (problem > 0).unsqueeze(2)
     last = torch.where(same, steps, -1).amax(dim=2)  # [B, T]: latest earlier step, -1 when none
     seen = last >= 0
