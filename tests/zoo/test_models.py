@@ -12,7 +12,7 @@ from ktlab.data.formats import read_lines
 from ktlab.models.components.akt import AKT
 from ktlab.models.components.dkt import DKT
 from ktlab.models.components.dkt_plus import DKTPlus
-from ktlab.models.components.monotonic import MonotonicAttention
+from ktlab.models.components.monotonic import MonotonicAttention, dropout_mask
 from ktlab.models.components.problem_history import problem_history
 from ktlab.models.components.recurrent import RecurrentTracer
 from ktlab.models.components.sakt import SAKT
@@ -135,6 +135,57 @@ def test_monotonic_attention_backward_matches_autograd(strict: bool, theta: floa
     for ours, reference in zip(grads[0], grads[1], strict=True):
         torch.testing.assert_close(ours, reference)
     assert grads[0][1].abs().sum() > 0  # the decay rates do learn
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_monotonic_attention_in_query_blocks_equals_the_whole_map(strict: bool) -> None:
+    torch.manual_seed(4)
+    whole = MonotonicAttention(dim=16, n_heads=4, dropout=0.0, query_block=1000).double()
+    blocks = MonotonicAttention(dim=16, n_heads=4, dropout=0.0, query_block=7).double()
+    blocks.load_state_dict(whole.state_dict())
+    x = torch.randn(3, 30, 16, dtype=torch.float64)  # 30 steps: blocks of 7, 7, 7, 7 and 2
+    results = []
+    for attention in (whole, blocks):
+        out = attention(x, x, x, strict)
+        out.square().sum().backward()
+        results.append(
+            (out.detach(), attention.theta.grad, attention.qk.weight.grad, attention.v.weight.grad)
+        )
+    for a, b in zip(*results, strict=True):
+        torch.testing.assert_close(a, b)
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_monotonic_attention_dropout_zeroes_the_drawn_weights_and_scales_the_rest(strict: bool) -> None:
+    p = 0.3
+    torch.manual_seed(5)
+    attention = MonotonicAttention(dim=16, n_heads=4, dropout=p, query_block=1000).double().train()
+    x = torch.randn(2, 20, 16, dtype=torch.float64)
+    torch.manual_seed(9)
+    out = attention(x, x, x, strict)
+    out.square().sum().backward()
+    ours = (out.detach(), attention.theta.grad.clone(), attention.qk.weight.grad.clone())
+    attention.zero_grad()
+    torch.manual_seed(9)  # the same draw as the forward above made
+    drop = dropout_mask(torch.Size([2, 4, 20, 20]), p, x.device)
+    weights = _reference_weights(attention, x, strict).masked_fill(drop, 0.0) / (1 - p)
+    attended = weights @ attention._heads(attention.v(x))
+    reference = attention.out(attended.transpose(1, 2).reshape(2, 20, 16))
+    reference.square().sum().backward()
+    expected = (reference.detach(), attention.theta.grad, attention.qk.weight.grad)
+    for a, b in zip(ours, expected, strict=True):
+        torch.testing.assert_close(a, b)
+
+
+def test_dropout_mask_draws_each_weight_with_probability_p() -> None:
+    torch.manual_seed(0)
+    drop = dropout_mask(torch.Size([100, 4000]), 0.05, torch.device("cpu"))
+    assert drop.dtype == torch.bool
+    # every 16-bit lane of the 64-bit draws, and the whole mask, drops 5% (std 0.07% per lane here)
+    lanes = drop.view(-1, 4).float().mean(0)
+    assert torch.all((lanes - 0.05).abs() < 0.004), lanes
+    assert not dropout_mask(torch.Size([1000]), 0.0, torch.device("cpu")).any()
+    assert dropout_mask(torch.Size([1000]), 1.0, torch.device("cpu")).all()
 
 
 def test_monotonic_attention_in_half_precision_has_no_nan() -> None:

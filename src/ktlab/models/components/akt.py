@@ -42,9 +42,9 @@ class AKT(nn.Module):
         head_dim: hidden width of the output MLP.
         dropout: dropout in attention, feed-forward layers and the output MLP.
         rasch_l2: weight of the L2 penalty on the problem difficulties ``mu``.
-        attention_dropout: dropout on the attention weights (the published model uses ``dropout`` there);
-            a random draw per weight of every ``[B, H, T, T]`` map, about a sixth of a training step on a
-            CPU.
+        attention_dropout: dropout on the attention weights (the published model uses ``dropout`` there).
+        query_block: query steps the monotonic attention scores together (the result does not depend on
+            it; see :mod:`ktlab.models.components.monotonic`).
     """
 
     def __init__(
@@ -59,6 +59,7 @@ class AKT(nn.Module):
         dropout: float = 0.05,
         rasch_l2: float = 1e-5,
         attention_dropout: float = 0.05,
+        query_block: int = 50,
     ) -> None:
         super().__init__()
         raise_problems(
@@ -75,6 +76,7 @@ class AKT(nn.Module):
                     "dropout": dropout,
                     "rasch_l2": rasch_l2,
                     "attention_dropout": attention_dropout,
+                    "query_block": query_block,
                 }
             ),
         )
@@ -85,7 +87,8 @@ class AKT(nn.Module):
 
         def blocks() -> nn.ModuleList:
             return nn.ModuleList(
-                MonotonicBlock(dim, n_heads, ff_dim, dropout, attention_dropout) for _ in range(n_blocks)
+                MonotonicBlock(dim, n_heads, ff_dim, dropout, attention_dropout, query_block)
+                for _ in range(n_blocks)
             )
 
         self.question_encoder, self.knowledge_encoder, self.retriever = blocks(), blocks(), blocks()
@@ -105,7 +108,7 @@ class AKT(nn.Module):
         checks = Checks(args)
         checks.integer("n_skills", 1)
         checks.integer("n_problems", 0)
-        for name in ("dim", "n_heads", "n_blocks", "ff_dim"):
+        for name in ("dim", "n_heads", "n_blocks", "ff_dim", "query_block"):
             checks.integer(name, 1)
         checks.integer("head_dim", 2)
         checks.in_range("dropout", 0.0, 1.0)
