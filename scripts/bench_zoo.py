@@ -82,13 +82,16 @@ def auc_of(predict: Any, loader: Any) -> tuple[float, int]:
     return float(binary_auroc(p, y)), int(y.numel())
 
 
-def ktlab_arm(model_name: str, cfg: Any, datamodule: Any, epochs: int) -> dict[str, Any]:
+def ktlab_arm(
+    model_name: str, cfg: Any, datamodule: Any, epochs: int, precision: str = "32-true"
+) -> dict[str, Any]:
     model = instantiate(cfg.model, inputs=datamodule.model_inputs())
     timer = EpochTime()
     trainer = L.Trainer(
         max_epochs=epochs,
         accelerator="cpu",
         devices=1,
+        precision=precision,
         logger=False,
         enable_checkpointing=False,
         enable_progress_bar=False,
@@ -106,6 +109,7 @@ def ktlab_arm(model_name: str, cfg: Any, datamodule: Any, epochs: int) -> dict[s
     return {
         "framework": "ktlab",
         "model": model_name,
+        "precision": precision,
         "epoch_seconds": timer.seconds,
         "test_auc": auc,
         "test_answers": n,
@@ -248,6 +252,11 @@ def main() -> None:
         default="pykt",
         help="pyKT arm's batches: pyKT's own (file order, padded to 200) or ktlab's length-bucketed ones",
     )
+    parser.add_argument(
+        "--precision",
+        default="32-true",
+        help="Lightning precision of the ktlab arms (bf16-mixed: bfloat16 autocast; pyKT's arms stay float32)",
+    )
     args = parser.parse_args()
     L.seed_everything(0, verbose=False)
     have_pykt = (Path(args.pykt) / "pykt").is_dir()
@@ -260,7 +269,7 @@ def main() -> None:
         datamodule.setup("fit")
         lengths = datamodule.datasets["train"].lengths
         answers = int((lengths - 1).sum())  # scored training answers per epoch, the same for both arms
-        arms.append(ktlab_arm(name, cfg, datamodule, args.epochs))
+        arms.append(ktlab_arm(name, cfg, datamodule, args.epochs, args.precision))
         if have_pykt:
             limit = args.pykt_batches if name in args.pykt_batches_for else None
             arms.append(pykt_arm(name, datamodule, args.epochs, limit, args.pykt_layout))

@@ -36,6 +36,15 @@ def test_every_model_option_trains_and_predicts(tiny_run, model: str) -> None:
     assert out["p_correct"].between(0, 1).all()
 
 
+def test_dkt_trains_under_bfloat16_autocast_on_a_cpu(tiny_run) -> None:
+    """``trainer.precision=bf16-mixed`` (documented for the recurrent models on CPUs with AVX-512 BF16)."""
+    cfg = tiny_run("model=dkt", "trainer.precision=bf16-mixed")
+    metrics = train(cfg)
+    assert 0.0 <= metrics["test/auc"] <= 1.0 and np.isfinite(metrics["train/loss"])
+    state = torch.load(Path(cfg.paths.output_dir) / "checkpoints" / "best.ckpt", weights_only=False)
+    assert all(v.dtype == torch.float32 for v in state["state_dict"].values() if v.is_floating_point())
+
+
 def _batch(b: int = 3, t: int = 25, k: int = 9, p: int = 30, seed: int = 0) -> dict[str, torch.Tensor]:
     g = torch.Generator().manual_seed(seed)
     mask = torch.ones(b, t, dtype=torch.bool)
