@@ -26,9 +26,17 @@ import torch.nn.functional as F
 from torch import nn
 
 
-def allowed_keys(t: int, strict: bool, device: torch.device) -> torch.Tensor:
-    """``[T, T]`` bool, True where query ``i`` may read key ``j``: ``j <= i`` (or ``j < i`` when strict)."""
-    return torch.ones(t, t, dtype=torch.bool, device=device).tril(-1 if strict else 0)
+def allowed_keys(
+    t: int, strict: bool, device: torch.device, first_row: int = 0, rows: int | None = None
+) -> torch.Tensor:
+    """``[rows, T]`` bool, True where query step ``i`` may read key step ``j``.
+
+    ``j <= i`` (``j < i`` when strict), for the query steps ``first_row .. first_row + rows - 1`` (all ``T``
+    by default).
+    """
+    rows = t - first_row if rows is None else rows
+    query_steps = torch.arange(first_row, first_row + rows, device=device)
+    return torch.arange(t, device=device)[None, :] <= query_steps[:, None] - (1 if strict else 0)
 
 
 #: Decay floor, as in the published implementation (``clamp(min=1e-5)``).
@@ -77,7 +85,7 @@ class _DecayedSoftmax(torch.autograd.Function):
         rows, cols = scores.shape[-2:]
         row_steps = torch.arange(first_row, first_row + rows, device=scores.device)
         col_steps = torch.arange(cols, device=scores.device)
-        blocked = col_steps[None, :] >= row_steps[:, None] + (0 if strict else 1)  # [R, C]
+        blocked = ~allowed_keys(cols, strict, scores.device, first_row, rows)  # [R, C]
         # A blocked key's score: finite in the scores' dtype (float16 included), so a row with no allowed
         # key gives no NaN (it is zeroed below).
         lowest = torch.finfo(scores.dtype).min
