@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -279,7 +280,7 @@ def main() -> None:
             )
     for arm in arms:
         if arm.get("epoch_seconds"):
-            arm["median_epoch_seconds"] = sorted(arm["epoch_seconds"])[len(arm["epoch_seconds"]) // 2]
+            arm["median_epoch_seconds"] = statistics.median(arm["epoch_seconds"])
             arm["answers_per_s"] = answers / arm["median_epoch_seconds"]
     by = {(a["framework"].split()[0], a["model"]): a for a in arms}
     ratios = {}

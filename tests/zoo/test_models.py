@@ -12,7 +12,8 @@ from ktlab.data.formats import read_lines
 from ktlab.models.components.akt import AKT
 from ktlab.models.components.dkt import DKT
 from ktlab.models.components.dkt_plus import DKTPlus
-from ktlab.models.components.monotonic import MonotonicAttention, dropout_mask
+from ktlab.models.components.dropout import LaneDropout, dropout_mask
+from ktlab.models.components.monotonic import MonotonicAttention
 from ktlab.models.components.problem_history import problem_history
 from ktlab.models.components.recurrent import RecurrentTracer
 from ktlab.models.components.sakt import SAKT
@@ -195,6 +196,33 @@ def test_dropout_mask_draws_each_weight_with_probability_p() -> None:
     assert torch.all((lanes - 0.05).abs() < 0.004), lanes
     assert not dropout_mask(torch.Size([1000]), 0.0, torch.device("cpu")).any()
     assert dropout_mask(torch.Size([1000]), 1.0, torch.device("cpu")).all()
+
+
+def test_lane_dropout_zeroes_a_share_p_scales_the_rest_and_its_gradient() -> None:
+    torch.manual_seed(0)
+    layer = LaneDropout(0.3).train()
+    x = (torch.rand(200, 500) + 1.0).requires_grad_()  # no zeros of its own
+    out = layer(x)
+    dropped = out == 0
+    assert abs(dropped.float().mean().item() - 0.3) < 0.01
+    torch.testing.assert_close(out[~dropped], x[~dropped] / 0.7)
+    out.sum().backward()
+    assert torch.all(x.grad[dropped] == 0)
+    torch.testing.assert_close(x.grad[~dropped], torch.full_like(x.grad[~dropped], 1 / 0.7))
+    assert layer.eval()(x) is x  # evaluation: the identity
+    assert torch.all(LaneDropout(1.0).train()(x) == 0)
+
+
+def test_dkt_prediction_is_the_state_before_read_at_the_asked_skill() -> None:
+    """DKT's forward reads one output row per step; it equals the whole output vector of the state before."""
+    torch.manual_seed(0)
+    net = DKT(9, embed_dim=8, hidden_dim=12).eval()
+    batch = _batch()
+    after = net.all_logits(batch)  # [B, T, K + 1]
+    expected = after[:, :-1].gather(-1, batch["skill"][:, 1:, None]).squeeze(-1)
+    logits = net(batch)
+    torch.testing.assert_close(logits[:, 1:], expected)
+    torch.testing.assert_close(logits[:, 0], net.out.bias[batch["skill"][:, 0]])  # no state yet
 
 
 def test_monotonic_attention_in_half_precision_has_no_nan() -> None:

@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from ktlab.checks import Checks, Problem, raise_problems
+from ktlab.models.components.dropout import LaneDropout
 from ktlab.models.components.monotonic import MonotonicBlock
 from ktlab.models.components.rasch import RaschShift
 from ktlab.models.output import NetOutput
@@ -95,10 +96,10 @@ class AKT(nn.Module):
         self.head = nn.Sequential(
             nn.Linear(2 * dim, head_dim),
             nn.ReLU(),
-            nn.Dropout(dropout),
+            LaneDropout(dropout),
             nn.Linear(head_dim, head_dim // 2),
             nn.ReLU(),
-            nn.Dropout(dropout),
+            LaneDropout(dropout),
             nn.Linear(head_dim // 2, 1),
         )
 
