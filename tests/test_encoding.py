@@ -7,8 +7,14 @@ import pandas as pd
 import pytest
 import torch
 
-from ktlab.data.batching import LengthBucketBatchSampler, WindowDataset
-from ktlab.data.encoding import InteractionEncoder, last_windows, make_windows
+from ktlab.data.batching import LengthBucketBatchSampler, RandomCutBatchSampler, WindowDataset
+from ktlab.data.encoding import (
+    InteractionEncoder,
+    last_windows,
+    make_windows,
+    max_random_windows,
+    random_windows,
+)
 from ktlab.data.schema import CONTEXT_COLUMNS, validate_interactions
 from ktlab.data.synthetic import ClassroomConfig, generate_classroom
 from ktlab.models.components.recurrent import RecurrentTracer
@@ -75,6 +81,47 @@ def test_windows_cover_every_step() -> None:
     assert starts.tolist() == [0, 5, 15, 25, 28]
     s, n = last_windows(offsets, max_len=10)
     assert n.tolist() == [5, 10, 10] and (s + n).tolist() == offsets[1:].tolist()
+
+
+def test_random_cuts_cover_every_step_once_and_move_every_epoch() -> None:
+    offsets = np.array([0, 5, 5 + 23, 5 + 23 + 11, 5 + 23 + 11 + 40])
+    rng = np.random.default_rng(0)
+    seen_first = set()
+    for _ in range(200):
+        starts, lengths = random_windows(offsets, max_len=10, rng=rng)
+        covered = np.zeros(offsets[-1], dtype=int)
+        for a, n in zip(starts, lengths, strict=True):
+            covered[a : a + n] += 1
+            assert np.searchsorted(offsets, a, "right") == np.searchsorted(offsets, a + n - 1, "right")
+        assert covered.max() == 1 and covered[:5].min() == 1  # no step twice; the short learner whole
+        assert lengths.min() >= 2 and lengths.max() <= 10
+        assert len(starts) <= max_random_windows(offsets, max_len=10)
+        seen_first.add(int(lengths[1]))  # the first window of the 23-step learner
+    assert seen_first == set(range(2, 11))  # every first length (1 is dropped: it scores nothing)
+    assert max_random_windows(offsets, max_len=10) == 1 + 4 + 3 + 5
+
+
+def test_random_cut_batches_are_the_same_on_every_rank_and_differ_by_epoch() -> None:
+    offsets = np.r_[0, np.cumsum(np.random.default_rng(1).integers(3, 90, size=40))]
+    ranks = [RandomCutBatchSampler(offsets, 20, 4, seed=3, num_replicas=2, rank=r) for r in (0, 1)]
+    first = [list(r) for r in ranks]
+    assert len(first[0]) == len(first[1]) == len(ranks[0])
+    windows = [set(w for batch in f for w in batch) for f in first]
+    assert not windows[0] & windows[1]  # the two ranks split one set of windows
+    second = list(ranks[0])
+    assert second != first[0]
+    again = RandomCutBatchSampler(offsets, 20, 4, seed=3, num_replicas=2, rank=0)
+    again.set_epoch(1)
+    assert list(again) == second
+    single = RandomCutBatchSampler(offsets, 20, 4, seed=3)
+    for epoch in range(5):  # one process: every window of the epoch's cuts, in exactly len() batches
+        single.set_epoch(epoch)
+        batches = list(single)
+        starts, lengths = random_windows(offsets, 20, np.random.default_rng([3, epoch]))
+        assert len(batches) == len(single) and all(0 < len(b) <= 4 for b in batches)
+        assert sorted(w for b in batches for w in b) == sorted(
+            zip(starts.tolist(), lengths.tolist(), strict=True)
+        )
 
 
 def test_bucketing_sampler_partitions_and_shards() -> None:

@@ -8,11 +8,15 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, Sampler
 
-from ktlab.data.encoding import EncodedInteractions
+from ktlab.data.encoding import EncodedInteractions, max_random_windows, random_windows
+
+#: A training item: a window's index in its dataset, or (with random cuts) its ``(start, length)``.
+Item = int | tuple[int, int]
 
 
-class WindowDataset(Dataset[int]):
-    """Windows over encoded interactions; an item is just the window's index.
+class WindowDataset(Dataset[Item]):
+    """Windows over encoded interactions; an item is just the window's index (or the ``(start, length)``
+    pair a :class:`RandomCutBatchSampler` draws), passed on as it is.
 
     The padding and gathering happen in :class:`WindowCollator`, on whole batches at once.
     """
@@ -25,7 +29,7 @@ class WindowDataset(Dataset[int]):
     def __len__(self) -> int:
         return len(self.starts)
 
-    def __getitem__(self, index: int) -> int:
+    def __getitem__(self, index: Item) -> Item:
         return index
 
     def collator(self) -> WindowCollator:
@@ -33,14 +37,14 @@ class WindowDataset(Dataset[int]):
 
 
 class WindowCollator:
-    """Turns a list of window indices into a padded batch dict of tensors.
+    """Turns a list of window indices (or ``(start, length)`` pairs) into a padded batch dict of tensors.
 
     Every field of the encoded table becomes one batch key (``B`` windows, ``L`` = longest window in
     the batch)::
 
         skill   [B, L] long     correct [B, L] float   mask  [B, L] bool
         context [B, L, C] float query   [B, L, Q] float phase [B, L] long
-        p_true  [B, L] float (NaN where unknown)        window [B] long (dataset index)
+        p_true  [B, L] float (NaN where unknown)
         problem [B, L] long (when data.item_features names problem_id)
     """
 
@@ -51,15 +55,17 @@ class WindowCollator:
         self.fields = {key: _pad_row(torch.from_numpy(values)) for key, values in encoded.fields.items()}
         self.pad_index = len(encoded)
 
-    def __call__(self, indices: list[int]) -> dict[str, torch.Tensor]:
-        window = torch.as_tensor(indices, dtype=torch.long)
-        lengths = self.lengths[window]
+    def __call__(self, items: list[Item]) -> dict[str, torch.Tensor]:
+        if isinstance(items[0], tuple):
+            starts, lengths = torch.as_tensor(items, dtype=torch.long).unbind(1)
+        else:
+            window = torch.as_tensor(items, dtype=torch.long)
+            starts, lengths = self.starts[window], self.lengths[window]
         steps = torch.arange(int(lengths.max()))
         mask = steps[None, :] < lengths[:, None]  # [B, L]
-        flat = torch.where(mask, self.starts[window][:, None] + steps[None, :], self.pad_index)
+        flat = torch.where(mask, starts[:, None] + steps[None, :], self.pad_index)
         batch = {key: values[flat] for key, values in self.fields.items()}
         batch["mask"] = mask
-        batch["window"] = window
         return batch
 
 
@@ -143,3 +149,71 @@ class LengthBucketBatchSampler(Sampler[list[int]]):
 
     def __len__(self) -> int:
         return self._per_rank()
+
+
+class RandomCutBatchSampler(Sampler[list[tuple[int, int]]]):
+    """Training batches of windows cut anew every epoch (:func:`~ktlab.data.encoding.random_windows`).
+
+    Each epoch's windows are drawn from ``seed`` and the epoch, so every DDP rank cuts the same ones, and
+    batched as :class:`LengthBucketBatchSampler` batches them. A batch is a list of ``(start, length)``
+    pairs rather than indices, so DataLoader workers need no copy of the epoch's windows.
+
+    Lightning plans an epoch from ``len()``, so every epoch has the same number of batches although the
+    number of windows varies a little with the cuts: the count is that of the most windows the cuts can
+    give, and when an epoch has fewer, its largest batches are halved until the count is reached (a few
+    batches per epoch, each under ``batch_size``).
+
+    Args:
+        offsets: ``[N + 1]`` flat offsets of the learners' sequences (``EncodedInteractions.offsets``).
+        max_len: longest window.
+        batch_size: windows per batch.
+        seed: base seed of the cuts and of the batch order; the epoch is added.
+        bucket_batches: batches per length-sorted bucket.
+        num_replicas: DDP world size.
+        rank: this process's rank.
+    """
+
+    def __init__(
+        self,
+        offsets: np.ndarray,
+        max_len: int,
+        batch_size: int,
+        seed: int = 0,
+        bucket_batches: int = 50,
+        num_replicas: int = 1,
+        rank: int = 0,
+    ) -> None:
+        self.offsets = np.asarray(offsets)
+        self.max_len = max_len
+        self.batch_size = batch_size
+        self.seed = seed
+        self.bucket_batches = bucket_batches
+        self.num_replicas = num_replicas
+        self.rank = rank
+        self.epoch = 0
+        self.n_batches = -(-max_random_windows(self.offsets, max_len) // batch_size)  # every rank's
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def _batches(self) -> list[list[tuple[int, int]]]:
+        rng = np.random.default_rng([self.seed, self.epoch])
+        starts, lengths = random_windows(self.offsets, self.max_len, rng)
+        order = LengthBucketBatchSampler(lengths, self.batch_size, True, self.seed, self.bucket_batches)
+        order.set_epoch(self.epoch)
+        batches = [[(int(starts[i]), int(lengths[i])) for i in batch] for batch in order]
+        while len(batches) < self.n_batches:
+            largest = max(range(len(batches)), key=lambda j: len(batches[j]))
+            batch = batches[largest]
+            if len(batch) < 2:
+                break
+            batches[largest : largest + 1] = [batch[: len(batch) // 2], batch[len(batch) // 2 :]]
+        return batches
+
+    def __iter__(self) -> Iterator[list[tuple[int, int]]]:
+        batches = self._batches()
+        self.epoch += 1  # each pass is an epoch (see LengthBucketBatchSampler.__iter__)
+        yield from batches[self.rank :: self.num_replicas][: len(self)]
+
+    def __len__(self) -> int:
+        return self.n_batches // self.num_replicas

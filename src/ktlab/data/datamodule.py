@@ -22,7 +22,7 @@ from lightning import LightningDataModule
 from torch.utils.data import DataLoader
 
 from ktlab.checks import Checks, Problem, raise_problems
-from ktlab.data.batching import LengthBucketBatchSampler, WindowDataset
+from ktlab.data.batching import LengthBucketBatchSampler, RandomCutBatchSampler, WindowDataset
 from ktlab.data.encoding import InteractionEncoder, make_windows
 from ktlab.data.next_step import predict_next_step
 from ktlab.data.schema import SPLIT_COLUMN, SPLIT_NAMES, feature_problems, required_columns
@@ -87,6 +87,8 @@ class KTDataModule(LightningDataModule):
         num_workers: DataLoader worker processes.
         pin_memory: pin batches for faster host-to-GPU copies.
         bucket_batches: batches per length-sorted bucket (see :class:`LengthBucketBatchSampler`).
+        random_cuts: cut the training sequences longer than ``max_len`` at other places every epoch
+            (see :func:`~ktlab.data.encoding.random_windows`); validation and test windows never move.
         fitted_state: the fitted encoder's state (from a checkpoint); when given it is used as is.
         path: the data file for file-based sources (read through ``source.path`` interpolation).
         train: the training file of sources with released split files (read by interpolation, like ``path``).
@@ -108,6 +110,7 @@ class KTDataModule(LightningDataModule):
         num_workers: int = 0,
         pin_memory: bool = False,
         bucket_batches: int = 50,
+        random_cuts: bool = False,
         fitted_state: dict[str, Any] | None = None,
         path: str | None = None,
         train: str | None = None,
@@ -130,6 +133,7 @@ class KTDataModule(LightningDataModule):
                     "split_seed": split_seed,
                     "num_workers": num_workers,
                     "bucket_batches": bucket_batches,
+                    "random_cuts": random_cuts,
                 }
             ),
         )
@@ -143,6 +147,7 @@ class KTDataModule(LightningDataModule):
         self.num_workers = num_workers
         self.pin_memory = pin_memory
         self.bucket_batches = bucket_batches
+        self.random_cuts = random_cuts
         self.encoder = (
             InteractionEncoder.from_state_dict(fitted_state)
             if fitted_state
@@ -162,6 +167,7 @@ class KTDataModule(LightningDataModule):
         checks.integer("split_seed", 0)
         checks.integer("num_workers", 0)
         checks.integer("bucket_batches", 1)
+        checks.require("random_cuts", lambda v: isinstance(v, bool), "must be true or false")
         if not checks.problems:
             held_out = args.get("val_fraction", 0.1) + args.get("test_fraction", 0.1)
             checks.require(
@@ -271,15 +277,27 @@ class KTDataModule(LightningDataModule):
                 f"batch_size={self.batch_size} gives {n_batches} training batch(es) for {world} processes; "
                 f"lower data.batch_size to at most {max(1, len(dataset) // world)} or use fewer devices."
             )
-        sampler = LengthBucketBatchSampler(
-            dataset.lengths,
-            batch_size=self.batch_size,
-            shuffle=shuffle,
-            seed=self.split_seed,
-            bucket_batches=self.bucket_batches,
-            num_replicas=world,
-            rank=rank,
-        )
+        sampler: LengthBucketBatchSampler | RandomCutBatchSampler
+        if split == "train" and shuffle and self.random_cuts:
+            sampler = RandomCutBatchSampler(
+                dataset.encoded.offsets,
+                self.max_len,
+                batch_size=self.batch_size,
+                seed=self.split_seed,
+                bucket_batches=self.bucket_batches,
+                num_replicas=world,
+                rank=rank,
+            )
+        else:
+            sampler = LengthBucketBatchSampler(
+                dataset.lengths,
+                batch_size=self.batch_size,
+                shuffle=shuffle,
+                seed=self.split_seed,
+                bucket_batches=self.bucket_batches,
+                num_replicas=world,
+                rank=rank,
+            )
         if shuffle and getattr(self, "trainer", None) is not None:
             sampler.set_epoch(self.trainer.current_epoch)
         return DataLoader(

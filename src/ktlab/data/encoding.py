@@ -253,6 +253,41 @@ def make_windows(offsets: np.ndarray, max_len: int, min_len: int = 2) -> tuple[n
     return starts[keep].astype(np.int64), win_len[keep].astype(np.int64)
 
 
+def random_windows(
+    offsets: np.ndarray, max_len: int, rng: np.random.Generator, min_len: int = 2
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cut every learner's sequence into windows of at most ``max_len`` steps, the cuts moved at random.
+
+    A learner with ``n > max_len`` answers is cut as by :func:`make_windows` after a first window of a
+    random ``s`` steps (``s`` uniform over ``0 .. max_len - 1``; ``s = 0`` is the usual cut), so every cut
+    moves by ``s``; a learner with at most ``max_len`` answers keeps one window. Drawn anew each epoch, this
+    shows the model each answer after histories of other lengths (a training augmentation; evaluation
+    keeps :func:`make_windows`). Windows shorter than ``min_len`` are dropped, so the number of windows
+    varies a little with the draw; :func:`max_random_windows` bounds it.
+
+    Returns:
+        ``(starts, lengths)`` as :func:`make_windows` returns them.
+    """
+    lengths = np.diff(offsets).astype(np.int64)
+    shift = np.where(lengths > max_len, rng.integers(0, max_len, len(lengths)), 0)
+    lead = (max_len - shift) % max_len  # the sequence is cut as if it began ``lead`` steps earlier
+    k = -(-(lengths + lead) // max_len)
+    owner = np.repeat(np.arange(len(lengths)), k)
+    rank = np.arange(int(k.sum())) - np.repeat(np.r_[0, np.cumsum(k)[:-1]], k)
+    virtual = rank * max_len - lead[owner]  # window start relative to the learner's first answer
+    start = np.maximum(virtual, 0)
+    end = np.minimum(virtual + max_len, lengths[owner])
+    keep = end - start >= min_len
+    return (offsets[:-1][owner] + start)[keep].astype(np.int64), (end - start)[keep].astype(np.int64)
+
+
+def max_random_windows(offsets: np.ndarray, max_len: int, min_len: int = 2) -> int:
+    """The most windows :func:`random_windows` can give: one more than usual for each long learner."""
+    lengths = np.diff(offsets)
+    long_ = lengths > max_len
+    return int((-(-lengths[long_] // max_len) + 1).sum() + ((lengths >= min_len) & ~long_).sum())
+
+
 def last_windows(offsets: np.ndarray, max_len: int) -> tuple[np.ndarray, np.ndarray]:
     """The last ``max_len`` steps of every learner (what a prediction conditions on)."""
     lengths = np.diff(offsets)
