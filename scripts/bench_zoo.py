@@ -2,7 +2,7 @@
 
     python scripts/bench_zoo.py --data-dir /work/shared/data --pykt /tmp/pykt --epochs 2 > bench_zoo.json
 
-For each model (dkt, sakt, akt) the ktlab arm trains through Lightning exactly as ``train.py`` does
+For each model (dkt, dkt_plus, sakt, akt) the ktlab arm trains through Lightning exactly as ``train.py`` does
 (``KTLitModule``, ktlab's DataModule and its length-bucketed batches, no validation pass), the pyKT arm
 trains pyKT's own network class with pyKT's own training step (``pykt.models.train_model.model_forward``:
 forward and loss) on the same windows, batched as pyKT batches them (file order, each padded to the
@@ -43,6 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 #: pyKT constructor arguments matching ktlab's model configs (conf/model/*.yaml).
 PYKT_SIZES: dict[str, dict[str, Any]] = {
     "dkt": {"emb_size": 200, "dropout": 0.2},
+    "dkt_plus": {"emb_size": 200, "dropout": 0.2, "lambda_r": 0.1, "lambda_w1": 0.003, "lambda_w2": 3.0},
     "sakt": {"seq_len": 200, "emb_size": 128, "num_attn_heads": 8, "dropout": 0.2, "num_en": 1},
     "akt": {
         "d_model": 128,
@@ -137,7 +138,7 @@ def pykt_predict(net: torch.nn.Module, batch: dict[str, torch.Tensor], with_prob
     """pyKT's prediction of steps 1..T-1 (as its evaluation computes it), padded to ``[B, T]``."""
     d = to_pykt(batch, with_problems)
     c, r, cs = d["cseqs"].long(), d["rseqs"].long(), d["shft_cseqs"].long()
-    if net.model_name == "dkt":
+    if net.model_name in ("dkt", "dkt+"):
         y = (net(c, r) * torch.nn.functional.one_hot(cs, net.num_c)).sum(-1)
     elif net.model_name == "sakt":
         y = net(c, r, cs)
@@ -187,6 +188,8 @@ def pykt_arm(
     n_skills = datamodule.model_inputs()["dims"]["n_skills"]
     if model_name == "dkt":
         from pykt.models.dkt import DKT as Net
+    elif model_name == "dkt_plus":
+        from pykt.models.dkt_plus import DKTPlus as Net
     elif model_name == "sakt":
         from pykt.models.sakt import SAKT as Net
     else:
@@ -238,7 +241,7 @@ def main() -> None:
     )
     parser.add_argument("--data-dir", default=str(ROOT / "data"))
     parser.add_argument("--pykt", default="/tmp/pykt", help="folder holding the pykt package (no install)")
-    parser.add_argument("--models", nargs="+", default=["dkt", "sakt", "akt"])
+    parser.add_argument("--models", nargs="+", default=["dkt", "dkt_plus", "sakt", "akt"])
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument(
