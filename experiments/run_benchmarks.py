@@ -2,7 +2,8 @@
 
     python experiments/run_benchmarks.py --suite benchmarks --seeds 1 2 3 --data-dir /work/shared/data
     python experiments/run_benchmarks.py --suite benchmarks --only dkt:assist2009 --seeds 1 --max-epochs 5
-    python experiments/run_benchmarks.py --suite ablation --seeds 1 2 3 --out experiments/ablation
+    python experiments/run_benchmarks.py --suite ablation --seeds 1 2 3
+    python experiments/run_benchmarks.py --collect --seeds 1 2 3 --out experiments   # the committed table
     python experiments/run_benchmarks.py --dry-run          # list the runs, run nothing
 
 Each run is ``python train.py <arm overrides> seed=<s>`` in its own process and folder
@@ -10,6 +11,12 @@ Each run is ``python train.py <arm overrides> seed=<s>`` in its own process and 
 so an interrupted suite resumes where it stopped. The best checkpoint of each run is then scored once
 more on the test learners for the calibration figures (Brier score, expected calibration error), which
 the training metrics do not include. The table's header states the protocol.
+
+The table and the JSON go to ``<log-dir>/<suite>/``; the committed ``experiments/RESULTS.md`` and
+``results.json`` are rewritten only when asked for with ``--out experiments`` (a failed run never replaces
+a result they hold). ``--only NAME:DATA`` runs exactly the arms named (NAME as the suites file spells it,
+or its slug, e.g. ``dkt_batches_of_32:statics2011``). The exit status is 1 when a run failed (the failed
+arms are named on stderr) and 2 for a mistake on the command line.
 """
 
 from __future__ import annotations
@@ -71,6 +78,26 @@ def shown_path(path: Path) -> str:
 
 def arm_key(arm: dict[str, Any]) -> str:
     return f"{slug(arm['name'])}__{arm['data']}"
+
+
+def select_arms(arms: list[dict[str, Any]], only: list[str]) -> list[dict[str, Any]]:
+    """The arms ``only`` names as ``NAME:DATA``, NAME exactly as in the suites file or as its slug.
+
+    Raises:
+        ValueError: an item names no arm (the message lists the arms of the suite).
+    """
+    chosen: list[dict[str, Any]] = []
+    unknown = []
+    for item in only:
+        name, _, data = item.rpartition(":")
+        found = [a for a in arms if a["data"] == data and name in (a["name"], slug(a["name"]))]
+        if not found:
+            unknown.append(item)
+        chosen += [a for a in found if a not in chosen]
+    if unknown:
+        known = ", ".join(f"{slug(a['name'])}:{a['data']}" for a in arms)
+        raise ValueError(f"--only {' '.join(unknown)}: no such arm (NAME:DATA); the suite has {known}")
+    return [a for a in arms if a in chosen]  # in the suite's order
 
 
 @torch.no_grad()
@@ -189,6 +216,18 @@ def run_one(
         "wall_seconds": float(wall.read_text()) if wall.exists() else None,
         "run_dir": shown_path(run_dir),
     }
+
+
+def merge_record(records: list[dict[str, Any]], record: dict[str, Any]) -> list[dict[str, Any]]:
+    """``records`` with ``record`` in place of the same arm and seed; a failure never replaces a result."""
+    same = [
+        r
+        for r in records
+        if (r["arm"], r["data"], r["seed"]) == (record["arm"], record["data"], record["seed"])
+    ]
+    if "error" in record and any("error" not in r for r in same):
+        return records
+    return [r for r in records if not any(r is o for o in same)] + [record]
 
 
 def _max_epochs(record: dict[str, Any]) -> int:
@@ -345,7 +384,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-epochs", type=int, default=None)
     parser.add_argument("--log-dir", type=Path, default=ROOT / "logs" / "benchmarks")
     parser.add_argument(
-        "--out", type=Path, default=ROOT / "experiments", help="folder for RESULTS.md and results.json"
+        "--out",
+        type=Path,
+        default=None,
+        help="folder for RESULTS.md and results.json (default: <log-dir>/<suite>; the committed table: "
+        "--out experiments)",
     )
     parser.add_argument("--set", dest="extra", nargs="*", default=[], help="more overrides for every run")
     parser.add_argument(
@@ -364,14 +407,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.argv = argv if argv is not None else sys.argv[1:]
     suites = yaml.safe_load(args.suites.read_text())
+    if args.suite not in suites:
+        parser.error(f"--suite {args.suite}: {args.suites} has no such suite")
     arms = suites[args.suite]
     if args.only:
-        wanted = {tuple(item.split(":", 1)) for item in args.only}
-        arms = [
-            a
-            for a in arms
-            if (a["name"], a["data"]) in wanted or (a["name"].split(" ")[0], a["data"]) in wanted
-        ]
+        try:
+            arms = select_arms(arms, args.only)
+        except ValueError as err:
+            parser.error(str(err))
     extra = list(args.extra)
     if args.data_dir:
         extra.append(f"paths.data_dir={Path(args.data_dir).resolve()}")
@@ -386,12 +429,14 @@ def main(argv: list[str] | None = None) -> int:
         for arm, seed in order:
             print(" ".join(["python train.py", *arm["overrides"], f"seed={seed}", *extra]))
         return 0
-    args.out.mkdir(parents=True, exist_ok=True)
-    json_path = args.out / ("results.json" if args.suite == "benchmarks" else f"results_{args.suite}.json")
-    md_path = args.out / ("RESULTS.md" if args.suite == "benchmarks" else f"RESULTS_{args.suite}.md")
+    out = args.out if args.out is not None else args.log_dir / args.suite
+    out.mkdir(parents=True, exist_ok=True)
+    json_path = out / ("results.json" if args.suite == "benchmarks" else f"results_{args.suite}.json")
+    md_path = out / ("RESULTS.md" if args.suite == "benchmarks" else f"RESULTS_{args.suite}.md")
     records: list[dict[str, Any]] = json.loads(json_path.read_text())["runs"] if json_path.exists() else []
     planned = {arm_key(a): list(args.seeds) for a in arms}  # this invocation's plan
     all_arms = suites[args.suite]
+    failed: list[str] = []
     for arm, seed in order:
         run_dir = args.log_dir / args.suite / arm_key(arm) / f"seed_{seed}"
         print(
@@ -401,12 +446,9 @@ def main(argv: list[str] | None = None) -> int:
         record = run_one(arm, seed, run_dir, extra, collect_only=args.collect)
         if "skipped" in record:
             continue
-        records = [
-            r
-            for r in records
-            if not (r["arm"] == arm["name"] and r["data"] == arm["data"] and r["seed"] == seed)
-        ]
-        records.append(record)
+        if "error" in record:
+            failed.append(f"{arm['name']} on {arm['data']}, seed {seed} ({record['error']})")
+        records = merge_record(records, record)
         rows = summarize(records, suites, all_arms, planned)
         json_path.write_text(json.dumps({"protocol": PROTOCOL, "runs": records, "table": rows}, indent=2))
         md_path.write_text(markdown(rows, suites, args.suite, args))
@@ -418,6 +460,10 @@ def main(argv: list[str] | None = None) -> int:
         rows = summarize(records, suites, all_arms, planned)
         folder = log_table_to_wandb(rows, args.suite, args.wandb, args.log_dir / "wandb")
         print(f"W&B table logged: {folder}", flush=True)
+    print(f"results: {md_path}, {json_path}", flush=True)
+    if failed:
+        print(f"{len(failed)} run(s) failed: " + "; ".join(failed), file=sys.stderr, flush=True)
+        return 1
     return 0
 
 

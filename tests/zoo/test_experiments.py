@@ -112,3 +112,45 @@ def test_scores_without_the_rows_that_repeat_the_problem_before(tiny_run) -> Non
     assert repeats > 0 and scores["answers"] == scored
     assert scores["repeat_share"] == pytest.approx(repeats / scored)
     assert 0.0 <= scores["auc_first_rows"] <= 1.0 and 0.0 <= scores["auc_copy_repeats"] <= 1.0
+
+
+def test_only_runs_exactly_the_arms_named(capsys) -> None:
+    runner = _runner()
+    runner.main(["--only", "dkt:statics2011", "--seeds", "1", "--dry-run"])
+    planned = capsys.readouterr().out.strip().splitlines()
+    assert len(planned) == 1 and "model=dkt " in planned[0] + " " and "data.batch_size" not in planned[0]
+    runner.main(["--only", "dkt_batches_of_32:statics2011", "dkt (batches of 32):statics2011", "--dry-run",
+                 "--seeds", "1"])  # fmt: skip
+    planned = capsys.readouterr().out.strip().splitlines()
+    assert len(planned) == 1 and "data.batch_size=32" in planned[0] and "ema" not in planned[0]
+    with pytest.raises(SystemExit) as exit_info:
+        runner.main(["--only", "dkt:nowhere", "--dry-run"])
+    assert exit_info.value.code == 2
+    assert "--only dkt:nowhere: no such arm" in capsys.readouterr().err
+
+
+def test_a_failed_run_exits_1_naming_it_and_leaves_the_committed_results(tmp_path: Path, capsys) -> None:
+    committed = {p: p.read_bytes() for p in (ROOT / "experiments").glob("*") if p.is_file()}
+    suites = tmp_path / "suites.yaml"
+    arm = {"name": "broken arm", "data": "synthetic5", "overrides": ["data=synthetic5", "model=nope"]}
+    suites.write_text(yaml.safe_dump({"benchmarks": [arm]}))
+    args = ["--suites", str(suites), "--seeds", "1", "--log-dir", str(tmp_path / "logs")]
+    assert _runner().main(args) == 1
+    err = capsys.readouterr().err
+    assert "1 run(s) failed: broken arm on synthetic5, seed 1 (exit 2" in err
+    result = json.loads((tmp_path / "logs" / "benchmarks" / "results.json").read_text())
+    assert [r["seed"] for r in result["runs"]] == [1] and "error" in result["runs"][0]
+    assert (
+        "| synthetic5 | broken arm | failed: exit 2"
+        in (tmp_path / "logs" / "benchmarks" / "RESULTS.md").read_text()
+    )
+    assert {p: p.read_bytes() for p in (ROOT / "experiments").glob("*") if p.is_file()} == committed
+    # a results file given with --out keeps the result it holds for a run that fails now
+    good = {"arm": "broken arm", "data": "synthetic5", "seed": 1, "auc": 0.8, "acc": 0.7, "brier": 0.2,
+            "ece": 0.01, "epoch_seconds": 1.0, "epochs": 3, "params": 10, "overrides": []}  # fmt: skip
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "results.json").write_text(json.dumps({"runs": [good]}))
+    assert _runner().main([*args, "--out", str(out)]) == 1
+    assert json.loads((out / "results.json").read_text())["runs"] == [good]
+    assert "| synthetic5 | broken arm | 1 | 0.8000 |" in (out / "RESULTS.md").read_text()
