@@ -83,3 +83,38 @@ def test_predict_states_writes_the_table_and_a_heatmap(
     first = history["student_id"].iloc[0]
     assert (out / f"states_{first}.png").stat().st_size > 1000
     assert (tmp_path / "pred.csv").exists()
+
+
+def test_an_unknown_states_learner_is_refused_before_anything_is_written(
+    checkpoint: Path, history: pd.DataFrame, tmp_path: Path, capsys
+) -> None:
+    from ktlab.predict import run
+
+    history_csv = tmp_path / "history.csv"
+    history.to_csv(history_csv, index=False)
+    cfg = compose_config("predict", [f"ckpt_path={checkpoint}", f"input={history_csv}", "states=true",
+                                     "options.states_learner=nobody"], tmp_path)  # fmt: skip
+    with pytest.raises(SystemExit) as exit_info:
+        run(cfg)
+    assert exit_info.value.code == 2
+    assert "states_learner='nobody': no such learner in the history" in " ".join(
+        capsys.readouterr().err.split()
+    )
+    out = Path(cfg.paths.output_dir)
+    assert not (out / "states.csv").exists() and not (out / "predictions.csv").exists()
+
+
+def test_the_heatmap_lists_skills_in_natural_order(tmp_path: Path) -> None:
+    from ktlab.data.states import plot_states, state_grid
+
+    answered = ["skill 10", "skill 2", "skill 10", "skill 1", "Skill 3"]
+    skills = ["skill 1", "skill 10", "skill 2", "Skill 3", "skill 20"]
+    rows = [("amy", step, step, a, step % 2, k, 0.1 + 0.15 * i + 0.02 * step)
+            for step, a in enumerate(answered) for i, k in enumerate(skills)]  # fmt: skip
+    states = pd.DataFrame(
+        rows, columns=["student_id", "step", "t", "answered_skill", "correct", "skill_id", "p_correct"]
+    )
+    grid, _ = state_grid(states, "amy")
+    assert list(grid.index) == ["skill 1", "skill 2", "Skill 3", "skill 10"]  # skill 20 was not answered
+    assert grid.loc["skill 10", 0] == pytest.approx(0.25)
+    assert plot_states(states, "amy", tmp_path / "amy.png").stat().st_size > 1000
