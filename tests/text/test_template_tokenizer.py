@@ -66,3 +66,24 @@ def test_each_text_is_encoded_once_and_cached(questions, tmp_path: Path) -> None
     assert cached.stat().st_mtime_ns == stamp and (again == ids).all()
     encode_texts(state, texts, max_length=24, cache_dir=tmp_path, template="another template")
     assert len(list(tmp_path.glob("tokens_*.npz"))) == 2  # keyed by the template too
+
+
+def test_a_damaged_token_cache_is_rebuilt_with_a_warning(questions, tmp_path: Path, caplog) -> None:
+    import numpy as np
+
+    texts = PromptTemplate().render(questions)
+    state = train_tokenizer(texts, vocab_size=300)
+    ids, offsets = encode_texts(state, texts, max_length=24, cache_dir=tmp_path)
+    (cached,) = tmp_path.glob("tokens_*.npz")
+    whole = cached.read_bytes()
+    for damaged in (whole[: len(whole) // 2], b"", np.zeros(3).tobytes()):  # truncated, empty, overwritten
+        cached.write_bytes(damaged)
+        caplog.clear()
+        again, again_offsets = encode_texts(state, texts, max_length=24, cache_dir=tmp_path)
+        assert (again == ids).all() and (again_offsets == offsets).all()
+        assert f"{cached}: damaged token cache" in caplog.text and "rebuilding it" in caplog.text
+        with np.load(cached) as rebuilt:  # written anew, whole
+            assert (rebuilt["ids"] == ids).all() and (rebuilt["offsets"] == offsets).all()
+    np.savez(cached, ids=ids[:-1], offsets=offsets)  # readable, but not these texts' tokens
+    again, _ = encode_texts(state, texts, max_length=24, cache_dir=tmp_path)
+    assert (again == ids).all() and "do not fit the texts" in caplog.text

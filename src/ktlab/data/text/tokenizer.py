@@ -107,6 +107,23 @@ def hf_tokenizer(state: Mapping[str, Any]):
     return PreTrainedTokenizerFast(tokenizer_object=load_tokenizer(state), **state["special_tokens"])
 
 
+def _read_cache(path: Path, n_texts: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """The ``(ids, offsets)`` of a token cache file, or None (with a warning) when it is damaged."""
+    try:
+        with np.load(path) as cached:
+            ids, offsets = cached["ids"], cached["offsets"]
+        fits = offsets.ndim == 1 and len(offsets) == n_texts + 1 and ids.ndim == 1 and offsets[-1] == len(ids)
+        problem = None if fits else "its arrays do not fit the texts"
+    except (
+        Exception
+    ) as err:  # a truncated or overwritten .npz raises zipfile, OSError, ValueError, EOFError...
+        problem = f"{type(err).__name__}: {str(err)[:120]}"
+    if problem is None:
+        return ids, offsets
+    log.warning("%s: damaged token cache (%s); rebuilding it", path, problem)
+    return None
+
+
 def encode_texts(
     state: Mapping[str, Any], texts: Sequence[str], max_length: int, cache_dir: str | Path | None = None,
     template: str = "",
@@ -114,7 +131,8 @@ def encode_texts(
     """Token ids of every text, truncated to ``max_length``, as a flat array and per-text offsets.
 
     Each text is encoded once; with ``cache_dir`` the result is cached in an ``.npz`` file keyed by the
-    tokenizer, the template, ``max_length`` and the texts, so a rerun reads it back.
+    tokenizer, the template, ``max_length`` and the texts, so a rerun reads it back. A cache file that
+    cannot be read or does not fit the texts (a damaged or truncated file) is rebuilt, with a warning.
 
     Returns:
         ``(ids, offsets)``: text ``i`` is ``ids[offsets[i]:offsets[i + 1]]``.
@@ -125,8 +143,9 @@ def encode_texts(
         digest.update(b"\x00")
     path = Path(cache_dir).expanduser() / f"tokens_{digest.hexdigest()[:16]}.npz" if cache_dir else None
     if path is not None and path.exists():
-        with np.load(path) as cached:
-            return cached["ids"], cached["offsets"]
+        cached = _read_cache(path, len(texts))
+        if cached is not None:
+            return cached
     tokenizer = load_tokenizer(state)
     tokenizer.enable_truncation(max_length=max_length)
     encoded = tokenizer.encode_batch(list(texts))
