@@ -37,12 +37,12 @@ def evaluate(cfg: DictConfig) -> dict[str, float | None]:
     check_config(cfg)
     if cfg.get("seed") is not None:
         L.seed_everything(cfg.seed, workers=True, verbose=False)
-    model = load_model(cfg.ckpt_path)
     data_cfg = cfg.get("data")
+    if data_cfg is not None:
+        data_cfg = OmegaConf.to_container(data_cfg, resolve=True)
+    model = load_model(cfg.ckpt_path, data_cfg, "or leave the data override out to use the checkpoint's own")
     if data_cfg is None:
         log.info("Evaluating on the checkpoint's own data config <%s>", model.hparams.data["_target_"])
-    else:
-        data_cfg = OmegaConf.to_container(data_cfg, resolve=True)
     datamodule = restore_datamodule(model, data_cfg)
     datamodule.prepare_data()
     datamodule.setup("test")

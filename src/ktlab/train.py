@@ -102,7 +102,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
         L.seed_everything(cfg.seed, workers=True, verbose=False)
 
     resume = resume_path(cfg)
-    checkpoint = read_checkpoint(resume) if resume else None
+    checkpoint = read_checkpoint(resume, cfg.data, "or drop ckpt_path to start afresh") if resume else None
     data_overrides: dict[str, Any] = {}
     if checkpoint is not None:
         data_overrides["fitted_state"] = checkpoint["hyper_parameters"][INPUTS_KEY]["state"]

@@ -5,6 +5,10 @@ the weights, the optimizer and loop state, and under ``hyper_parameters`` the ne
 configs and the data's ``inputs`` (sizes and fitted state). It is read with ``torch.load(weights_only=True)``,
 which refuses to run code, so a crafted file cannot execute anything; one that holds any other object
 is refused before anything from it is used.
+
+The data config stored with the model names the DataModule it was trained on (its ``_target_``): that
+class is the model's family (interaction sequences, question text...). A checkpoint used with the data
+of another family is refused by :func:`check_family` before anything is built from it.
 """
 
 from __future__ import annotations
@@ -32,12 +36,17 @@ def mark_checkpoint(checkpoint: dict[str, Any], module: LightningModule) -> None
     checkpoint[MODULE_KEY] = f"{type(module).__module__}.{type(module).__qualname__}"
 
 
-def read_checkpoint(path: str | Path) -> dict[str, Any]:
+def read_checkpoint(path: str | Path, data: Mapping[str, Any] | None = None, fix: str = "") -> dict[str, Any]:
     """Read a checkpoint written by ``train.py`` without running code from it.
+
+    Args:
+        path: the checkpoint file.
+        data: the data config it is to be used with (its ``_target_`` is checked by :func:`check_family`).
+        fix: what else the user may do when the family differs (ends the message).
 
     Raises:
         CheckpointError: the file is missing, unreadable, holds objects other than tensors and plain data,
-            or was not written by ktlab's ``train.py``.
+            was not written by ktlab's ``train.py``, or holds a model of another family than ``data``.
     """
     path = Path(path).expanduser()
     if not path.is_file():
@@ -67,7 +76,36 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
             f"{path}: is not a ktlab checkpoint (it lacks the model class and the data's fitted state); use "
             "a checkpoint written by `python train.py`."
         )
+    if data is not None:
+        check_family(checkpoint, path, data, fix)
     return checkpoint
+
+
+def _class_name(target: Any) -> str:
+    return str(target).rsplit(".", 1)[-1]
+
+
+def check_family(
+    checkpoint: Mapping[str, Any], path: str | Path, data: Mapping[str, Any], fix: str = ""
+) -> None:
+    """Refuse a checkpoint whose model was trained on another DataModule class than ``data`` builds.
+
+    Raises:
+        CheckpointError: naming the file, the family it holds and the family asked for.
+    """
+    hparams = checkpoint["hyper_parameters"]
+    stored = (hparams.get("data") or {}).get("_target_")
+    wanted = data.get("_target_")
+    if not stored or not wanted or stored == wanted:
+        return
+    module = _class_name(checkpoint[MODULE_KEY])
+    name = hparams.get("name") or module
+    raise CheckpointError(
+        f"{path}: holds a model of the {_class_name(stored)} family (model '{name}', {module}), and the "
+        f"data asked for is of the {_class_name(wanted)} family "
+        f"({wanted}); a model reads only the data of its own family. Use a checkpoint trained on "
+        f"{_class_name(wanted)} data{', ' + fix if fix else ''}."
+    )
 
 
 def _module_class(checkpoint: Mapping[str, Any], path: str | Path) -> type[LightningModule]:
@@ -97,9 +135,12 @@ def shape_mismatches(model: torch.nn.Module, state_dict: Mapping[str, torch.Tens
     return out
 
 
-def load_model(path: str | Path) -> LightningModule:
-    """Rebuild the trained module (in eval mode, on CPU) from a checkpoint."""
-    checkpoint = read_checkpoint(path)
+def load_model(path: str | Path, data: Mapping[str, Any] | None = None, fix: str = "") -> LightningModule:
+    """Rebuild the trained module (in eval mode, on CPU) from a checkpoint.
+
+    ``data`` and ``fix``: the data config it is to be used with, checked as by :func:`read_checkpoint`.
+    """
+    checkpoint = read_checkpoint(path, data, fix)
     model = _module_class(checkpoint, path)(**checkpoint["hyper_parameters"])
     problems = shape_mismatches(model, checkpoint["state_dict"])
     if problems:
