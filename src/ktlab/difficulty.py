@@ -1,7 +1,8 @@
 """Estimating the difficulty of new questions by asking the synthetic students.
 
     python estimate_difficulty.py ckpt_path=<run>/checkpoints/best.ckpt questions=new.csv output=difficulty.csv
-    python estimate_difficulty.py ckpt_path=<per-student sweep folder> questions=test
+    python estimate_difficulty.py ckpt_path=<per-student sweep folder> questions=new.csv
+    python estimate_difficulty.py ckpt_path=<run of experiment=text_pooled>/checkpoints/best.ckpt questions=test
 
 ``ckpt_path`` is a pooled model's checkpoint (its students are every student it knows) or a folder of
 per-student runs (every ``*/checkpoints/best.ckpt`` below it, one student each). For each question the
@@ -12,11 +13,12 @@ students' predicted success probabilities give
 * ``difficulty``: an item-response-scale difficulty, ``-mean_s logit(p_s)`` (the Rasch difficulty when
   the students' mean ability is 0; higher is harder).
 
-``questions=test`` asks about the checkpoint's own held-out test questions (with ``data.split_by=question``
-none of them was seen in training) and validates the estimates: Spearman correlation with the true success
-rate where the data knows it (and the text ceiling), with the observed success rate on the held-out answers
-(agreement of simulated and observed), and the same for two baselines fitted on the training answers: the
-topic's success rate, and TF-IDF + ridge regression. A scatter plot shows estimated against observed (and true).
+``questions=test`` asks about the checkpoint's own held-out test questions (it needs
+``data.split_by=question``, as in ``experiment=text_pooled``, so that none of them was seen in training) and
+validates the estimates: Spearman correlation with the true success rate where the data knows it (and the
+text ceiling), with the observed success rate on the held-out answers (agreement of simulated and observed),
+and the same for two baselines fitted on the training answers: the topic's success rate, and TF-IDF + ridge
+regression. A scatter plot shows estimated against observed (and true).
 """
 
 from __future__ import annotations
@@ -35,8 +37,10 @@ from scipy.stats import pearsonr, spearmanr
 from ktlab.cli import report_user_errors
 from ktlab.data.io import read_table, write_table
 from ktlab.data.text.baselines import TextRidge, observed_rates, topic_rate
+from ktlab.data.text.datamodule import TextDataModule
 from ktlab.errors import CheckpointError, ConfigError
 from ktlab.models.checkpoint import load_model, restore_datamodule
+from ktlab.predict import check_output
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +62,14 @@ def checkpoint_paths(ckpt_path: str | Path) -> list[Path]:
 
 
 def load_students(ckpt_path: str | Path) -> list[LightningModule]:
-    """The trained student models of ``ckpt_path`` (see :func:`checkpoint_paths`)."""
-    models = [load_model(p) for p in checkpoint_paths(ckpt_path)]
+    """The trained student models of ``ckpt_path`` (see :func:`checkpoint_paths`).
+
+    Raises:
+        CheckpointError: a checkpoint is missing or damaged, or holds a model of another family.
+    """
+    text_data = {"_target_": f"{TextDataModule.__module__}.{TextDataModule.__qualname__}"}
+    fix = "e.g. `python train.py experiment=text_pooled`"
+    models = [load_model(p, text_data, fix) for p in checkpoint_paths(ckpt_path)]
     for model, path in zip(models, checkpoint_paths(ckpt_path), strict=True):
         if not hasattr(model, "success_probability"):
             raise CheckpointError(
@@ -99,8 +109,15 @@ def estimate_difficulty(models: list[LightningModule], questions: pd.DataFrame, 
     return summarize(student_probabilities(models, questions, batch_size, source, line_offset))
 
 
-def held_out(model: LightningModule, split: str = "test") -> tuple[Any, pd.DataFrame]:
-    """The model's data over all students (its split as trained) and the questions of ``split`` not in training."""
+def held_out(
+    model: LightningModule, split: str = "test", path: str | Path = "the checkpoint"
+) -> tuple[Any, pd.DataFrame]:
+    """The model's data over all students (its split as trained) and the questions of ``split`` not in training.
+
+    Raises:
+        ConfigError: the model was trained on a split where every question of ``split`` was also trained on
+            (``data.split_by=answer``, the default run's), naming ``path`` and the run to train instead.
+    """
     data = {**model.hparams.data, "student_rank": None, "top_students": None}
     datamodule = restore_datamodule(model, data)
     datamodule.prepare_data()
@@ -110,8 +127,11 @@ def held_out(model: LightningModule, split: str = "test") -> tuple[Any, pd.DataF
     questions = datamodule.questions[datamodule.questions["question_id"].isin(wanted)].reset_index(drop=True)
     if questions.empty:
         raise ConfigError(
-            f"the checkpoint's {split} split has no question unseen in training (it was split with "
-            f"data.split_by={datamodule.split_by}); train with data.split_by=question to validate difficulty."
+            f"questions={split}: {path} was trained with data.split_by={datamodule.split_by}, so its {split} "
+            "split holds no question unseen in training, and estimates of questions the students were "
+            "trained on say nothing about new ones. Validate a model whose questions are split: `python "
+            "train.py experiment=text_pooled` (data.split_by=question), then `python estimate_difficulty.py "
+            f"ckpt_path=<run>/checkpoints/best.ckpt questions={split}`; or pass questions=FILE (new questions)."
         )
     return datamodule, questions
 
@@ -167,8 +187,20 @@ def validate(estimates: pd.DataFrame, datamodule: Any, questions: pd.DataFrame, 
     return figures, table
 
 
-def scatter(table: pd.DataFrame, path: str | Path) -> Path:
-    """Estimated success rate against observed (and true, when known) per question."""
+#: The estimates drawn in the scatter plot and named in its Spearman box: column, label.
+_DRAWN = (
+    ("success_rate", "synthetic students"),
+    ("tfidf_ridge_baseline", "TF-IDF + ridge"),
+    ("topic_baseline", "topic rate"),
+)
+
+
+def scatter_figure(table: pd.DataFrame) -> Any:
+    """The figure of :func:`scatter`: one panel per reference (observed, and true when known).
+
+    Rates are drawn clipped to [0, 1] on [0, 1] axes (the ridge baseline can leave that range); each panel
+    prints the Spearman correlation of every estimate with its reference, on the unclipped values.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -177,18 +209,38 @@ def scatter(table: pd.DataFrame, path: str | Path) -> Path:
     panels = [("observed_success", "observed success rate (held-out answers)")]
     if "true_success" in table:
         panels.append(("true_success", "true success rate"))
-    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 4.5), squeeze=False)
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 5), squeeze=False)
     for ax, (column, label) in zip(axes[0], panels, strict=True):
-        ax.scatter(table[column], table["success_rate"], s=10, alpha=0.6, label="synthetic students")
+        x = table[column].clip(0, 1)
+        ax.scatter(x, table["success_rate"].clip(0, 1), s=10, alpha=0.6, label="synthetic students")
         ax.scatter(
-            table[column], table["tfidf_ridge_baseline"], s=6, alpha=0.4, marker="x", label="TF-IDF + ridge"
+            x, table["tfidf_ridge_baseline"].clip(0, 1), s=6, alpha=0.4, marker="x", label="TF-IDF + ridge"
         )
         ax.plot([0, 1], [0, 1], color="grey", lw=0.8)
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.set_aspect("equal")
         ax.set_xlabel(label)
         ax.set_ylabel("estimated success rate")
         ax.grid(alpha=0.3)
-        ax.legend(loc="upper left")
+        ax.legend(loc="upper left", fontsize=8)
+        lines = []
+        for estimate, name in _DRAWN:
+            if estimate in table:
+                rho = _spearman(table[estimate].to_numpy(float), table[column].to_numpy(float))
+                lines.append(f"{name}: {'n/a' if rho is None else f'{rho:.3f}'}")
+        box = {"facecolor": "white", "alpha": 0.8, "lw": 0.5}
+        ax.text(0.98, 0.02, "Spearman with the x axis\n" + "\n".join(lines), transform=ax.transAxes,
+                ha="right", va="bottom", multialignment="left", fontsize=8, bbox=box)  # fmt: skip
     fig.tight_layout()
+    return fig
+
+
+def scatter(table: pd.DataFrame, path: str | Path) -> Path:
+    """Estimated success rate against observed (and true, when known) per question, saved to ``path``."""
+    import matplotlib.pyplot as plt
+
+    fig = scatter_figure(table)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
@@ -205,11 +257,21 @@ def run(cfg: DictConfig) -> Path:
     batch_size = cfg.get("batch_size", 512)
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ConfigError(f"batch_size={batch_size}: must be an integer >= 1; set batch_size.")
+    held = str(cfg.questions) in ("test", "val")
+    source = None if held else Path(str(cfg.questions)).expanduser()
+    output = check_output(cfg, "output", source, "the questions")
+    if held and cfg.get("plot"):
+        check_output(cfg, "plot")
+    if source is not None and not source.is_file():
+        raise ConfigError(
+            f"questions={source}: no such file. Pass a questions file (CSV, TSV or Parquet; `python "
+            "scripts/make_template.py --questions new_questions.csv` writes a template), or questions=test "
+            "for the checkpoint's held-out questions."
+        )
     models = load_students(cfg.ckpt_path)
     log.info("asking %d student model(s) from %s", len(models), cfg.ckpt_path)
-    output = Path(cfg.output).expanduser()
-    if str(cfg.questions) in ("test", "val"):
-        datamodule, questions = held_out(models[0], str(cfg.questions))
+    if held:
+        datamodule, questions = held_out(models[0], str(cfg.questions), checkpoint_paths(cfg.ckpt_path)[0])
         estimates = estimate_difficulty(models, questions, batch_size)
         figures, table = validate(estimates, datamodule, questions, str(cfg.questions), cfg.get("plot"))
         figures["n_models"] = len(models)

@@ -47,20 +47,30 @@ def check_paths(cfg: DictConfig) -> tuple[Path, Path]:
             problems.append(f"{key}={value}: must be an integer >= 1; set {key}")
     if problems:
         raise ConfigError("Invalid prediction arguments: " + "; ".join(problems) + ".")
-    source, output = Path(cfg.input).expanduser(), Path(cfg.output).expanduser()
+    source = Path(cfg.input).expanduser()
+    return source, check_output(cfg, "output", source, "the history")
+
+
+def check_output(cfg: DictConfig, key: str, source: Path | None = None, what: str = "the input") -> Path:
+    """The file ``cfg[key]`` names for writing, or one paragraph saying why it cannot be written.
+
+    Refused: a directory, the input file ``source`` itself (``what`` names its content), and a file whose
+    folder does not exist (except inside this run's folder, which is created on demand).
+    """
+    output = Path(str(cfg[key])).expanduser()
     if output.is_dir():
-        raise ConfigError(f"output={output}: is a directory; name a file, e.g. output={output / 'pred.csv'}.")
-    if source.exists() and output.exists() and source.resolve() == output.resolve():
+        raise ConfigError(f"{key}={output}: is a directory; name a file, e.g. {key}={output / 'out.csv'}.")
+    if source is not None and source.exists() and output.exists() and source.resolve() == output.resolve():
         raise ConfigError(
-            f"output={output}: is the input file; writing there would overwrite the history with the "
-            "predictions. Name another file."
+            f"{key}={output}: is the input file; writing there would overwrite {what} with the results. "
+            "Name another file."
         )
     if not output.parent.is_dir() and not _under_run_dir(output, cfg):
         raise ConfigError(
-            f"output={output}: its folder {output.parent} does not exist; create it or name a file in an "
+            f"{key}={output}: its folder {output.parent} does not exist; create it or name a file in an "
             "existing folder."
         )
-    return source, output
+    return output
 
 
 def family_options(predict: Any, options: dict[str, Any]) -> dict[str, Any]:
@@ -85,8 +95,8 @@ def family_options(predict: Any, options: dict[str, Any]) -> dict[str, Any]:
 
 def _under_run_dir(path: Path, cfg: DictConfig) -> bool:
     """The run's own folder (the default output) is created on demand."""
-    run_dir = Path(str(cfg.paths.output_dir)).expanduser().resolve()
-    return path.resolve().is_relative_to(run_dir)
+    run_dir = OmegaConf.select(cfg, "paths.output_dir", default=None)
+    return run_dir is not None and path.resolve().is_relative_to(Path(str(run_dir)).expanduser().resolve())
 
 
 @report_user_errors

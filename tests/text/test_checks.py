@@ -32,7 +32,8 @@ def test_every_numeric_argument_refuses_minus_one(cls) -> None:
 def test_estimate_difficulty_reports_a_bad_question_file_in_one_paragraph(tmp_path, capsys) -> None:
     from omegaconf import OmegaConf
 
-    cfg = OmegaConf.create({"ckpt_path": str(tmp_path / "missing.ckpt"), "questions": "q.csv",
+    (tmp_path / "q.csv").write_text("question_title\nWhat is 2 + 2?\n")
+    cfg = OmegaConf.create({"ckpt_path": str(tmp_path / "missing.ckpt"), "questions": str(tmp_path / "q.csv"),
                             "output": str(tmp_path / "d.csv"), "batch_size": 8})  # fmt: skip
     with pytest.raises(SystemExit) as info:
         run(cfg)

@@ -136,7 +136,7 @@ def state_grid(states: pd.DataFrame, learner: str, max_skills: int = 30) -> tupl
 
 
 def plot_states(states: pd.DataFrame, learner: str, path: str | Path, max_skills: int = 30) -> Path:
-    """Heatmap of one learner's states: the skills they answered (the first ``max_skills``, in natural order) x steps."""
+    """Heatmap of one learner's states: skills answered (the first ``max_skills``, natural order) x steps."""
     import matplotlib
 
     matplotlib.use("Agg")

@@ -27,16 +27,36 @@ from torch.utils.data import DataLoader
 from ktlab.checks import Checks, Problem, raise_problems
 from ktlab.data.batching import LengthBucketBatchSampler
 from ktlab.data.text.batching import AnswerDataset, QuestionCollator, TokenizedQuestions
-from ktlab.data.text.schema import ORACLE_COLUMN
+from ktlab.data.text.schema import ORACLE_COLUMN, TEXT_REQUIRED
 from ktlab.data.text.sources import AnswerLog, AnswerSource
 from ktlab.data.text.splits import SPLIT_BY, split_answers
 from ktlab.data.text.template import DEFAULT_OPTION_FORMAT, DEFAULT_TEMPLATE, PromptTemplate
 from ktlab.data.text.tokenizer import encode_texts, pretrained_tokenizer, special_ids, train_tokenizer
-from ktlab.errors import ConfigError
+from ktlab.errors import ConfigError, DataValidationError
+from ktlab.utils.text import shorten
 
 log = logging.getLogger(__name__)
 
 SPLITS = ("train", "val", "test")
+
+
+def check_question_columns(frame: pd.DataFrame, source: str) -> None:
+    """Refuse a questions file (``predict.py`` input, ``estimate_difficulty.py questions=``) without a column.
+
+    The answer-log check would name the columns of an answer log; a questions file has no answers.
+
+    Raises:
+        DataValidationError: naming the file, the columns missing and those it has.
+    """
+    missing = [c for c in TEXT_REQUIRED if c not in frame.columns]
+    if missing:
+        has = shorten(", ".join(map(str, frame.columns))) or "no columns"
+        raise DataValidationError(
+            f"{source} lacks the column(s) {', '.join(missing)} of a questions file; it has {has}. A "
+            f"questions file holds one question per row: {', '.join(TEXT_REQUIRED)} (option_e, question_id "
+            "and user_id are optional). `python scripts/make_template.py --questions new_questions.csv` "
+            "writes a template; see docs/text_students.md."
+        )
 
 
 def rank_students(answers: pd.DataFrame) -> pd.Series:
@@ -304,6 +324,7 @@ class TextDataModule(LightningDataModule):
         """Success probabilities of ``frame``'s questions (see :func:`ktlab.data.text.prediction.predict_questions`)."""
         from ktlab.data.text.prediction import predict_questions
 
+        check_question_columns(frame, source)
         return predict_questions(
             self, model, frame, source=source, line_offset=line_offset, batch_size=batch_size,
             max_len=max_len, all_students=all_students,
