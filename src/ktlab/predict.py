@@ -21,8 +21,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from ktlab.cli import report_user_errors
 from ktlab.data.io import read_table, write_table
-from ktlab.errors import ConfigError
-from ktlab.models.checkpoint import load_model, restore_datamodule
+from ktlab.errors import ConfigError, DataValidationError
+from ktlab.models.checkpoint import family, load_model, restore_datamodule
 from ktlab.utils.logging import get_logger
 from ktlab.utils.quiet import quiet_libraries
 
@@ -111,9 +111,19 @@ def run(cfg: DictConfig) -> Path:
     options.update(
         max_len=cfg.get("max_len"), batch_size=cfg.batch_size, output_dir=str(cfg.paths.output_dir)
     )
-    predictions = datamodule.predict(
-        model, raw, source=str(source), line_offset=line_offset, **family_options(datamodule.predict, options)
-    )
+    try:
+        predictions = datamodule.predict(
+            model,
+            raw,
+            source=str(source),
+            line_offset=line_offset,
+            **family_options(datamodule.predict, options),
+        )
+    except DataValidationError as err:  # say which data the checkpoint reads: a file of another family?
+        raise DataValidationError(
+            f"{err} ({cfg.ckpt_path} holds a model of {family(model)}, which reads the input as that "
+            "family's data.)"
+        ) from None
     path = write_table(predictions, output)
     log.info("wrote %d predictions -> %s", len(predictions), path)
     return path

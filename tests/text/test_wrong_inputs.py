@@ -169,3 +169,25 @@ def test_the_difficulty_plot_keeps_rates_in_0_1_and_prints_each_spearman() -> No
         for estimate_column, name in drawn:
             rho = pd.Series(table[estimate_column]).corr(table[column], method="spearman")
             assert f"{name}: {rho:.3f}" in text
+
+
+def test_predict_on_a_file_of_the_other_family_names_the_family_of_the_checkpoint(
+    checkpoints, tmp_path, capsys
+) -> None:
+    from ktlab.predict import run as predict
+
+    dkt, text = checkpoints["dkt"], checkpoints["text"]
+    answers = ASSETS / "text_answers_sample.csv"
+    cfg = compose_config("predict", [f"ckpt_path={dkt}", f"input={answers}"], tmp_path)
+    message = _refused(predict, cfg, capsys)
+    assert (
+        f"{answers}" in message and f"({dkt} holds a model of the KTDataModule family (model 'dkt'" in message
+    )
+    interactions = ASSETS / "assist2009_sample.csv"
+    cfg = compose_config("predict", [f"ckpt_path={text}", f"input={interactions}"], tmp_path)
+    message = _refused(predict, cfg, capsys)
+    assert (
+        f"{interactions} lacks the column(s) question_title" in message and "of a questions file" in message
+    )
+    assert f"({text} holds a model of the TextDataModule family (model 'modernbert'" in message
+    assert not (Path(cfg.paths.output_dir) / "predictions.csv").exists()

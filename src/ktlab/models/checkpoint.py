@@ -85,6 +85,15 @@ def _class_name(target: Any) -> str:
     return str(target).rsplit(".", 1)[-1]
 
 
+def family(model: LightningModule) -> str:
+    """The family of a loaded model in words: "the KTDataModule family (model 'dkt', KTLitModule)"."""
+    data = model.hparams.get("data") or {}
+    name = model.hparams.get("name") or type(model).__name__
+    return (
+        f"the {_class_name(data.get('_target_', 'unknown'))} family (model '{name}', {type(model).__name__})"
+    )
+
+
 def check_family(
     checkpoint: Mapping[str, Any], path: str | Path, data: Mapping[str, Any], fix: str = ""
 ) -> None:
