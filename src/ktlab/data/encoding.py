@@ -46,6 +46,7 @@ class EncodedInteractions:
     offsets: np.ndarray  # [S + 1] int64 boundaries into the flat arrays
     t: np.ndarray  # [N] float64 original step values
     fields: dict[str, np.ndarray] = field(default_factory=dict)
+    source_rows: np.ndarray | None = None  # [N] each row's position in the table it was encoded from
 
     def __len__(self) -> int:
         return int(self.fields["correct"].shape[0])
@@ -211,6 +212,7 @@ class InteractionEncoder:
             offsets=offsets,
             t=frame["t"].to_numpy(dtype=np.float64),
             fields=fields,
+            source_rows=order.astype(np.int64),
         )
 
 
