@@ -28,7 +28,9 @@ class NextStepProtocol(Protocol):
     """Every answer of a window but its first: the first step has no history to be predicted from.
 
     Windows are consecutive, non-overlapping cuts of a learner's sequence (``data.max_len``), so each
-    answer is scored at most once, and a learner's very first answer never.
+    answer is scored at most once, and a learner's very first answer never. An answer tagged with several
+    skills is scored once, on its first skill's row: the rows of its other skills (``copy`` in the batch)
+    follow that row, whose answer they would see.
     """
 
     name = "next_step"
@@ -36,4 +38,6 @@ class NextStepProtocol(Protocol):
     def scored(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         scored = batch["mask"].clone()
         scored[:, 0] = False
+        if "copy" in batch:
+            scored &= ~batch["copy"]
         return scored
