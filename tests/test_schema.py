@@ -73,7 +73,9 @@ def test_all_problems_reported_at_once_with_counts(tmp_path: Path) -> None:
 def test_duplicate_student_step(tmp_path: Path) -> None:
     frame = template()
     frame.loc[2, "t"] = 1
-    with pytest.raises(DataValidationError, match=r"row 3.*\('alice', 1\) appears twice"):
+    with pytest.raises(
+        DataValidationError, match=r"row 3.*\('alice', 1\) appears again and names the same skill twice"
+    ):
         validate_interactions(frame, "dup.csv")
 
 

@@ -46,6 +46,7 @@ class WindowCollator:
         context [B, L, C] float query   [B, L, Q] float phase [B, L] long
         p_true  [B, L] float (NaN where unknown)
         problem [B, L] long (when data.item_features names problem_id)
+        row     [B, L] long: each step's row in the encoded table (evaluation maps answers back with it)
     """
 
     def __init__(self, encoded: EncodedInteractions, starts: np.ndarray, lengths: np.ndarray) -> None:
@@ -66,6 +67,7 @@ class WindowCollator:
         flat = torch.where(mask, starts[:, None] + steps[None, :], self.pad_index)
         batch = {key: values[flat] for key, values in self.fields.items()}
         batch["mask"] = mask
+        batch["row"] = flat
         return batch
 
 

@@ -27,7 +27,7 @@ from ktlab.data.encoding import InteractionEncoder, make_windows
 from ktlab.data.next_step import predict_next_step
 from ktlab.data.schema import SPLIT_COLUMN, SPLIT_NAMES, feature_problems, required_columns
 from ktlab.data.sources import InteractionSource
-from ktlab.data.states import write_states
+from ktlab.data.states import knowledge_states, write_states
 from ktlab.errors import ConfigError, DataValidationError
 from ktlab.utils.logging import get_logger
 from ktlab.utils.text import shorten
@@ -351,6 +351,29 @@ class KTDataModule(LightningDataModule):
                 line_offset=line_offset,
             )
         return predict_next_step(
+            model,
+            frame,
+            self.encoder,
+            max_len=max_len or self.max_len,
+            batch_size=batch_size,
+            source=source,
+            line_offset=line_offset,
+        )
+
+    def states(
+        self,
+        model: torch.nn.Module,
+        frame: pd.DataFrame,
+        source: str = "history",
+        line_offset: int | None = None,
+        max_len: int | None = None,
+        batch_size: int = 256,
+    ) -> pd.DataFrame:
+        """The knowledge state after every step of every learner of ``frame``.
+
+        See :func:`ktlab.data.states.knowledge_states`; ``max_len`` defaults to this data's.
+        """
+        return knowledge_states(
             model,
             frame,
             self.encoder,

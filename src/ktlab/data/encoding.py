@@ -8,7 +8,11 @@ the column's declaration in :mod:`ktlab.data.schema`:
   embedding (or one-hot) is zero, so the model predicts from the history and the other signals alone;
 * numeric signals are standardized (after their declared transform, ``log1p`` for durations) into the
   ``context`` (answered step) and ``query`` (known before the predicted step) matrices;
-* the answer and the oracle probability are copied.
+* the answer and the oracle probability are copied;
+* an answer tagged with several skills arrives as one row per skill (same learner and ``t``, see
+  :mod:`ktlab.data.schema`): its rows stay in the order given, each a step of its own, so a network that
+  reads one skill per step needs nothing else; the rows after the first are flagged ``copy`` (batch key
+  ``copy``), and the evaluation protocols neither score nor train on them (their answer is in the history).
 
 Its state is plain data stored inside every checkpoint, so ``eval.py`` and ``predict.py`` encode exactly
 as training did. Encoded arrays are flat, sorted by learner then ``t``; ``offsets[i]:offsets[i + 1]`` is
@@ -46,6 +50,7 @@ class EncodedInteractions:
     offsets: np.ndarray  # [S + 1] int64 boundaries into the flat arrays
     t: np.ndarray  # [N] float64 original step values
     fields: dict[str, np.ndarray] = field(default_factory=dict)
+    source_rows: np.ndarray | None = None  # [N] each row's position in the table it was encoded from
 
     def __len__(self) -> int:
         return int(self.fields["correct"].shape[0])
@@ -201,6 +206,10 @@ class InteractionEncoder:
                 if name in self.vocab
                 else np.zeros(len(frame), np.int64)
             )
+        # The second and later rows of an answer tagged with several skills (same learner, same t): the
+        # model reads them as history, but they are not predicted (their answer is the row before's).
+        same_step = np.r_[False, (codes[1:] == codes[:-1]) & (np.diff(frame["t"].to_numpy()) == 0)]
+        fields["copy"] = same_step
         fields[SCHEMA[ORACLE_COLUMN].batch_key] = (
             frame[ORACLE_COLUMN].to_numpy(dtype=np.float32)
             if ORACLE_COLUMN in frame
@@ -211,6 +220,7 @@ class InteractionEncoder:
             offsets=offsets,
             t=frame["t"].to_numpy(dtype=np.float64),
             fields=fields,
+            source_rows=order.astype(np.int64),
         )
 
 

@@ -136,14 +136,20 @@ def predict_next_step(
     skill_ids = torch.arange(1, k + 1)
     probs = np.empty((len(students), k), dtype=np.float32)
     chunks = range(0, len(students), batch_size)
-    for lo in track(chunks, description="predicting", disable=len(chunks) < 4):
+    # A network that scores candidates after one pass over the history says so with next_step_logits.
+    direct = getattr(getattr(model, "net", model), "next_step_logits", None)
+    for lo in track(chunks, description="predicting") if len(chunks) >= 4 else chunks:
         idx = list(range(lo, min(lo + batch_size, len(students))))
         batch = collate(idx)
         n = torch.as_tensor(lengths[idx])
         last_phase = batch["phase"][torch.arange(len(idx)), n - 1]
-        extended = _append_candidates(batch, n, skill_ids.expand(len(idx), k), queries[idx], last_phase)
-        logits = model(extended)  # [B*K, L+1]
-        picked = logits[torch.arange(len(idx) * k), n.repeat_interleave(k)]
+        candidates = skill_ids.expand(len(idx), k)
+        if callable(direct):
+            picked = direct(batch, n, candidates, queries[idx], last_phase)  # [B, K]
+        else:
+            extended = _append_candidates(batch, n, candidates, queries[idx], last_phase)
+            logits = model(extended)  # [B*K, L+1]
+            picked = logits[torch.arange(len(idx) * k), n.repeat_interleave(k)]
         probs[idx] = torch.sigmoid(picked.float()).reshape(len(idx), k).numpy()
     return pd.DataFrame(
         {

@@ -1,13 +1,14 @@
 """The interaction schema, declared once, and its validation.
 
-One row is one answer of one learner. Every column is declared here, once, as a :class:`Column`: its type,
+One row is one answer of one learner on one skill (an answer tagged with several skills is several rows
+sharing the learner and ``t``, in the order the skills are listed). Every column is declared here, once, as a :class:`Column`: its type,
 the values it accepts, and its **role**, which says how the rest of ktlab treats it:
 
 ============  ====================================================================================
 role          meaning
 ============  ====================================================================================
 learner       who answered (``student_id``); learners, never rows, are split
-order         orders a learner's answers (``t``, unique per learner)
+order         orders a learner's answers (``t``, unique per learner and answer)
 item          what was asked (``skill_id``, ``problem_id``): a vocabulary id the networks embed
 answer        the target (``correct``, 0/1)
 before        context fixed before the answer (difficulty, adjustment, phase): the prediction of a
@@ -227,6 +228,8 @@ KNOWN_BEFORE_ANSWER: frozenset[str] = frozenset(names_with(Role.BEFORE))
 ITEM_COLUMNS: tuple[str, ...] = names_with(Role.ITEM)
 ORACLE_COLUMN: str = names_with(Role.ORACLE)[0]
 SPLIT_COLUMN: str = names_with(Role.SPLIT)[0]
+#: What belongs to an answer rather than to one of its skills: the rows of a multi-skill answer agree on these.
+ANSWER_LEVEL: tuple[str, ...] = ("correct", "problem_id", "timestamp")
 #: The columns of a full interaction file (the template's columns).
 INTERACTION_COLUMNS: tuple[str, ...] = CORE_COLUMNS + CONTEXT_COLUMNS
 
@@ -326,6 +329,33 @@ def _parse(raw: pd.Series, column: Column) -> tuple[pd.Series, np.ndarray]:
     return parsed, np.asarray(bad, dtype=bool)
 
 
+def _order_problems(out: dict[str, pd.Series], source: str, line_offset: int | None) -> list[str]:
+    """A repeated ``(student_id, t)`` is refused unless it tags one answer with another skill.
+
+    The rows of a multi-skill answer share ``student_id`` and ``t``, name distinct skills and agree on
+    what belongs to the answer (:data:`ANSWER_LEVEL`); any other repeat is two answers at one step.
+    """
+    keys = pd.DataFrame({"student_id": out["student_id"], "t": out["t"]})
+    repeated = keys.duplicated(keep="first").to_numpy()
+    if not repeated.any():
+        return []
+    same_skill = keys.assign(skill_id=out["skill_id"]).duplicated(keep="first").to_numpy()
+    answer = [c for c in ANSWER_LEVEL if c in out]
+    table = keys.assign(**{c: out[c] for c in answer})
+    disagree = (table.groupby(["student_id", "t"], sort=False)[answer].transform("nunique") > 1).any(axis=1)
+    bad = same_skill | (repeated & disagree.to_numpy())
+    if not bad.any():
+        return []
+    first = int(np.flatnonzero(bad)[0])
+    why = "names the same skill twice" if same_skill[first] else f"disagrees on {'/'.join(answer)}"
+    return [
+        f"{where(source, first, line_offset)}, columns 'student_id'/'t': the pair "
+        f"({shorten(repr(out['student_id'].iloc[first]))}, {out['t'].iloc[first]:g}) appears again and "
+        f"{why} ({int(bad.sum())} such row(s) in all); each learner's answers need distinct t (the rows of "
+        f"one answer tagged with several skills share t, name distinct skills and agree on {', '.join(answer)})"
+    ]
+
+
 def validate_interactions(
     frame: pd.DataFrame,
     source: str,
@@ -335,8 +365,9 @@ def validate_interactions(
     """Check an interaction table and return it with parsed, canonical dtypes.
 
     Every declared column present is checked for type, range, allowed values and emptiness, the
-    ``required`` ones for presence, and ``(student_id, t)`` pairs must be unique. All problems are
-    collected and reported together.
+    ``required`` ones for presence, and ``(student_id, t)`` pairs must be unique except across the skills
+    of one answer (an answer tagged with several skills is one row per skill, sharing ``t`` and the
+    answer's columns; see :data:`ANSWER_LEVEL`). All problems are collected and reported together.
 
     Args:
         frame: the raw table, one row per answer, in file order.
@@ -383,15 +414,7 @@ def validate_interactions(
             )
         out[column.name] = parsed
     if not problems:
-        keys = pd.DataFrame({"student_id": out["student_id"], "t": out["t"]})
-        dup = keys.duplicated(keep="first").to_numpy()
-        if dup.any():
-            first = int(np.flatnonzero(dup)[0])
-            problems.append(
-                f"{where(source, first, line_offset)}, columns 'student_id'/'t': the pair "
-                f"({shorten(repr(out['student_id'].iloc[first]))}, {out['t'].iloc[first]:g}) appears twice "
-                f"({int(dup.sum())} duplicate row(s) in all); each learner's steps need distinct t"
-            )
+        problems += _order_problems(out, source, line_offset)
     if problems:
         raise DataValidationError("Invalid interaction data: " + "; ".join(problems) + ".")
 

@@ -20,12 +20,14 @@ from hydra.utils import get_class, instantiate
 from lightning import LightningModule
 from omegaconf import DictConfig, ListConfig, OmegaConf
 from torch import nn
-from torchmetrics import MaxMetric, MeanMetric, MetricCollection
-from torchmetrics.classification import BinaryAccuracy, BinaryAUROC
+from torchmetrics import MaxMetric, MeanMetric, MeanSquaredError, MetricCollection
+from torchmetrics.classification import BinaryAccuracy, BinaryAUROC, BinaryCalibrationError
 from torchmetrics.utilities import dim_zero_cat
 
 from ktlab.checks import Checks, Problem, raise_problems
 from ktlab.errors import ConfigError
+from ktlab.evaluation.metrics import ECE_BINS
+from ktlab.evaluation.protocols import NextStepProtocol
 from ktlab.models.checkpoint import mark_checkpoint
 from ktlab.models.losses import masked_bce_with_logits, per_answer_scale
 from ktlab.models.optim import configure_optimization
@@ -73,11 +75,17 @@ class DefinedAUROC(BinaryAUROC):
 
 
 def stage_metrics(stage: str) -> MetricCollection:
-    """``<stage>/auc`` (exact, from every answer of the epoch) and ``<stage>/acc`` (threshold 0.5)."""
-    return MetricCollection(
-        {"auc": DefinedAUROC(validate_args=False), "acc": BinaryAccuracy(validate_args=False)},
-        prefix=f"{stage}/",
-    )
+    """``<stage>/auc`` (exact, from every answer of the epoch) and ``<stage>/acc`` (threshold 0.5); the
+    test stage adds ``test/brier`` and ``test/ece`` (as :func:`ktlab.evaluation.binary_scores` defines
+    them: the mean squared error of the probabilities, and the 15-bin L1 calibration error)."""
+    metrics: dict[str, Any] = {
+        "auc": DefinedAUROC(validate_args=False),
+        "acc": BinaryAccuracy(validate_args=False),
+    }
+    if stage == "test":
+        metrics["brier"] = MeanSquaredError()
+        metrics["ece"] = BinaryCalibrationError(n_bins=ECE_BINS, norm="l1", validate_args=False)
+    return MetricCollection(metrics, prefix=f"{stage}/")
 
 
 class KTLitModule(LightningModule):
@@ -126,6 +134,7 @@ class KTLitModule(LightningModule):
             }
         )
         self.net = build_network(self.hparams.net, self.hparams.inputs["dims"])
+        self.protocol = NextStepProtocol()  # which answers are scored, in training as in evaluation
         self.train_metrics = stage_metrics("train")
         self.val_metrics = stage_metrics("val")
         self.test_metrics = stage_metrics("test")
@@ -163,8 +172,7 @@ class KTLitModule(LightningModule):
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         logits, aux_loss = split_output(self.net(batch))  # [B, T]
         target = batch["correct"]
-        scored = batch["mask"].clone()
-        scored[:, 0] = False  # the first step of a window has no history to predict from
+        scored = self.protocol.scored(batch)
         loss, count = masked_bce_with_logits(logits, target, scored)
         loss_metric.update(loss.detach(), weight=count)
         if self.training and self.hparams.loss_scale == "answers":

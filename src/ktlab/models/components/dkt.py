@@ -110,3 +110,23 @@ class DKT(nn.Module):
     def skill_states(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """Success probability of every skill after each step: ``[B, T, K]`` (skill ids 1..K)."""
         return torch.sigmoid(self.all_logits(batch)[..., 1:])
+
+    def next_step_logits(
+        self,
+        batch: dict[str, torch.Tensor],
+        lengths: torch.Tensor,
+        skills: torch.Tensor,
+        queries: torch.Tensor,
+        phase: torch.Tensor,
+    ) -> torch.Tensor:
+        """Logits ``[B, K]`` of one more step on each candidate skill after each window's last answer.
+
+        The same values as appending each candidate to its window and reading :meth:`forward` there, with
+        one pass over the history instead of one per candidate. ``queries`` and ``phase`` are unused (DKT
+        reads answers only).
+
+        Args:
+            batch: windows ``[B, T]``; ``lengths`` ``[B]`` their answers (>= 1); ``skills`` ``[B, K]``.
+        """
+        last = self.states(batch)[torch.arange(len(lengths)), lengths - 1]  # [B, H]
+        return torch.einsum("bh,bkh->bk", last, self.out.weight[skills]) + self.out.bias[skills]

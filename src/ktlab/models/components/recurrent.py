@@ -193,6 +193,31 @@ class RecurrentTracer(nn.Module):
         """Success logits from a state and a query of matching leading shape: ``[...]``."""
         return self.head(torch.cat([state, query], dim=-1)).squeeze(-1)
 
+    def next_step_logits(
+        self,
+        batch: dict[str, torch.Tensor],
+        lengths: torch.Tensor,
+        skills: torch.Tensor,
+        queries: torch.Tensor,
+        phase: torch.Tensor,
+    ) -> torch.Tensor:
+        """Logits ``[B, K]`` of one more step on each candidate skill after each window's last answer.
+
+        The same values as appending each candidate (skill ``skills[b, k]``, known-before signals
+        ``queries[b, k]``, phase ``phase[b]``, an unknown problem) to its window and reading
+        :meth:`forward` there, with one pass over the history instead of one per candidate.
+
+        Args:
+            batch: windows ``[B, T]``; ``lengths`` ``[B]`` their answers (>= 1).
+            skills: ``[B, K]`` candidate skill ids; ``queries``: ``[B, K, Q]``; ``phase``: ``[B]``.
+        """
+        shifts = self._rasch(batch)
+        states = self.encode(batch, None if shifts is None else shifts[1])  # [B, T, H]
+        last = states[torch.arange(len(lengths)), lengths - 1]  # [B, H]
+        # An unknown problem (id 0) has no Rasch shift and no history on the same problem.
+        query = self.query(skills, queries, phase.unsqueeze(1).expand_as(skills))  # [B, K, D]
+        return self.predict_logits(last.unsqueeze(1).expand(-1, skills.shape[1], -1), query)
+
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor | NetOutput:
         """Logits ``[B, T]``: position ``t`` predicts step ``t`` from steps ``< t`` and its query."""
         shifts = self._rasch(batch)
