@@ -30,7 +30,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from lightning import LightningModule
 from omegaconf import DictConfig
 from scipy.stats import pearsonr, spearmanr
 
@@ -39,7 +38,8 @@ from ktlab.data.io import read_table, write_table
 from ktlab.data.text.baselines import TextRidge, observed_rates, topic_rate
 from ktlab.data.text.datamodule import TextDataModule
 from ktlab.errors import CheckpointError, ConfigError
-from ktlab.models.checkpoint import load_model, restore_datamodule
+from ktlab.inference import Predictor
+from ktlab.models.checkpoint import restore_datamodule
 from ktlab.predict import check_output
 
 log = logging.getLogger(__name__)
@@ -61,31 +61,31 @@ def checkpoint_paths(ckpt_path: str | Path) -> list[Path]:
     return [path]
 
 
-def load_students(ckpt_path: str | Path) -> list[LightningModule]:
-    """The trained student models of ``ckpt_path`` (see :func:`checkpoint_paths`).
+def load_students(ckpt_path: str | Path) -> list[Predictor]:
+    """The trained student models of ``ckpt_path`` (see :func:`checkpoint_paths`), each loaded once.
 
     Raises:
         CheckpointError: a checkpoint is missing or damaged, or holds a model of another family.
     """
     text_data = {"_target_": f"{TextDataModule.__module__}.{TextDataModule.__qualname__}"}
     fix = "e.g. `python train.py experiment=text_pooled`"
-    models = [load_model(p, text_data, fix) for p in checkpoint_paths(ckpt_path)]
-    for model, path in zip(models, checkpoint_paths(ckpt_path), strict=True):
-        if not hasattr(model, "success_probability"):
+    students = [Predictor.load(p, data=text_data, fix=fix) for p in checkpoint_paths(ckpt_path)]
+    for student, path in zip(students, checkpoint_paths(ckpt_path), strict=True):
+        if not hasattr(student.model, "success_probability"):
             raise CheckpointError(
-                f"{path}: holds a {type(model).__name__}, not a question-text student model."
+                f"{path}: holds a {type(student.model).__name__}, not a question-text student model."
             )
-    return models
+    return students
 
 
-def student_probabilities(models: list[LightningModule], questions: pd.DataFrame, batch_size: int = 512,
+def student_probabilities(students: list[Predictor], questions: pd.DataFrame, batch_size: int = 512,
                           source: str = "questions", line_offset: int | None = None) -> pd.DataFrame:  # fmt: skip
     """Every student's success probability on every question: ``question_id, user_id, p_correct``."""
-    frames = []
-    for model in models:
-        datamodule = restore_datamodule(model)
-        frames.append(datamodule.predict(model, questions, source=source, line_offset=line_offset,
-                                         batch_size=batch_size, all_students=True))  # fmt: skip
+    frames = [
+        student.predict(questions, source=source, line_offset=line_offset, batch_size=batch_size,
+                        all_students=True)
+        for student in students
+    ]  # fmt: skip
     return pd.concat(frames, ignore_index=True)
 
 
@@ -103,14 +103,14 @@ def summarize(probabilities: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
-def estimate_difficulty(models: list[LightningModule], questions: pd.DataFrame, batch_size: int = 512,
+def estimate_difficulty(students: list[Predictor], questions: pd.DataFrame, batch_size: int = 512,
                         source: str = "questions", line_offset: int | None = None) -> pd.DataFrame:  # fmt: skip
     """Per question of ``questions``: ``question_id, success_rate, spread, difficulty, n_students``."""
-    return summarize(student_probabilities(models, questions, batch_size, source, line_offset))
+    return summarize(student_probabilities(students, questions, batch_size, source, line_offset))
 
 
 def held_out(
-    model: LightningModule, split: str = "test", path: str | Path = "the checkpoint"
+    student: Predictor, split: str = "test", path: str | Path = "the checkpoint"
 ) -> tuple[Any, pd.DataFrame]:
     """The model's data over all students (its split as trained) and the questions of ``split`` not in training.
 
@@ -118,8 +118,8 @@ def held_out(
         ConfigError: the model was trained on a split where every question of ``split`` was also trained on
             (``data.split_by=answer``, the default run's), naming ``path`` and the run to train instead.
     """
-    data = {**model.hparams.data, "student_rank": None, "top_students": None}
-    datamodule = restore_datamodule(model, data)
+    data = {**student.model.hparams.data, "student_rank": None, "top_students": None}
+    datamodule = restore_datamodule(student.model, data)
     datamodule.prepare_data()
     datamodule.setup("test")
     seen = set(datamodule.parts["train"]["question_id"])

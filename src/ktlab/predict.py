@@ -6,8 +6,8 @@ on every known skill (see :mod:`ktlab.data.next_step`). Nothing here knows which
 
 Python use::
 
-    from ktlab.predict import predict_frame
-    predictions = predict_frame("logs/train/runs/.../checkpoints/best.ckpt", history_frame)
+    from ktlab import Predictor
+    predictions = Predictor.load("logs/train/runs/.../checkpoints/best.ckpt").predict(history_frame)
 """
 
 from __future__ import annotations
@@ -22,7 +22,9 @@ from omegaconf import DictConfig, OmegaConf
 from ktlab.cli import report_user_errors
 from ktlab.data.io import read_table, write_table
 from ktlab.errors import ConfigError, DataValidationError
-from ktlab.models.checkpoint import family, load_model, restore_datamodule
+from ktlab.inference import Predictor
+from ktlab.inference.states import chosen_learner, write_states
+from ktlab.models.checkpoint import family
 from ktlab.utils.logging import get_logger
 from ktlab.utils.quiet import quiet_libraries
 
@@ -30,9 +32,11 @@ log = get_logger(__name__)
 
 
 def predict_frame(ckpt_path: str | Path, frame: pd.DataFrame, **options: Any) -> pd.DataFrame:
-    """Predictions of the checkpoint's model for ``frame`` (options: see the DataModule's ``predict``)."""
-    model = load_model(ckpt_path)
-    return restore_datamodule(model).predict(model, frame, **options)
+    """Predictions of the checkpoint's model for ``frame`` (options: see the DataModule's ``predict``).
+
+    Loads the checkpoint on every call; to answer many calls, load a :class:`~ktlab.Predictor` once.
+    """
+    return Predictor.load(ckpt_path).predict(frame, **options)
 
 
 def check_paths(cfg: DictConfig) -> tuple[Path, Path]:
@@ -76,15 +80,14 @@ def check_output(cfg: DictConfig, key: str, source: Path | None = None, what: st
 def family_options(predict: Any, options: dict[str, Any]) -> dict[str, Any]:
     """The options a family's ``predict`` takes; one it does not take is refused unless left unset.
 
-    ``predict.yaml`` holds the options of every family (``states`` for the sequence models...); a family
-    gets those its ``predict`` names, and ``output_dir`` (this run's folder) when it names it. An option
-    set to a value (not null, not false) that the checkpoint's family does not take is a mistake.
+    ``predict.yaml``'s ``options`` holds the options of every family (``all_students`` for the
+    question-text students...); a family gets those its ``predict`` names. An option set to a value (not
+    null, not false) that the checkpoint's family does not take is a mistake.
     """
     params = inspect.signature(predict).parameters
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
         return options
     refused = sorted(k for k, v in options.items() if k not in params and v is not None and v is not False)
-    refused = [k for k in refused if k != "output_dir"]
     if refused:
         takes = ", ".join(k for k in params if k not in ("model", "frame", "source", "line_offset"))
         raise ConfigError(
@@ -101,29 +104,36 @@ def _under_run_dir(path: Path, cfg: DictConfig) -> bool:
 
 @report_user_errors
 def run(cfg: DictConfig) -> Path:
-    """CLI: read ``cfg.input``, predict with ``cfg.ckpt_path``, write ``cfg.output``."""
+    """CLI: read ``cfg.input``, predict with ``cfg.ckpt_path``, write ``cfg.output`` (and the states)."""
     quiet_libraries()
     source, output = check_paths(cfg)
-    model = load_model(cfg.ckpt_path)
-    datamodule = restore_datamodule(model)
+    if cfg.get("states_learner") is not None and not cfg.get("states"):
+        raise ConfigError(
+            f"states_learner={cfg.states_learner}: chooses the learner of the knowledge-state heatmap, "
+            "which only states=true draws; add states=true or drop states_learner."
+        )
+    predictor = Predictor.load(cfg.ckpt_path)
     raw, line_offset = read_table(source)
     options = OmegaConf.to_container(cfg.get("options") or OmegaConf.create({}), resolve=True)
-    options.update(
-        max_len=cfg.get("max_len"), batch_size=cfg.batch_size, output_dir=str(cfg.paths.output_dir)
-    )
+    options.update(max_len=cfg.get("max_len"), batch_size=cfg.batch_size)
+    where = {"source": str(source), "line_offset": line_offset}
     try:
-        predictions = datamodule.predict(
-            model,
-            raw,
-            source=str(source),
-            line_offset=line_offset,
-            **family_options(datamodule.predict, options),
+        predictions = predictor.predict(raw, **where, **family_options(predictor.datamodule.predict, options))
+        states = (
+            predictor.states(raw, max_len=cfg.get("max_len"), batch_size=cfg.batch_size, **where)
+            if cfg.get("states")
+            else None
         )
     except DataValidationError as err:  # say which data the checkpoint reads: a file of another family?
         raise DataValidationError(
-            f"{err} ({cfg.ckpt_path} holds a model of {family(model)}, which reads the input as that "
-            "family's data.)"
+            f"{err} ({cfg.ckpt_path} holds a model of {family(predictor.model)}, which reads the input as "
+            "that family's data.)"
         ) from None
+    if states is not None:
+        chosen_learner(states, cfg.get("states_learner"))  # a wrong learner is refused before any file
     path = write_table(predictions, output)
     log.info("wrote %d predictions -> %s", len(predictions), path)
+    if states is not None:
+        table, heatmap = write_states(states, cfg.paths.output_dir, cfg.get("states_learner"))
+        log.info("wrote the knowledge states -> %s%s", table, f" and {heatmap}" if heatmap else "")
     return path

@@ -100,7 +100,7 @@ def test_two_students_train_each_in_its_folder_and_resume(text_cfg, tmp_path: Pa
     classifier = AutoModelForSequenceClassification.from_pretrained(exported)
     tokenizer = AutoTokenizer.from_pretrained(exported)
     assert classifier.config.id2label == {0: "wrong", 1: "right"}
-    model = load_students(root / "student_0" / "checkpoints" / "best.ckpt")[0]
+    model = load_students(root / "student_0" / "checkpoints" / "best.ckpt")[0].model
     text = "Topic: Adding whole numbers\nQuestion: What is 2 + 3?\nA) 5\nB) 6"
     inputs = tokenizer([text], return_tensors="pt")
     with torch.no_grad():
@@ -117,7 +117,7 @@ def test_difficulty_of_held_out_questions_for_both_modes(text_cfg, tmp_path: Pat
     assert not set(questions["question_id"]) & set(datamodule.parts["train"]["question_id"])
     estimates = estimate_difficulty(models, questions)
     assert len(estimates) == len(questions) and estimates["success_rate"].between(0, 1).all()
-    assert (estimates["n_students"] == len(models[0].hparams.inputs["state"]["students"])).all()
+    assert (estimates["n_students"] == len(models[0].model.hparams.inputs["state"]["students"])).all()
     harder = estimates["success_rate"].rank() < estimates["success_rate"].rank().max()
     assert (estimates.loc[harder, "difficulty"] >= estimates["difficulty"].min()).all()
     figures, _ = validate(estimates, datamodule, questions, plot=tmp_path / "scatter.png")

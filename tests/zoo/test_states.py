@@ -93,7 +93,7 @@ def test_an_unknown_states_learner_is_refused_before_anything_is_written(
     history_csv = tmp_path / "history.csv"
     history.to_csv(history_csv, index=False)
     cfg = compose_config("predict", [f"ckpt_path={checkpoint}", f"input={history_csv}", "states=true",
-                                     "options.states_learner=nobody"], tmp_path)  # fmt: skip
+                                     "states_learner=nobody"], tmp_path)  # fmt: skip
     with pytest.raises(SystemExit) as exit_info:
         run(cfg)
     assert exit_info.value.code == 2
@@ -105,7 +105,7 @@ def test_an_unknown_states_learner_is_refused_before_anything_is_written(
 
 
 def test_the_heatmap_lists_skills_in_natural_order(tmp_path: Path) -> None:
-    from ktlab.data.states import plot_states, state_grid
+    from ktlab.inference.states import plot_states, state_grid
 
     answered = ["skill 10", "skill 2", "skill 10", "skill 1", "Skill 3"]
     skills = ["skill 1", "skill 10", "skill 2", "Skill 3", "skill 20"]

@@ -27,7 +27,7 @@ from ktlab.data.encoding import InteractionEncoder, make_windows
 from ktlab.data.next_step import predict_next_step
 from ktlab.data.schema import SPLIT_COLUMN, SPLIT_NAMES, feature_problems, required_columns
 from ktlab.data.sources import InteractionSource
-from ktlab.data.states import knowledge_states, write_states
+from ktlab.data.states import knowledge_states
 from ktlab.errors import ConfigError, DataValidationError
 from ktlab.utils.logging import get_logger
 from ktlab.utils.text import shorten
@@ -327,29 +327,11 @@ class KTDataModule(LightningDataModule):
         line_offset: int | None = None,
         max_len: int | None = None,
         batch_size: int = 256,
-        states: bool = False,
-        states_learner: str | None = None,
-        output_dir: str | None = None,
     ) -> pd.DataFrame:
         """Next-step success probability of every known skill for every learner of ``frame``.
 
-        See :func:`ktlab.data.next_step.predict_next_step`; ``max_len`` defaults to this data's. With
-        ``states``, also writes every learner's knowledge state after each step to
-        ``<output_dir>/states.csv`` and a heatmap of one learner (``states_learner``, else the first) to
-        ``<output_dir>/states_<learner>.png`` (see :mod:`ktlab.data.states`).
+        See :func:`ktlab.data.next_step.predict_next_step`; ``max_len`` defaults to this data's.
         """
-        if states:
-            write_states(
-                model,
-                frame,
-                self.encoder,
-                output_dir,
-                states_learner,
-                max_len=max_len or self.max_len,
-                batch_size=batch_size,
-                source=source,
-                line_offset=line_offset,
-            )
         return predict_next_step(
             model,
             frame,

@@ -50,13 +50,26 @@ class Predictor:
         self.source = source
 
     @classmethod
-    def load(cls, ckpt_path: str | Path, device: str | torch.device = "cpu") -> Predictor:
+    def load(
+        cls,
+        ckpt_path: str | Path,
+        device: str | torch.device = "cpu",
+        data: Mapping[str, Any] | None = None,
+        fix: str = "",
+    ) -> Predictor:
         """Read a checkpoint written by ``train.py`` (no code from it runs) and rebuild its model and data.
 
+        Args:
+            ckpt_path: the checkpoint.
+            device: where the model runs.
+            data: a data config (``_target_`` at least) the model must belong to: a checkpoint of another
+                family is refused, with ``fix`` (how to get the right one) in the message.
+            fix: see ``data``.
+
         Raises:
-            CheckpointError: the file is missing, unreadable or not a ktlab checkpoint.
+            CheckpointError: the file is missing, unreadable, not a ktlab checkpoint, or of another family.
         """
-        model = load_model(ckpt_path).to(device)
+        model = load_model(ckpt_path, data, fix).to(device)
         return cls(model, restore_datamodule(model), source=str(ckpt_path))
 
     @property
@@ -72,10 +85,10 @@ class Predictor:
         with torch.inference_mode():
             return self.datamodule.predict(self.model, frame, **options)
 
-    def states(
-        self, history: pd.DataFrame, max_len: int | None = None, batch_size: int = 256
-    ) -> pd.DataFrame:
+    def states(self, history: pd.DataFrame, **options: Any) -> pd.DataFrame:
         """The knowledge state after every step of every learner of ``history`` (sequence models).
+
+        ``options`` are those of the DataModule's ``states`` (``max_len``, ``batch_size``, ``source``...).
 
         Raises:
             ConfigError: the model traces no knowledge states (the question-text students).
@@ -87,7 +100,7 @@ class Predictor:
                 "text); states are for the sequence models."
             )
         with torch.inference_mode():
-            return states(self.model, history, max_len=max_len, batch_size=batch_size)
+            return states(self.model, history, **options)
 
     def required_columns(self) -> list[str]:
         """The history columns the model reads besides the core ones (sequence models)."""
