@@ -32,13 +32,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 import yaml
-from torchmetrics.functional.classification import (
-    binary_accuracy,
-    binary_auroc,
-    binary_calibration_error,
-)
 
 ROOT = Path(__file__).resolve().parents[1]
 PROTOCOL = (
@@ -109,39 +105,34 @@ def score_checkpoint(ckpt: Path) -> dict[str, float]:
     ``auc_first_rows`` leaves those rows out, ``auc_copy_repeats`` predicts each of them as the answer
     of the row before (what a model that spots the repeat can reach), ``repeat_share`` is their share.
     """
+    from ktlab.evaluation import Evaluator
+    from ktlab.evaluation.metrics import defined_auc
     from ktlab.models.checkpoint import load_model, restore_datamodule
 
     model = load_model(ckpt)
     model.eval()
     datamodule = restore_datamodule(model)
     datamodule.setup("test")
-    probs, targets, repeats, previous = [], [], [], []
+    evaluator = Evaluator()
+    repeats, previous = [], []
     for batch in datamodule.dataloader("test"):
-        logits = model(batch)
-        scored = batch["mask"].clone()
-        scored[:, 0] = False
-        probs.append(torch.sigmoid(logits[scored].float()))
-        targets.append(batch["correct"][scored].long())
+        evaluator.update(batch, model(batch))
         if "problem" in batch:
+            scored = evaluator.protocol.scored(batch)
             problem = batch["problem"]
             repeat = torch.zeros_like(scored)
             repeat[:, 1:] = (problem[:, 1:] == problem[:, :-1]) & (problem[:, 1:] > 0)
             repeats.append(repeat[scored])
             previous.append(batch["correct"].roll(1, dims=1)[scored].float())
-    p, y = torch.cat(probs), torch.cat(targets)
-    scores = {
-        "auc": float(binary_auroc(p, y)),
-        "acc": float(binary_accuracy(p, y)),
-        "brier": float(torch.mean((p - y.float()) ** 2)),
-        "ece": float(binary_calibration_error(p, y, n_bins=15)),
-        "answers": int(y.numel()),
-        "params": int(sum(t.numel() for t in model.parameters())),
-    }
+    scores = evaluator.metrics()
+    scores.pop("oracle_auc", None)
+    scores["params"] = int(sum(t.numel() for t in model.parameters()))
     if repeats:
-        repeat, before = torch.cat(repeats), torch.cat(previous)
-        scores["repeat_share"] = float(repeat.float().mean())
-        scores["auc_first_rows"] = float(binary_auroc(p[~repeat], y[~repeat]))
-        scores["auc_copy_repeats"] = float(binary_auroc(torch.where(repeat, before, p), y))
+        p, y = evaluator.probabilities, evaluator.labels
+        repeat, before = torch.cat(repeats).numpy(), torch.cat(previous).numpy()
+        scores["repeat_share"] = float(repeat.mean())
+        scores["auc_first_rows"] = defined_auc(p[~repeat], y[~repeat])
+        scores["auc_copy_repeats"] = defined_auc(np.where(repeat, before, p), y)
     return scores
 
 

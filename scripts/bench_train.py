@@ -59,6 +59,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig
 from torch.utils.data import DataLoader
 
+from ktlab.evaluation import NextStepProtocol
 from ktlab.models.losses import masked_bce_with_logits, per_answer_scale
 from ktlab.models.optim import build_optimizer
 
@@ -190,11 +191,11 @@ def make_plain_step(
 ) -> Step:
     """A hand-written training step: forward, masked BCE, backward, clipping, optimizer step."""
     net.train()
+    protocol = NextStepProtocol()
 
     def step(batch: dict[str, torch.Tensor]) -> None:
         logits = net(batch)
-        scored = batch["mask"].clone()
-        scored[:, 0] = False
+        scored = protocol.scored(batch)
         loss = loss_fn(logits, batch["correct"], scored)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()

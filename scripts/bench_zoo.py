@@ -35,9 +35,9 @@ import torch
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from hydra.utils import instantiate
-from torchmetrics.functional.classification import binary_auroc
 
 from ktlab.callbacks.epoch_time import EpochTime
+from ktlab.evaluation import NextStepProtocol, binary_scores
 
 ROOT = Path(__file__).resolve().parents[1]
 #: pyKT constructor arguments matching ktlab's model configs (conf/model/*.yaml).
@@ -73,15 +73,15 @@ def compose_cfg(model: str, data_dir: str, batch_size: int) -> Any:
 @torch.no_grad()
 def auc_of(predict: Any, loader: Any) -> tuple[float, int]:
     """AUC over every scored answer (mask, but not the first step of a window) of ``loader``."""
+    protocol = NextStepProtocol()
     probs, targets = [], []
     for batch in loader:
         p = predict(batch)  # [B, T] probabilities, position t for step t
-        scored = batch["mask"].clone()
-        scored[:, 0] = False
+        scored = protocol.scored(batch)
         probs.append(p[scored].float())
         targets.append(batch["correct"][scored].long())
-    p, y = torch.cat(probs), torch.cat(targets)
-    return float(binary_auroc(p, y)), int(y.numel())
+    scores = binary_scores(torch.cat(probs), torch.cat(targets))
+    return scores["auc"], scores["answers"]
 
 
 def ktlab_arm(

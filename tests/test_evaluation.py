@@ -83,3 +83,16 @@ def test_evaluator_agrees_with_the_training_test_and_keeps_every_answer(run: Pat
     assert per_skill["answers"].sum() == len(predictions)
     assert set(per_skill["skill_id"]) == set(predictions["skill_id"])
     assert isinstance(per_skill, pd.DataFrame)
+
+
+def test_eval_writes_predictions_from_which_its_metrics_recompute(run: Path, tmp_path: Path) -> None:
+    from ktlab.evaluate import evaluate
+
+    cfg = compose_config("eval", [f"ckpt_path={run / 'checkpoints' / 'best.ckpt'}"], tmp_path)
+    metrics = evaluate(cfg)
+    answers = pd.read_csv(Path(cfg.paths.output_dir) / "predictions.csv", dtype={"student_id": str})
+    assert list(answers.columns) == ["student_id", "t", "problem_id", "skill_id", "correct", "p_correct"]
+    again = binary_scores(answers["p_correct"], answers["correct"])
+    assert again["auc"] == pytest.approx(metrics["test/auc"], abs=1e-5)
+    assert again["acc"] == pytest.approx(metrics["test/acc"], abs=1e-5)
+    assert again["brier"] == pytest.approx(metrics["test/brier"], abs=1e-5)

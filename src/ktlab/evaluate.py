@@ -1,6 +1,8 @@
 """Evaluation entry point: score a checkpoint on a split of a data set and write ``metrics.json``.
 
-Without a ``data`` override, the data config stored in the checkpoint is used, with the checkpoint's
+Beside it, ``predictions.csv`` holds one row per scored answer (``student_id, t, problem_id, skill_id,
+correct, p_correct``) for the sequence models, from which every metric can be recomputed without the model
+(see :mod:`ktlab.evaluation`). Without a ``data`` override, the data config stored in the checkpoint is used, with the checkpoint's
 fitted state, so ``eval.py`` on the test split reproduces the test metrics of ``train.py``.
 """
 
@@ -14,7 +16,9 @@ from omegaconf import DictConfig, OmegaConf
 
 from ktlab.cli import report_user_errors
 from ktlab.config_checks import check_config
+from ktlab.data.io import write_table
 from ktlab.errors import ConfigError
+from ktlab.evaluation.answers import answer_predictions
 from ktlab.models.checkpoint import load_model, restore_datamodule
 from ktlab.utils.instantiate import instantiate_group
 from ktlab.utils.logging import get_logger
@@ -59,6 +63,10 @@ def evaluate(cfg: DictConfig) -> dict[str, float | None]:
         Path(cfg.paths.output_dir) / "metrics.json", metrics, checkpoint=str(cfg.ckpt_path), split=split
     )
     log.info("Metrics written to %s", path)
+    answers = answer_predictions(model, datamodule, split)
+    if answers is not None:
+        table = write_table(answers, Path(cfg.paths.output_dir) / "predictions.csv")
+        log.info("%d scored answers and their predictions written to %s", len(answers), table)
     return metrics
 
 
