@@ -92,3 +92,21 @@ def test_predict_bad_history_value_is_one_paragraph(checkpoint: Path, history: p
     err = capsys.readouterr().err.replace("\n", " ")
     assert "row 4 (line 5), column 'phase_type': value 'recess'" in err
     assert "Traceback" not in err
+
+
+def test_prediction_arguments_are_all_checked_at_once(tmp_path: Path) -> None:
+    from ktlab.errors import ConfigError
+    from ktlab.predict import check_paths
+    from tests.conftest import compose_config
+
+    cfg = compose_config("predict", ["ckpt_path=x.ckpt", "input=''", "batch_size=0", "max_len=2.5"], tmp_path)
+    with pytest.raises(ConfigError) as err:
+        check_paths(cfg)
+    message = str(err.value)
+    assert message.startswith("Invalid prediction arguments: ")
+    for part in (
+        "input='???': is missing",
+        "batch_size=0: must be >= 1",
+        "max_len=2.5: must be an integer >= 1",
+    ):
+        assert part in message

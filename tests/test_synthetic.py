@@ -67,5 +67,15 @@ def test_success_depends_on_difficulty_and_anxiety(classroom) -> None:
 
 
 def test_bad_parameters_are_all_reported() -> None:
-    with pytest.raises(ConfigError, match=r"n_students=0.*min_len=9, max_len=3"):
+    with pytest.raises(ConfigError, match=r"n_students=0: must be >= 1.*min_len=9: must be <= max_len=3"):
         generate_classroom(ClassroomConfig(n_students=0, min_len=9, max_len=3))
+
+
+def test_the_config_check_names_the_generators_keys_before_anything_runs(make_cfg) -> None:
+    from ktlab.config_checks import check_config
+
+    cfg = make_cfg("train", "data.source.n_students=0", "+data.source.block_len=[5,2]")
+    with pytest.raises(ConfigError) as err:
+        check_config(cfg)
+    assert "data.source.n_students=0: must be >= 1" in str(err.value)
+    assert "data.source.block_len=[5, 2]: must be two integers [low, high]" in str(err.value)

@@ -14,10 +14,10 @@ import lightning as L
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
+from ktlab.checks import Checks, raise_problems
 from ktlab.cli import report_user_errors
 from ktlab.config_checks import check_config
 from ktlab.data.io import write_table
-from ktlab.errors import ConfigError
 from ktlab.evaluation.answers import answer_predictions
 from ktlab.models.checkpoint import load_model, restore_datamodule
 from ktlab.utils.instantiate import instantiate_group
@@ -33,10 +33,9 @@ EVAL_SPLITS = ("test", "val", "train", "all")
 def evaluate(cfg: DictConfig) -> dict[str, float | None]:
     """Score ``cfg.ckpt_path`` on ``cfg.split`` and return metrics named ``<split>/auc`` etc."""
     split = cfg.get("split", "test")
-    if split not in EVAL_SPLITS:
-        raise ConfigError(
-            f"split={split}: choose one of {', '.join(EVAL_SPLITS)}; set split=test for example."
-        )
+    checks = Checks({"split": split})
+    checks.one_of("split", EVAL_SPLITS)
+    raise_problems("evaluation", checks.problems)
     quiet_libraries()
     check_config(cfg)
     if cfg.get("seed") is not None:

@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
+from ktlab.checks import Checks, raise_problems
 from ktlab.cli import report_user_errors
 from ktlab.data.io import read_table, write_table
 from ktlab.errors import ConfigError, DataValidationError
@@ -41,16 +42,13 @@ def predict_frame(ckpt_path: str | Path, frame: pd.DataFrame, **options: Any) ->
 
 def check_paths(cfg: DictConfig) -> tuple[Path, Path]:
     """The input and output paths of a prediction run, or one paragraph naming what is wrong."""
-    problems = []
+    args = {key: cfg.get(key) for key in ("ckpt_path", "input", "max_len", "batch_size")}
+    checks = Checks({k: v if v != "" else "???" for k, v in args.items()})
     for key in ("ckpt_path", "input"):
-        if cfg.get(key) in (None, "", "???"):
-            problems.append(f"{key} is missing: pass {key}=FILE")
+        checks.require(key, lambda v: v != "???", "is missing: pass it as a FILE")
     for key in ("max_len", "batch_size"):
-        value = cfg.get(key)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-            problems.append(f"{key}={value}: must be an integer >= 1; set {key}")
-    if problems:
-        raise ConfigError("Invalid prediction arguments: " + "; ".join(problems) + ".")
+        checks.integer(key, 1)
+    raise_problems("prediction", checks.problems)
     source = Path(cfg.input).expanduser()
     return source, check_output(cfg, "output", source, "the history")
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Protocol
 
 import pandas as pd
 
+from ktlab.checks import Problem
 from ktlab.data.io import read_table
 from ktlab.data.schema import INTERACTION_COLUMNS, validate_interactions
 from ktlab.data.synthetic import ClassroomConfig, generate_classroom
@@ -48,6 +49,11 @@ class FileSource:
 
 class SyntheticSource:
     """A generated classroom (``data=synthetic``), cached as Parquet under ``cache_dir`` when given."""
+
+    @staticmethod
+    def check_args(args: Mapping[str, Any]) -> list[Problem]:
+        """The generator's problems (see :meth:`ClassroomConfig.check_args`), checked before anything runs."""
+        return ClassroomConfig.check_args({k: v for k, v in args.items() if k != "cache_dir"})
 
     def __init__(self, cache_dir: str | Path | None = None, **params: Any) -> None:
         if "block_len" in params:

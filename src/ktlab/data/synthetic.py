@@ -21,13 +21,15 @@ Each row keeps its true success probability in ``p_correct_true`` for the oracle
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ktlab.checks import Checks, Problem, raise_problems
 from ktlab.data.schema import DIFFICULTY_RANGE, ORACLE_COLUMN, PHASES
-from ktlab.errors import ConfigError
 from ktlab.utils.logging import get_logger
 
 log = get_logger(__name__)
@@ -63,28 +65,30 @@ class ClassroomConfig:
     block_len: tuple[int, int] = (8, 15)
     phase_effects: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_PHASE_EFFECTS))
 
+    @staticmethod
+    def check_args(args: Mapping[str, Any]) -> list[Problem]:
+        """The problems of the generator's parameters (see :mod:`ktlab.checks`)."""
+        checks = Checks(args)
+        for name in ("n_students", "n_skills", "min_len", "max_len", "fail_streak", "success_streak"):
+            checks.integer(name, 1)
+        checks.integer("seed")
+        checks.in_range("start_difficulty", *DIFFICULTY_RANGE, high_open=False)
+        checks.require("step", lambda v: v > 0, "must be > 0")
+        if isinstance(args.get("min_len"), int) and isinstance(args.get("max_len"), int):
+            checks.require("min_len", lambda v: v <= args["max_len"], f"must be <= max_len={args['max_len']}")
+        checks.require(
+            "block_len",
+            lambda v: len(v) == 2 and 1 <= v[0] <= v[1],
+            "must be two integers [low, high] with 1 <= low <= high",
+        )
+        checks.require(
+            "phase_effects", lambda v: set(v) <= set(PHASES), f"may only name the phases {', '.join(PHASES)}"
+        )
+        return checks.problems
+
     def check(self) -> None:
-        """Raise :class:`ConfigError` listing every impossible value."""
-        problems = []
-        if self.n_students < 1:
-            problems.append(f"n_students={self.n_students}: must be >= 1")
-        if self.n_skills < 1:
-            problems.append(f"n_skills={self.n_skills}: must be >= 1")
-        if not 1 <= self.min_len <= self.max_len:
-            problems.append(f"min_len={self.min_len}, max_len={self.max_len}: need 1 <= min_len <= max_len")
-        if not DIFFICULTY_RANGE[0] <= self.start_difficulty <= DIFFICULTY_RANGE[1]:
-            problems.append(f"start_difficulty={self.start_difficulty}: must lie in {list(DIFFICULTY_RANGE)}")
-        if self.step <= 0:
-            problems.append(f"step={self.step}: must be > 0")
-        if not 1 <= self.block_len[0] <= self.block_len[1]:
-            problems.append(f"block_len={list(self.block_len)}: need 1 <= low <= high")
-        unknown = set(self.phase_effects) - set(PHASES)
-        if unknown:
-            problems.append(f"phase_effects has unknown phase(s) {sorted(unknown)}")
-        if problems:
-            raise ConfigError(
-                "Invalid synthetic classroom (data.source): " + "; ".join(problems) + "; fix these keys."
-            )
+        """Raise one :class:`ConfigError` listing every impossible value."""
+        raise_problems("synthetic classroom (data.source)", self.check_args(asdict(self)))
 
 
 def _phase_of(block_pos: np.ndarray, block_len: np.ndarray) -> np.ndarray:
