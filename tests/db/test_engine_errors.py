@@ -1,4 +1,4 @@
-"""A database URL that cannot work is one paragraph with exit status 2, and reading never creates a database."""
+"""A database URL that cannot work is one paragraph and exit status 2; reading never creates a database."""
 
 from __future__ import annotations
 

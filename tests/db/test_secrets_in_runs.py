@@ -81,7 +81,8 @@ def test_sweep_with_wandb_then_eval_store_no_password(tmp_path: Path) -> None:
     """A sweep (escaped overrides, multirun.yaml), W&B offline (it records the command line) and eval.py."""
     tiny = [*TINY, "trainer.max_epochs=1"]
     done = run_cli(
-        "train.py", "-m", "logger=wandb", "seed=1,2", f"db.url={FAKE_URL}", f"paths.root_dir={tmp_path}", *tiny,
+        "train.py", "-m", "logger=wandb", "seed=1,2", f"db.url={FAKE_URL}", f"paths.root_dir={tmp_path}",
+        *tiny,
         env={**_env(), "WANDB_MODE": "offline"},
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]

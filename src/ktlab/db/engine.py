@@ -131,7 +131,10 @@ def _engine_error(url: URL, origin: str, err: Exception) -> DatabaseError:
     if driver and url.get_driver_name() != driver:
         fixed = url.set(drivername=f"{backend}+{driver}")
         given = f"{origin} " if origin.startswith("--") else f"{origin}="
-        hint = f" ktlab uses {backend} through {driver}: write {backend}+{driver}://..., i.e. {given}{masked(fixed)}."
+        hint = (
+            f" ktlab uses {backend} through {driver}: write {backend}+{driver}://..., i.e. "
+            f"{given}{masked(fixed)}."
+        )
     return DatabaseError(f"Cannot build an engine for {masked(url)} (from {origin}): {err}.{hint}")
 
 
@@ -202,7 +205,8 @@ def require_schema(engine: Engine, tables: tuple[str, ...] = ("users", "exercise
     """
     if sqlite_file_missing(engine):
         raise DatabaseError(
-            f"There is no database file {engine.url.database} (of {masked(engine.url)}); nothing was created. "
+            f"There is no database file {engine.url.database} (of {masked(engine.url)}); nothing was "
+            "created. "
             "Check the URL, or create the database and its schema with `python -m ktlab.db init --url URL` "
             "(or `alembic upgrade head`)."
         )

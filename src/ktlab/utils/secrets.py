@@ -96,7 +96,10 @@ class MaskSecretsFilter(logging.Filter):
     """A logging filter that masks URL passwords in every record it passes (message and traceback)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # a malformed call: the handler reports it as logging always does
+            return True
         masked = mask_text(message)
         if masked != message:
             record.msg, record.args = masked, None
