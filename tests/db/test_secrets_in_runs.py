@@ -100,6 +100,7 @@ def test_sweep_with_wandb_then_eval_store_no_password(tmp_path: Path) -> None:
         assert PASSWORD not in output.stdout + output.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("script", "task", "given"),
     [("predict.py", "predict", "input"), ("estimate_difficulty.py", "estimate_difficulty", "questions")],
