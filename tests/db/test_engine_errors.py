@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import importlib.util
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +13,8 @@ import pytest
 from ktlab.db.engine import make_engine, require_schema
 from ktlab.db.errors import DatabaseError
 from ktlab.tabular.__main__ import main as tabular_main
+
+from .helpers import REPO_ROOT
 
 PLAIN_PG = "postgresql://ktlab:pw-hidden@127.0.0.1:5432/test"
 
@@ -51,3 +56,12 @@ def test_plain_postgresql_url_names_the_driver_and_where_the_url_came_from(
         make_engine({"url": "sqlite:///unused.db"})
     with pytest.raises(DatabaseError, match=r"from db\.url.*db\.url=postgresql\+psycopg2://"):
         make_engine({"url": PLAIN_PG}, use_env=False)
+    # The alembic command the docs give, with the URL of -x url.
+    done = subprocess.run(
+        [sys.executable, "-m", "alembic", "-c", str(REPO_ROOT / "alembic.ini"), "-x", f"url={PLAIN_PG}",
+         "upgrade", "head"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=120,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT / "src")},
+    )  # fmt: skip
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert "(from -x url)" in done.stderr and "-x url=postgresql+psycopg2://" in done.stderr
