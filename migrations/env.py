@@ -8,6 +8,7 @@ same file as the scripts and ``train.py`` use).
 
 from __future__ import annotations
 
+import sys
 from logging.config import fileConfig
 from typing import Any
 
@@ -16,7 +17,8 @@ from sqlalchemy import Connection, Engine, event
 
 from ktlab.db import models  # noqa: F401  (registers the tables on Base.metadata)
 from ktlab.db.base import Base
-from ktlab.db.engine import default_url, env_url, make_engine
+from ktlab.db.engine import ENV_VAR, default_url, env_url, make_engine
+from ktlab.db.errors import DatabaseError
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
@@ -72,9 +74,22 @@ def _sqlite_transactions(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN")
 
 
+def _origin() -> str:
+    """Where :func:`database_url` found the URL, for messages."""
+    if context.get_x_argument(as_dictionary=True).get("url"):
+        return "-x url"
+    return "the caller" if config.attributes.get("url") else (ENV_VAR if env_url() else "the default")
+
+
 def run_migrations_online() -> None:
     """Run the migrations on a live connection (one transaction)."""
-    engine = make_engine({"url": database_url()}, use_env=False)
+    try:
+        engine = make_engine({"url": database_url()}, use_env=False, origin=_origin())
+    except DatabaseError as err:
+        if config.cmd_opts is None:  # called from Python (ktlab.db.migrate): the caller reports it
+            raise
+        print(f"error: {err}", file=sys.stderr)  # the alembic command: one paragraph, exit 2
+        raise SystemExit(2) from None
     sqlite = engine.dialect.name == "sqlite"
     if sqlite:
         _sqlite_transactions(engine)

@@ -7,7 +7,8 @@
 The database is --url, else KTLAB_DATABASE_URL (environment or .env), else data/ktlab.db. A full import adds
 everything new in one transaction and leaves a private backup (users_data.json and a manifest, never the
 PINs) in backups/backup_YYYYmmdd_HHMMSS/ (or under --backup-dir); rerunning it, even concurrently, adds
-nothing twice. A rollback refuses a database other than the import's. See docs/database.md.
+nothing twice. A rollback refuses a database other than the import's, and puts users_data.json back only
+where nothing is in its way (beside a file changed since the import). See docs/database.md.
 """
 
 from __future__ import annotations

@@ -79,7 +79,7 @@ def test_full_import_rerun_and_rollback(
     assert counts(engine) == after_first
     assert second.backup_dir != first.backup_dir
 
-    (export_dir / DATA_FILE).write_text("{}")  # the files changed since; rollback restores them
+    (export_dir / DATA_FILE).unlink()  # the file is gone since; rollback restores it
     removed = rollback(sessions, first.backup_dir)
     assert removed == {"analytics_events": 4 * N_USERS, "skill_profiles": 3 * N_USERS, "users": N_USERS}
     assert counts(engine)["users"] == 1  # only the learner that was there before

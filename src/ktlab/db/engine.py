@@ -113,7 +113,34 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(db_cfg: DbConfig = None, use_env: bool = True, create_dirs: bool = True) -> Engine:
+#: The driver each server backend is used with here, for a URL that names none (``postgresql://``).
+DRIVERS = {"postgresql": "psycopg2"}
+
+
+def _url_origin(db_cfg: DbConfig, use_env: bool) -> str:
+    """Where a URL resolved by :func:`resolve_url` came from, for messages (a URL given alone: ``--url``)."""
+    if use_env and env_url():
+        return ENV_VAR
+    return "--url" if isinstance(db_cfg, str) and not use_env else "db.url"
+
+
+def _engine_error(url: URL, origin: str, err: Exception) -> DatabaseError:
+    """One paragraph for a URL no engine can be built for (a driver that is not installed, most often)."""
+    backend, driver = url.get_backend_name(), DRIVERS.get(url.get_backend_name())
+    hint = ""
+    if driver and url.get_driver_name() != driver:
+        fixed = url.set(drivername=f"{backend}+{driver}")
+        given = f"{origin} " if origin.startswith("--") else f"{origin}="
+        hint = (
+            f" ktlab uses {backend} through {driver}: write {backend}+{driver}://..., i.e. "
+            f"{given}{masked(fixed)}."
+        )
+    return DatabaseError(f"Cannot build an engine for {masked(url)} (from {origin}): {err}.{hint}")
+
+
+def make_engine(
+    db_cfg: DbConfig = None, use_env: bool = True, create_dirs: bool = True, origin: str | None = None
+) -> Engine:
     """Build an engine from the ``db`` config (a mapping with ``url``, ``echo`` and pool keys, or a URL).
 
     PostgreSQL (and other server backends) get the pool settings of the config (defaults: size 10,
@@ -124,6 +151,7 @@ def make_engine(db_cfg: DbConfig = None, use_env: bool = True, create_dirs: bool
         db_cfg: the ``db`` config, or a URL.
         use_env: False to ignore ``KTLAB_DATABASE_URL`` (the URL was given explicitly).
         create_dirs: create the parent folder of a SQLite file (False for read-only work).
+        origin: where the URL came from, named in messages (default: ``KTLAB_DATABASE_URL`` or ``db.url``).
 
     Raises:
         DatabaseError: no URL, a malformed URL, or a driver that is not installed.
@@ -141,7 +169,7 @@ def make_engine(db_cfg: DbConfig = None, use_env: bool = True, create_dirs: bool
     try:
         engine = create_engine(url, **kwargs)
     except (NoSuchModuleError, ArgumentError, ImportError) as err:
-        raise DatabaseError(f"Cannot build an engine for {masked(url)}: {err}.") from None
+        raise _engine_error(url, origin or _url_origin(db_cfg, use_env), err) from None
     if url.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     log.debug("engine for %s", masked(url))
@@ -170,9 +198,18 @@ def connect_error(engine: Engine, err: SQLAlchemyError) -> DatabaseError:
 def require_schema(engine: Engine, tables: tuple[str, ...] = ("users", "exercise_responses")) -> None:
     """Check that the database is reachable and holds ``tables``.
 
+    A SQLite file that does not exist is reported as such and not created (connecting would create it).
+
     Raises:
-        DatabaseError: the database cannot be reached or a table is missing.
+        DatabaseError: the database cannot be reached, its SQLite file does not exist, or a table is missing.
     """
+    if sqlite_file_missing(engine):
+        raise DatabaseError(
+            f"There is no database file {engine.url.database} (of {masked(engine.url)}); nothing was "
+            "created. "
+            "Check the URL, or create the database and its schema with `python -m ktlab.db init --url URL` "
+            "(or `alembic upgrade head`)."
+        )
     try:
         with engine.connect() as conn:
             present = set(inspect(conn).get_table_names())
@@ -219,8 +256,8 @@ def default_url() -> str:
 def engine_for_cli(url: str | None, create_dirs: bool = True) -> Engine:
     """The engine of a script: ``--url`` when given, else ``KTLAB_DATABASE_URL``/``.env``, else :func:`default_url`."""
     if url:
-        return make_engine(url, use_env=False, create_dirs=create_dirs)
-    return make_engine(default_url(), create_dirs=create_dirs)
+        return make_engine(url, use_env=False, create_dirs=create_dirs, origin="--url")
+    return make_engine(default_url(), create_dirs=create_dirs, origin=ENV_VAR if env_url() else "the default")
 
 
 def database_identity(connection: Connection) -> str:

@@ -7,7 +7,13 @@ A rollback refuses, changing nothing, when:
   however its URL is spelled);
 * a row the manifest lists is gone or is now another row (another learner under the same id);
 * the imported learners have since got answers, parent links, profiles or events the import did not add;
-* the backed-up copy of ``users_data.json`` no longer matches its checksum.
+* the backed-up copy of ``users_data.json`` no longer matches its checksum;
+* the export folder (to restore ``users_data.json`` in) or the backup folder cannot be written.
+
+The backed-up ``users_data.json`` goes back only where nothing is in its way: into the export folder when
+the file is gone there, beside it (``users_data.json.restored-<backup folder>``) when the file there changed
+since the import or is a link (never followed); a file still as imported is left as it is. It is written to
+a new file in the export folder before any row is deleted and given its name once they are.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import shutil
+import os
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -23,7 +29,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ktlab.db.backup import MANIFEST, write_manifest
+from ktlab.db.backup import MANIFEST, write_manifest, write_private
 from ktlab.db.engine import database_identity, masked
 from ktlab.db.errors import RollbackError
 from ktlab.db.json_import import MANIFEST_FORMAT, TABLES, chunks
@@ -186,6 +192,80 @@ def _check_backup_copy(backup_dir: Path, manifest: dict[str, Any]) -> None:
         )
 
 
+def _file_digest(path: Path) -> str | None:
+    """SHA-256 of a regular file (never through a link), or None."""
+    if path.is_symlink() or not path.is_file():
+        return None
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _restore_target(backup_dir: Path, manifest: dict[str, Any]) -> Path | None:
+    """Where the backed-up data file goes back, or None when the export folder still holds it as imported."""
+    data_dir = Path(manifest["data_dir"])
+    digest = manifest["files"][DATA_FILE]
+    target = data_dir / DATA_FILE
+    if not os.path.lexists(target):
+        return target
+    if _file_digest(target) == digest:
+        return None
+    for n in range(1, 1000):
+        beside = data_dir / f"{DATA_FILE}.restored-{backup_dir.name}{'' if n == 1 else f'-{n}'}"
+        if not os.path.lexists(beside):
+            return beside
+        if _file_digest(beside) == digest:
+            return None
+    raise RollbackError(
+        f"Cannot roll back {backup_dir}: {data_dir} is full of restored copies; nothing was removed."
+    )
+
+
+def _stage_restore(backup_dir: Path, manifest: dict[str, Any]) -> tuple[Path, Path] | None:
+    """Write the backed-up data file to a new hidden file of the export folder: (that file, its final name).
+
+    Raises:
+        RollbackError: the export folder or the backup folder cannot be written; nothing was removed.
+    """
+    if not os.access(backup_dir, os.W_OK):
+        raise RollbackError(
+            f"Cannot roll back {backup_dir}: the backup folder cannot be written (its manifest records the "
+            "rollback); nothing was removed. Make it writable and run the rollback again."
+        )
+    target = _restore_target(backup_dir, manifest)
+    if target is None:
+        return None
+    staged = target.parent / f".{DATA_FILE}.{os.getpid()}.rollback"
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if os.path.lexists(staged):
+            staged.unlink()
+        write_private(staged, (backup_dir / DATA_FILE).read_bytes())
+    except OSError as err:
+        raise RollbackError(
+            f"Cannot roll back {backup_dir}: {DATA_FILE} cannot be restored in {target.parent} "
+            f"({err.strerror}); nothing was removed. Make that folder writable and run the rollback again."
+        ) from None
+    return staged, target
+
+
+def _place(staged: Path, target: Path) -> Path:
+    """Give the staged file its name without replacing anything that appeared there since (a link neither)."""
+    try:
+        os.link(staged, target, follow_symlinks=False)
+    except FileExistsError:
+        target = target.with_name(f"{target.name}.{os.getpid()}")
+        os.link(staged, target, follow_symlinks=False)
+    except OSError:  # a file system without hard links: a rename, after checking the name is free
+        if os.path.lexists(target):
+            target = target.with_name(f"{target.name}.{os.getpid()}")
+        os.rename(staged, target)
+        return target
+    staged.unlink()
+    return target
+
+
 def rollback(
     sessions: sessionmaker[Session],
     backup_dir: str | Path,
@@ -202,6 +282,37 @@ def rollback(
             f"{backup_dir} was already rolled back on {manifest['rolled_back_at']}; nothing to do."
         )
     _check_backup_copy(backup_dir, manifest)
+    restore = _stage_restore(backup_dir, manifest)
+    try:
+        removed = _delete_rows(sessions, backup_dir, manifest)
+    except BaseException:
+        if restore is not None:
+            restore[0].unlink(missing_ok=True)
+        raise
+    manifest["rolled_back_at"] = datetime.now(timezone.utc).isoformat()
+    write_manifest(backup_dir, manifest)
+    if restore is None:
+        log.info("rolled back %s: removed %s; %s is as the import read it", backup_dir, removed, DATA_FILE)
+        return removed
+    target = _place(*restore)
+    if target.name == DATA_FILE:
+        log.info("rolled back %s: removed %s; restored %s", backup_dir, removed, target)
+    else:
+        log.warning(
+            "rolled back %s: removed %s; %s changed since the import (or is a link) and was left as it is: "
+            "the imported version is in %s",
+            backup_dir,
+            removed,
+            Path(manifest["data_dir"]) / DATA_FILE,
+            target,
+        )
+    return removed
+
+
+def _delete_rows(
+    sessions: sessionmaker[Session], backup_dir: Path, manifest: dict[str, Any]
+) -> dict[str, int]:
+    """Delete the rows of the manifest in one transaction, after checking they are still the import's."""
     added: dict[str, list[int]] = manifest["added"]
     removed: dict[str, int] = {}
     with sessions.begin() as session:
@@ -234,10 +345,4 @@ def rollback(
             removed[table] = 0
             for part in chunks(added[table]):
                 removed[table] += session.execute(delete(model).where(model.id.in_(part))).rowcount
-    data_dir = Path(manifest["data_dir"])
-    data_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(backup_dir / DATA_FILE, data_dir / DATA_FILE)
-    manifest["rolled_back_at"] = datetime.now(timezone.utc).isoformat()
-    write_manifest(backup_dir, manifest)
-    log.info("rolled back %s: removed %s; restored %s in %s", backup_dir, removed, DATA_FILE, data_dir)
     return removed

@@ -21,6 +21,28 @@ from ktlab.db.identifiers import too_long
 from ktlab.db.messages import cut
 from ktlab.db.usernames import username_key
 
+#: The deepest nesting of objects and lists read from a JSON file (an export itself needs about 6).
+MAX_DEPTH = 64
+
+
+def nesting_depth(value: Any) -> int:
+    """How many objects and lists deep ``value`` goes (a scalar: 0), counted without recursion."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, JsonObject):
+            children = [child for _, child in item.pairs]
+        elif isinstance(item, dict):
+            children = list(item.values())
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth + 1)
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
 
 class JsonObject(dict):
     """A JSON object that remembers its keys in file order, repeats included."""
@@ -133,6 +155,11 @@ def read_json(path: Path) -> tuple[JsonObject, bytes]:
         raise ImportValidationError(
             f"{path}: cannot read it ({err.strerror}); nothing was imported."
         ) from None
+    except RecursionError:
+        raise ImportValidationError(
+            f"{path.name}: objects or lists nested too deeply to read (more than {MAX_DEPTH} levels; an "
+            "export needs about 6); nothing was imported."
+        ) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         # The decoder's message gives the position, never a value of the file (it may hold PINs).
         reason = (
@@ -143,6 +170,12 @@ def read_json(path: Path) -> tuple[JsonObject, bytes]:
         raise ImportValidationError(
             f"{path.name}: not valid JSON ({reason}); nothing was imported."
         ) from None
+    depth = nesting_depth(content)
+    if depth > MAX_DEPTH:
+        raise ImportValidationError(
+            f"{path.name}: objects or lists nested {depth} levels deep, more than the {MAX_DEPTH} an import "
+            "reads (an export needs about 6); nothing was imported."
+        )
     if not isinstance(content, JsonObject):
         raise ImportValidationError(
             f"{path.name}: expected an object mapping usernames to records, got {type(content).__name__}."

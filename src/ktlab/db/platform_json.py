@@ -20,6 +20,7 @@ database column (lengths read from :mod:`ktlab.db.models`) refuse the whole file
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -39,6 +40,15 @@ DATA_FILE = "users_data.json"
 CREDENTIALS_FILE = "users_credentials.json"
 PIN_PATTERN = re.compile(r"^[0-9]{4,8}$")
 MAX_REPORTED = 12
+#: The fields a record may have; any other is refused, named, with these listed (a misspelled
+#: ``proficency`` would otherwise be dropped and the profile stored with the default).
+USER_FIELDS = ("learning_style", "grade_level", "created_at", "last_seen", "skills", "events")
+PROFILE_FIELDS = ("proficiency", "attempts", "current_streak", "best_streak", "updated_at")
+EVENT_FIELDS = ("type", "timestamp", "data")
+CREDENTIAL_FIELDS = ("pin", "pin_hash")
+#: Keys naming a secret, refused anywhere in users_data.json (event data included): that file is backed up
+#: as it is, and PINs belong in users_credentials.json.
+SECRET_KEY = re.compile(r"pin|pin_hash|.*passw(or)?d.*|.*secret.*|api_key|token", re.IGNORECASE)
 
 
 @dataclass
@@ -112,6 +122,38 @@ def _check_username(check: Checker, file: str, username: str) -> None:
         check.fail(file, username, "username", problem)
 
 
+def _secret_keys(value: Any, path: str) -> list[str]:
+    """Where keys naming a secret sit in ``value`` (nesting is bounded by the reader)."""
+    found = []
+    if isinstance(value, JsonObject):
+        for key, item in value.pairs:
+            where = f"{path}.{key}" if path else str(key)
+            if SECRET_KEY.fullmatch(str(key).strip()):
+                found.append(where)
+            found += _secret_keys(item, where)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found += _secret_keys(item, f"{path}[{i}]")
+    return found
+
+
+def _unknown_fields(
+    check: Checker, file: str, record: str, path: str, raw: dict, known: tuple[str, ...]
+) -> None:
+    """Refuse the fields of ``raw`` not in ``known``, naming each (with a close known one when there is)."""
+    for key in raw:
+        if key in known or (file == DATA_FILE and SECRET_KEY.fullmatch(str(key).strip())):
+            continue
+        close = difflib.get_close_matches(str(key), known, n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        check.fail(
+            file,
+            record,
+            f"{path}.{key}" if path else str(key),
+            f"unknown field ({hint}the known fields here are {', '.join(known)})",
+        )
+
+
 def _parse_user(check: Checker, username: str, raw: Any) -> UserRecord:
     file = DATA_FILE
     user = UserRecord(username=display_username(username), key=username_key(username))
@@ -121,6 +163,15 @@ def _parse_user(check: Checker, username: str, raw: Any) -> UserRecord:
     if not isinstance(raw, dict):
         check.fail(file, username, "(record)", f"expected an object, got {type(raw).__name__}")
         return user
+    for where in _secret_keys(raw, ""):
+        check.fail(
+            file,
+            username,
+            where,
+            f"holds a secret (value hidden); {DATA_FILE} is backed up as it is and must hold no PIN or "
+            f"password: put the learner's PIN in {CREDENTIALS_FILE}",
+        )
+    _unknown_fields(check, file, username, "", raw, USER_FIELDS)
     user.learning_style = check.text(
         file, username, "learning_style", raw.get("learning_style"), User.learning_style
     )
@@ -152,6 +203,7 @@ def _parse_user(check: Checker, username: str, raw: Any) -> UserRecord:
             )
             continue
         domains[domain.strip()] = domain
+        _unknown_fields(check, file, username, key, prof, PROFILE_FIELDS)
         attempts = check.integer(file, username, f"{key}.attempts", prof.get("attempts", 0), 0)
         current = check.integer(file, username, f"{key}.current_streak", prof.get("current_streak", 0), 0)
         best = check.integer(file, username, f"{key}.best_streak", prof.get("best_streak", current or 0), 0)
@@ -181,6 +233,7 @@ def _parse_user(check: Checker, username: str, raw: Any) -> UserRecord:
         if not isinstance(event, dict):
             check.fail(file, username, key, "expected an object with type, timestamp and data")
             continue
+        _unknown_fields(check, file, username, key, event, EVENT_FIELDS)
         kind = check.text(file, username, f"{key}.type", event.get("type"), AnalyticsEvent.event_type)
         if kind is None and event.get("type") is None:
             check.fail(file, username, f"{key}.type", "is missing")
@@ -213,6 +266,7 @@ def _apply_credentials(check: Checker, users: dict[str, UserRecord], creds: Json
                 f"expected an object with 'pin' or 'pin_hash', got {type(raw).__name__}",
             )
             continue
+        _unknown_fields(check, file, username, "", raw, CREDENTIAL_FIELDS)
         pin, pin_hash = raw.get("pin"), raw.get("pin_hash")
         if (pin is None) == (pin_hash is None):
             check.fail(file, username, "pin", "give exactly one of 'pin' (in clear) and 'pin_hash'")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -63,10 +64,14 @@ def make_platform_export(
 
 
 def write_platform_export(out_dir: str | Path, n_users: int, seed: int = 0, **kwargs: int) -> Path:
-    """Write a sample export folder; returns it."""
+    """Write a sample export folder (the credentials file, which holds plain PINs, 0600); returns it."""
     out = Path(out_dir).expanduser()
     out.mkdir(parents=True, exist_ok=True)
     data, creds = make_platform_export(n_users, seed, **kwargs)
     (out / DATA_FILE).write_text(json.dumps(data, indent=1), encoding="utf-8")
-    (out / CREDENTIALS_FILE).write_text(json.dumps(creds, indent=1), encoding="utf-8")
+    # Plain PINs: readable by the owner only (0600), also when an older, more open file is overwritten.
+    fd = os.open(out / CREDENTIALS_FILE, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        file.write(json.dumps(creds, indent=1))
     return out

@@ -9,6 +9,7 @@ from lightning.fabric.utilities.rank_zero import rank_zero_only
 from lightning.pytorch.loggers import WandbLogger
 
 from ktlab.utils.logging import get_logger
+from ktlab.utils.secrets import masked_argv
 
 log = get_logger(__name__)
 
@@ -60,13 +61,15 @@ def _start_run(project: str, save_dir: str, mode: str, kwargs: dict[str, Any], i
     """Start the W&B run here rather than in Lightning's logger.
 
     Lightning's logger passes ``anonymous=None`` to ``wandb.init``, which this wandb version answers with a
-    deprecation warning on every run; started here, the run is the same without that line.
+    deprecation warning on every run; started here, the run is the same without that line. W&B records the
+    command line in the run's metadata: it sees it with URL passwords masked.
     """
     import wandb
 
     # A sweep's jobs run one after another in one process: each gets its own run, the previous one finished.
     settings = wandb.Settings(init_timeout=init_timeout, reinit="finish_previous")
-    run = wandb.init(project=project, dir=save_dir, mode=mode, settings=settings, **kwargs)
+    with masked_argv():
+        run = wandb.init(project=project, dir=save_dir, mode=mode, settings=settings, **kwargs)
     run.define_metric("trainer/global_step")
     run.define_metric("*", step_metric="trainer/global_step", step_sync=True)
     return run
