@@ -27,6 +27,7 @@ from ktlab.data.encoding import InteractionEncoder, make_windows
 from ktlab.data.next_step import predict_next_step
 from ktlab.data.schema import SPLIT_COLUMN, SPLIT_NAMES, feature_problems, required_columns
 from ktlab.data.sources import InteractionSource
+from ktlab.data.splitting import split_groups
 from ktlab.data.states import knowledge_states
 from ktlab.errors import ConfigError, DataValidationError
 from ktlab.utils.logging import get_logger
@@ -41,16 +42,10 @@ SPLIT_LABELS = {"train": "training", "val": "validation", "test": "test"}
 def split_students(
     student_ids: np.ndarray, val_fraction: float, test_fraction: float, seed: int
 ) -> dict[str, set]:
-    """Assign learners (never rows) to train/val/test with a seeded permutation of the sorted ids."""
-    unique = np.sort(pd.unique(student_ids).astype(str))
-    order = np.random.default_rng(seed).permutation(len(unique))
-    n_test = round(len(unique) * test_fraction)
-    n_val = round(len(unique) * val_fraction)
-    return {
-        "test": set(unique[order[:n_test]]),
-        "val": set(unique[order[n_test : n_test + n_val]]),
-        "train": set(unique[order[n_test + n_val :]]),
-    }
+    """Assign learners (never rows) to train/val/test (seeded; see :func:`~ktlab.data.splitting.split_groups`)."""
+    unique = pd.unique(np.asarray(student_ids).astype(str))
+    label = split_groups(unique, val_fraction, test_fraction, seed)
+    return {name: set(unique[label == name]) for name in ("test", "val", "train")}
 
 
 def split_from_column(frame: pd.DataFrame, source: str) -> dict[str, set]:

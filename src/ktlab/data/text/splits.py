@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ktlab.data.splitting import split_groups
 from ktlab.errors import ConfigError
 
 SPLIT_BY: tuple[str, ...] = ("answer", "question", "topic")
@@ -22,20 +23,16 @@ SPLIT_BY: tuple[str, ...] = ("answer", "question", "topic")
 def _by_groups(
     groups: pd.Series, val_fraction: float, test_fraction: float, seed: int, what: str
 ) -> np.ndarray:
-    names = np.sort(groups.unique().astype(str))
-    order = np.random.default_rng(seed).permutation(len(names))
-    n_test = max(1, round(len(names) * test_fraction)) if test_fraction > 0 else 0
-    n_val = max(1, round(len(names) * val_fraction)) if val_fraction > 0 else 0
+    names = groups.astype(str).unique()
+    n_test = int(np.ceil(len(names) * test_fraction))
+    n_val = int(np.ceil((len(names) - n_test) * val_fraction / (1.0 - test_fraction)))
     if n_test + n_val >= len(names):
         raise ConfigError(
             f"data.split_by={what}: the data has {len(names)} {what}(s), too few to hold out {n_val} for "
             f"validation and {n_test} for testing and keep some for training; use data with more {what}s, "
             "or split by answer (data.split_by=answer)."
         )
-    label = np.full(len(names), "train", dtype=object)
-    label[order[:n_test]] = "test"
-    label[order[n_test : n_test + n_val]] = "val"
-    return groups.astype(str).map(dict(zip(names, label, strict=True))).to_numpy()
+    return split_groups(groups.to_numpy(), val_fraction, test_fraction, seed)
 
 
 def split_answers(
