@@ -104,6 +104,9 @@ def test_ktlab_train_runs_anywhere_with_the_core_dependencies_only(tmp_path: Pat
     assert (run / "metrics.json").is_file() and (run / "checkpoints" / "best.ckpt").is_file()
     assert list((work / "data" / "synthetic").glob("classroom_*"))  # the generated classroom's cache
     assert _config_source(run) == str(ROOT / "conf")  # a checkout's package reads the top-level conf/
+    core = "import ktlab.evaluate, ktlab.predict, ktlab.commands.eval, ktlab.commands.predict, ktlab.config_checks"
+    result = _run(["-c", core], work, [ROOT / "src", site], core_only=True)
+    assert result.returncode == 0, result.stderr[-3000:]
     for command, extra in (("db", "db"), ("train-tabular", "tabular"), ("tabular", "tabular")):
         result = _run(["-m", "ktlab", command, "check"], work, [ROOT / "src", site], core_only=True)
         assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr[-2000:]
@@ -111,16 +114,22 @@ def test_ktlab_train_runs_anywhere_with_the_core_dependencies_only(tmp_path: Pat
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The wheel built from a copy of the project's build inputs (the checkout is left as it is)."""
-    source = tmp_path_factory.mktemp("source")
+def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the project's build inputs (builds leave their folders in it, not in the checkout)."""
+    folder = tmp_path_factory.mktemp("source")
     for name in BUILD_INPUTS:
         if (ROOT / name).is_dir():
             shutil.copytree(
-                ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info")
+                ROOT / name, folder / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info")
             )
         else:
-            shutil.copy2(ROOT / name, source / name)
+            shutil.copy2(ROOT / name, folder / name)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def wheel(source: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel built from the copy of the project."""
     out = tmp_path_factory.mktemp("wheel")
     build = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q"]
     result = subprocess.run(
@@ -200,3 +209,31 @@ def test_the_installed_command_runs_from_any_directory(wheel: Path, tmp_path: Pa
     assert result.returncode == 0, result.stderr[-3000:]
     result = _run([ktlab, "db", "check", "--url", url], work, [target])
     assert result.returncode == 0 and "(up to date)" in result.stdout + result.stderr, result.stderr[-3000:]
+
+
+@pytest.mark.slow  # an editable install, as `make install` does
+def test_an_editable_install_reads_the_top_level_folders(source: Path, tmp_path: Path) -> None:
+    install = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--no-deps",
+        "--no-build-isolation",
+        "--no-index",
+        "-q",
+    ]
+    result = subprocess.run(
+        [*install, "--prefix", str(tmp_path), "-e", str(source)], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    (site,) = tmp_path.glob("lib/python*/site-packages")
+    show = (
+        f"import site; site.addsitedir({str(site)!r}); from ktlab.utils.resources import config_dir, migrations_dir;"
+        " print(config_dir(), migrations_dir())"
+    )
+    result = _run(
+        ["-c", show], tmp_path, [], core_only=True
+    )  # only the editable install's path hook finds ktlab
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.split() == [str(source / "conf"), str(source / "migrations")]
