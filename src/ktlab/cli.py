@@ -175,8 +175,8 @@ def check_command_line(config_dir: str | Path, config_name: str, argv: Sequence[
     """Compose the config the command line asks for, and answer a mistake in one paragraph with exit 2.
 
     Hydra reports an unknown config option (``model=nope``), an unknown key (``trainer.max_epoch=2``) or a
-    malformed override with its own multi-line message and exit status 1, the status of a crash. The root
-    scripts call this first, so such mistakes read like every other user error. A sweep is checked with
+    malformed override with its own multi-line message and exit status 1, the status of a crash. The
+    commands call this first, so such mistakes read like every other user error. A sweep is checked with
     the first value of each list.
     """
     from hydra import compose, initialize_config_dir
@@ -204,7 +204,7 @@ def check_command_line(config_dir: str | Path, config_name: str, argv: Sequence[
 def use_launch_dir_as_root() -> None:
     """Make the launch directory the project root (``paths.root_dir``) unless ``KTLAB_ROOT`` is set.
 
-    Called by the root scripts before Hydra starts. The root cannot come from Hydra's
+    Called by every command (ktlab.commands) before Hydra starts. The root cannot come from Hydra's
     ``hydra:runtime.cwd``: a multirun sweeper names its sweep folder (under the root) before that is
     set. An environment variable also reaches the worker processes of DDP.
     """
