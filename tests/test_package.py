@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import tarfile
 import zipfile
 from pathlib import Path
 
@@ -171,6 +172,19 @@ def test_the_wheel_holds_the_configs_the_migrations_and_the_command(wheel: Path)
     for extra in ("text", "tabular", "db", "wandb", "dev"):
         assert f"Provides-Extra: {extra}" in metadata
     assert 'ktlab[db,tabular,text,wandb]; extra == "dev"' in metadata  # the test suite's environment has all
+
+
+def test_the_sdist_holds_what_the_wheel_is_built_from(source: Path, tmp_path: Path) -> None:
+    build = f"from setuptools import build_meta; print(build_meta.build_sdist({str(tmp_path)!r}))"
+    result = subprocess.run(
+        [sys.executable, "-c", build], cwd=source, capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    with tarfile.open(tmp_path / result.stdout.split()[-1]) as archive:
+        names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
+    expected = {f"{folder}/{name}" for folder in ("conf", "migrations") for name in _shipped_files(folder)}
+    assert not expected - names, sorted(expected - names)[:5]
+    assert {"setup.py", "pyproject.toml", "src/ktlab/__main__.py", "src/ktlab/commands/train.py"} <= names
 
 
 @pytest.mark.slow  # installs the wheel and runs its console script: train, eval, DDP workers, database
