@@ -20,7 +20,7 @@ def task(cfg: DictConfig) -> None:
 
 def main(argv: Sequence[str] | None = None, config_dir: str | Path | None = None) -> None:
     """``ktlab estimate-difficulty ckpt_path=... questions=...``, or the root script (``argv`` None)."""
-    hydra_command(task, "estimate_difficulty", resolve_config_dir(config_dir), argv, __file__, check=False)
+    hydra_command(task, "estimate_difficulty", resolve_config_dir(config_dir), argv, __file__)
 
 
 if __name__ == "__main__":
