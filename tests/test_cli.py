@@ -170,3 +170,14 @@ def test_an_unknown_option_or_config_names_what_exists(capsys) -> None:
     )
     assert "dkt_optuna" in message
     assert "no config named 'trian'." in _check_message(capsys, "trian")
+
+
+def test_every_ktlab_command_answers_a_misspelt_key(tmp_path: Path) -> None:
+    """Each Hydra command checks its command line first (before loading a model or a training library)."""
+    for command, key in (("train", "trainer.max_epoch"), ("eval", "ckpt_pth"), ("predict", "batch_sise"),
+                         ("estimate-difficulty", "batch_sise")):  # fmt: skip
+        result = run_cli(
+            "-m", "ktlab", command, f"{key}=3", cwd=tmp_path, env={"PYTHONPATH": str(ROOT / "src")}
+        )
+        _assert_user_error(result, f"{key}: the config has no such key (did you mean")
+        assert not (tmp_path / "logs").exists()
