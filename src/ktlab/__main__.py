@@ -35,8 +35,8 @@ class Command:
     needs: tuple[str, ...] = ()
 
 
-_TEXT = ("transformers", "tokenizers", "sklearn")
-_TABULAR = ("xgboost", "shap", "imblearn", "fairlearn", "sklearn")
+_TEXT = ("transformers", "tokenizers")
+_TABULAR = ("xgboost", "shap", "imblearn", "fairlearn")
 _DB = ("sqlalchemy", "alembic", "dotenv")
 
 COMMANDS: dict[str, Command] = {
