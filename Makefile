@@ -13,18 +13,18 @@ TEST_PAR := OMP_NUM_THREADS=1
 XDIST  ?= -n auto
 ARGS   ?=
 
-.PHONY: install train test test-slow test-all lint format bench clean help
+.PHONY: install train test test-slow test-all lint format bench dist clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml setup.py constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) torch==2.13.0
 	$(PIP) -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)  ## create .venv and install pinned dependencies (CPU torch)
+install: $(STAMP)  ## create .venv and install pinned dependencies (CPU torch) and the `ktlab` command
 
 train: $(STAMP)  ## train the default config (synthetic classroom, enriched GRU DKT, CPU); ARGS="key=value ..."
 	$(PY) train.py $(ARGS)
@@ -50,5 +50,8 @@ bench: $(STAMP)  ## benchmarks (JSON on stdout)
 	$(PY) scripts/bench_encoding.py
 	$(PY) scripts/bench_train.py
 
+dist: $(STAMP)  ## build the wheel (configs and migrations inside) into dist/
+	$(PY) -m pip wheel --quiet --no-deps --no-build-isolation -w dist .
+
 clean:  ## remove the virtual environment and caches (not logs/ or data/)
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache build dist

@@ -1,19 +1,11 @@
-"""Estimate the difficulty of new questions with trained synthetic students (see conf/estimate_difficulty.yaml)."""
+"""Estimate the difficulty of new questions with trained synthetic students (see conf/estimate_difficulty.yaml).
+
+The same command as `ktlab estimate-difficulty`, run on the conf/ folder beside this script.
+"""
 
 from pathlib import Path
 
-import hydra
-from omegaconf import DictConfig
-
-from ktlab.cli import use_launch_dir_as_root
-from ktlab.difficulty import run
-
-
-@hydra.main(version_base="1.3", config_path="conf", config_name="estimate_difficulty")
-def main(cfg: DictConfig) -> Path:
-    return run(cfg)
-
+from ktlab.commands.estimate_difficulty import main
 
 if __name__ == "__main__":
-    use_launch_dir_as_root()
-    main()
+    main(config_dir=Path(__file__).resolve().parent / "conf")

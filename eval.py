@@ -1,20 +1,11 @@
-"""Evaluate a checkpoint: `python eval.py ckpt_path=<run>/checkpoints/best.ckpt` (see conf/eval.yaml)."""
+"""Evaluate a checkpoint: `python eval.py ckpt_path=<run>/checkpoints/best.ckpt` (see conf/eval.yaml).
+
+The same command as `ktlab eval`, run on the conf/ folder beside this script.
+"""
 
 from pathlib import Path
 
-import hydra
-from omegaconf import DictConfig
-
-from ktlab.cli import check_command_line, use_launch_dir_as_root
-from ktlab.evaluate import run
-
-
-@hydra.main(version_base="1.3", config_path="conf", config_name="eval")
-def main(cfg: DictConfig) -> None:
-    run(cfg)
-
+from ktlab.commands.eval import main
 
 if __name__ == "__main__":
-    use_launch_dir_as_root()
-    check_command_line(Path(__file__).parent / "conf", "eval")
-    main()
+    main(config_dir=Path(__file__).resolve().parent / "conf")

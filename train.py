@@ -1,20 +1,11 @@
-"""Train a model: `python train.py [model=dkt_gru] [trainer=gpu] [key=value ...]` (see conf/train.yaml)."""
+"""Train a model: `python train.py [model=dkt_gru] [trainer=gpu] [key=value ...]` (see conf/train.yaml).
+
+The same command as `ktlab train`, run on the conf/ folder beside this script.
+"""
 
 from pathlib import Path
 
-import hydra
-from omegaconf import DictConfig
-
-from ktlab.cli import check_command_line, use_launch_dir_as_root
-from ktlab.train import run
-
-
-@hydra.main(version_base="1.3", config_path="conf", config_name="train")
-def main(cfg: DictConfig) -> float | None:
-    return run(cfg)
-
+from ktlab.commands.train import main
 
 if __name__ == "__main__":
-    use_launch_dir_as_root()
-    check_command_line(Path(__file__).parent / "conf", "train")
-    main()
+    main(config_dir=Path(__file__).resolve().parent / "conf")

@@ -24,8 +24,8 @@ import time
 import warnings
 from pathlib import Path
 
+from ktlab.benchmark import timed_train
 from ktlab.difficulty import estimate_difficulty, held_out, load_students, validate
-from ktlab.utils.timing import timed_train
 
 
 def _ask(ckpt: Path, plot: Path | None = None) -> dict:

@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ktlab.benchmark import compose_run
 from ktlab.tabular.data import PlatformData
 from ktlab.tabular.difficulty import DifficultyOptimizer
 from ktlab.tabular.evaluate import scores
@@ -40,7 +41,6 @@ from ktlab.tabular.performance import PerformancePredictor
 from ktlab.tabular.synthetic import generate_platform
 from ktlab.tabular.tasks import NextAnswerTask, PerformanceTask
 from ktlab.train import train
-from ktlab.utils.timing import compose_run
 
 ANSWERS_PER_LEARNER_WEEK = 38  # about, with the generator's defaults
 ROOT = Path(__file__).resolve().parents[1]
@@ -255,7 +255,7 @@ def main() -> None:
         "--dkt-epochs", type=int, default=30, help="most DKT epochs (early stopping may stop)"
     )
     args = parser.parse_args()
-    os.environ.setdefault("KTLAB_ROOT", str(ROOT))  # compose_run reads the project's configs from there
+    os.environ.setdefault("KTLAB_ROOT", str(ROOT))  # compose_run keeps data/ and logs/ there
     logging.basicConfig(level=logging.WARNING)
     held_scores, models, data, held_out = quality(args.seed)
     difficulty, performance = models["difficulty_xgb"], models["performance_rf"]

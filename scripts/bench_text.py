@@ -27,7 +27,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from ktlab.utils.timing import timed_train
+from ktlab.benchmark import timed_train
 
 
 def _median(times: list[float]) -> float:

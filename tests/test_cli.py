@@ -8,8 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from ktlab.cli import check_command_line
 from ktlab.data.template import ROWS
-from tests.conftest import ASSETS, ROOT, run_cli
+from tests.conftest import ASSETS, CONF_DIR, ROOT, run_cli
 
 TINY_CLI = [
     "data.source.n_students=60",
@@ -142,3 +143,41 @@ def test_ddp_two_cpu_processes(tmp_path: Path) -> None:
     output = result.stdout + result.stderr
     for line in ("Instantiating datamodule", "encoder fitted", "Starting training"):
         assert output.count(line) == 1, line
+
+
+def _check_message(capsys, config_name: str, *argv: str) -> str:
+    with pytest.raises(SystemExit) as info:
+        check_command_line(CONF_DIR, config_name, list(argv))
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: Invalid command line: ") and "Traceback" not in err
+    return err.replace("\n", " ")
+
+
+def test_a_misspelt_key_is_answered_with_its_neighbours(capsys) -> None:
+    """The key, its path and the keys spelled alike come from omegaconf's error, not from its text."""
+    message = _check_message(capsys, "train", "model=dkt", "model.net.hiden_dim=3")
+    assert "model.net.hiden_dim: the config has no such key (did you mean model.net.hidden_dim?)" in message
+    assert "+model.net.hiden_dim=VALUE" in message
+    message = _check_message(capsys, "train", "trainer.max_epoch=2")
+    assert "(did you mean trainer.max_epochs or trainer.min_epochs?)" in message
+
+
+def test_an_unknown_option_or_config_names_what_exists(capsys) -> None:
+    message = _check_message(capsys, "train", "hparams_search=nope")
+    assert (
+        "hparams_search=nope: no such option of the 'hparams_search' config group; choose one of " in message
+    )
+    assert "dkt_optuna" in message
+    assert "no config named 'trian'." in _check_message(capsys, "trian")
+
+
+def test_every_ktlab_command_answers_a_misspelt_key(tmp_path: Path) -> None:
+    """Each Hydra command checks its command line first (before loading a model or a training library)."""
+    for command, key in (("train", "trainer.max_epoch"), ("eval", "ckpt_pth"), ("predict", "batch_sise"),
+                         ("estimate-difficulty", "batch_sise")):  # fmt: skip
+        result = run_cli(
+            "-m", "ktlab", command, f"{key}=3", cwd=tmp_path, env={"PYTHONPATH": str(ROOT / "src")}
+        )
+        _assert_user_error(result, f"{key}: the config has no such key (did you mean")
+        assert not (tmp_path / "logs").exists()

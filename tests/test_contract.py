@@ -75,21 +75,63 @@ def _numeric_params(cls: type) -> list[str]:
     ]
 
 
+def _targets(node: object) -> list[str]:
+    """Every ``_target_`` of a config node and the nodes below it."""
+    if isinstance(node, dict):
+        own = [node["_target_"]] if isinstance(node.get("_target_"), str) else []
+        return own + [t for value in node.values() for t in _targets(value)]
+    if isinstance(node, list):
+        return [t for value in node for t in _targets(value)]
+    return []
+
+
+def _option(group: str, name: str) -> dict:
+    """``conf/<group>/<name>.yaml`` merged over the options of its group it lists in ``defaults``."""
+    node = OmegaConf.to_container(OmegaConf.load(CONF_DIR / group / f"{name}.yaml"))
+    merged = OmegaConf.create()
+    for entry in node.pop("defaults", []):
+        if isinstance(entry, str) and entry != "_self_":
+            merged = OmegaConf.merge(merged, _option(group, entry))
+    return OmegaConf.to_container(OmegaConf.merge(merged, node))
+
+
+def _configured_classes(group: str) -> dict[str, list[type]]:
+    """The ktlab classes each option of ``conf/<group>/`` builds (modules, networks, DataModules, sources)."""
+    options = {
+        p.stem: _targets(_option(group, p.stem)) for p in sorted((CONF_DIR / group).glob("[!_]*.yaml"))
+    }
+    return {
+        name: [get_class(t) for t in targets if t.startswith("ktlab.")] for name, targets in options.items()
+    }
+
+
 def _component_classes() -> list[type]:
-    classes = {KTDataModule}
-    for path in sorted((CONF_DIR / "model").glob("*.yaml")):
-        node = OmegaConf.load(path)
-        if "net" in node and "_target_" in node.net:
-            classes.add(get_class(node.net._target_))
-    return sorted(classes, key=lambda c: c.__name__)
+    """The classes with numeric arguments among those ``conf/model/`` and ``conf/data/`` build."""
+    found = {
+        cls
+        for group in ("model", "data")
+        for classes in _configured_classes(group).values()
+        for cls in classes
+    }
+    return sorted(
+        (c for c in found if hasattr(c, "check_args") and _numeric_params(c)), key=lambda c: c.__name__
+    )
+
+
+def test_every_model_option_checks_its_own_arguments() -> None:
+    """A new ``conf/model/*.yaml`` enters the argument checks below by itself: its classes check their own."""
+    options = _configured_classes("model")
+    assert len(options) >= 7
+    for option, classes in options.items():
+        assert classes, f"model={option} builds no ktlab class"
+        unchecked = [c.__name__ for c in classes if not hasattr(c, "check_args")]
+        assert not unchecked, f"model={option}: {unchecked} have no check_args"
 
 
 @pytest.mark.parametrize("cls", _component_classes(), ids=lambda c: c.__name__)
 def test_every_numeric_argument_has_its_own_check(cls: type) -> None:
     """-1 is wrong for every size, count, rate and fraction: each must be refused, naming the argument."""
-    params = _numeric_params(cls)
-    assert params
-    for name in params:
+    for name in _numeric_params(cls):
         problems = cls.check_args({name: -1})
         assert [p.arg for p in problems] == [name], f"{cls.__name__}.{name} lost its check"
         assert "-1" in problems[0].describe()

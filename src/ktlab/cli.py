@@ -6,17 +6,17 @@ without a traceback. Anything else is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import logging
 import os
-import re
 import sys
 import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from omegaconf.errors import MissingMandatoryValue
+from omegaconf.errors import MissingMandatoryValue, OmegaConfBaseException
 
 from ktlab.errors import ConfigError, KtlabError
 
@@ -129,36 +129,54 @@ def _composable(overrides: Sequence[str], limit: int = 20) -> list[list[str]]:
 
 
 def _composition_message(err: Exception) -> str:
-    """One paragraph for a Hydra composition error (unknown option, unknown key, bad override syntax)."""
-    from hydra.errors import MissingConfigException
+    """One paragraph for a Hydra composition error (unknown option, unknown key), from the error's fields.
 
-    text = str(err)
-    if isinstance(err, MissingConfigException) or "Could not find" in text:
-        found = re.search(r"Could not find '([^']+)'", text)
-        missing = found.group(1) if found else "that option"
+    Hydra's ``MissingConfigException`` names the missing config (``model/nope``) and the group's options;
+    an override of a key the config lacks fails on omegaconf's ``ConfigKeyError`` (or its attribute twin),
+    which carries the key's full path and the node it was looked up in.
+    """
+    from hydra.errors import MissingConfigException
+    from omegaconf.errors import ConfigAttributeError, ConfigKeyError
+
+    if isinstance(err, MissingConfigException):
+        missing = err.missing_cfg_file or "that config"
         group, _, option = missing.rpartition("/")
-        options = getattr(err, "options", None) or re.findall(r"^\t(\S+)$", text, flags=re.MULTILINE)
-        choose = f"; choose one of {', '.join(options)}" if options else ""
+        choose = f"; choose one of {', '.join(err.options)}" if err.options else ""
         if group:
             return f"{group}={option}: no such option of the '{group}' config group{choose}."
         return f"no config named '{missing}'{choose}."
-    found = re.search(r"Could not override '([^']+)'", text)
-    cause = str(err.__cause__).splitlines()[0] if err.__cause__ else ""
-    if found:
-        key = found.group(1)
+    cause = err.__cause__
+    if isinstance(cause, ConfigKeyError | ConfigAttributeError) and cause.full_key:
+        key = cause.full_key
         return (
-            f"{key}: the config has no such key ({cause or 'unknown key'}); check its spelling, e.g. with "
-            f"`--cfg job`, or add a new key with +{key}=VALUE."
+            f"{key}: the config has no such key{_near_keys(cause)}; check its spelling, e.g. with `--cfg job`, "
+            f"or add a new key with +{key}=VALUE."
         )
-    return text.strip().splitlines()[0] + (f" ({cause})" if cause else "")
+    if isinstance(cause, OmegaConfBaseException) and cause.full_key:
+        return f"{cause.full_key}: {str(cause).splitlines()[0]}."
+    detail = f" ({str(cause).splitlines()[0]})" if cause is not None and str(cause) else ""
+    return str(err).strip().splitlines()[0] + detail
+
+
+def _near_keys(error: OmegaConfBaseException) -> str:
+    """`` (did you mean a.b?)`` for keys beside the unknown one that are spelled alike, else ``""``."""
+    from omegaconf import DictConfig
+
+    parent = error.parent_node
+    keys = [str(key) for key in parent] if isinstance(parent, DictConfig) else []
+    near = difflib.get_close_matches(str(error.key), keys, n=3)
+    if not near:
+        return ""
+    prefix = error.full_key.rpartition(".")[0]
+    return " (did you mean " + " or ".join(f"{prefix}.{k}" if prefix else k for k in near) + "?)"
 
 
 def check_command_line(config_dir: str | Path, config_name: str, argv: Sequence[str] | None = None) -> None:
     """Compose the config the command line asks for, and answer a mistake in one paragraph with exit 2.
 
     Hydra reports an unknown config option (``model=nope``), an unknown key (``trainer.max_epoch=2``) or a
-    malformed override with its own multi-line message and exit status 1, the status of a crash. The root
-    scripts call this first, so such mistakes read like every other user error. A sweep is checked with
+    malformed override with its own multi-line message and exit status 1, the status of a crash. The
+    commands call this first, so such mistakes read like every other user error. A sweep is checked with
     the first value of each list.
     """
     from hydra import compose, initialize_config_dir
@@ -186,7 +204,7 @@ def check_command_line(config_dir: str | Path, config_name: str, argv: Sequence[
 def use_launch_dir_as_root() -> None:
     """Make the launch directory the project root (``paths.root_dir``) unless ``KTLAB_ROOT`` is set.
 
-    Called by the root scripts before Hydra starts. The root cannot come from Hydra's
+    Called by every command (ktlab.commands) before Hydra starts. The root cannot come from Hydra's
     ``hydra:runtime.cwd``: a multirun sweeper names its sweep folder (under the root) before that is
     set. An environment variable also reaches the worker processes of DDP.
     """

@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ktlab.db.engine import connect_error
 from ktlab.db.errors import DatabaseError
+from ktlab.utils.resources import migrations_dir
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +41,20 @@ def find_alembic_ini() -> Path:
     )
 
 
+def _project_config() -> Config:
+    """The ``alembic.ini`` of :func:`find_alembic_ini`, else the migrations shipped inside the package."""
+    try:
+        return Config(str(find_alembic_ini()))
+    except DatabaseError:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(migrations_dir()))
+        cfg.set_main_option("path_separator", "os")
+        return cfg
+
+
 def alembic_config(url: str) -> Config:
     """An Alembic config for ``url`` that leaves the caller's logging alone."""
-    cfg = Config(str(find_alembic_ini()))
+    cfg = _project_config()
     cfg.attributes["url"] = url
     cfg.attributes["configure_logger"] = False
     return cfg
@@ -75,7 +87,7 @@ def check(url: str) -> None:
 
 def head_revision() -> str | None:
     """The newest revision of the migration scripts."""
-    return ScriptDirectory.from_config(Config(str(find_alembic_ini()))).get_current_head()
+    return ScriptDirectory.from_config(_project_config()).get_current_head()
 
 
 def current_revision(engine: Engine) -> str | None:
