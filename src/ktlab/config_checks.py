@@ -19,6 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from ktlab.checks import Checks
 from ktlab.errors import ConfigError
+from ktlab.utils.threads import threads_problems
 
 try:  # the values Lightning's Trainer takes, as Lightning types them (a union of Literals)
     from lightning.fabric.plugins.precision.precision import _PRECISION_INPUT as PRECISION_INPUT
@@ -44,6 +45,7 @@ def _foreign_problems(cfg: DictConfig) -> list[str]:
     out += [p.describe("model.optimizer.") for p in checks.problems]
     out += _device_problems(trainer.get("accelerator"))
     out += _precision_problems(trainer.get("precision"))
+    out += threads_problems(cfg.get("cpu_threads", "auto"))
     return out
 
 
@@ -63,7 +65,7 @@ def _device_problems(accelerator: Any) -> list[str]:
         ]
     available = {name: cls.is_available() for name, cls in registered.items()}
     if available.get(accelerator, False) or (
-        accelerator == "gpu" and (available["cuda"] or available["mps"])
+        accelerator == "gpu" and (available.get("cuda") or available.get("mps"))
     ):
         return []
     found = ", ".join(name for name, ok in sorted(available.items()) if ok)
