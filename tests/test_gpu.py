@@ -8,8 +8,9 @@ from ktlab.train import train
 
 
 @pytest.mark.requires_cuda
-def test_gpu_bf16_run(make_cfg) -> None:
-    metrics = train(make_cfg("train", "trainer=gpu"))
+@pytest.mark.parametrize("model", ["dkt_gru", "dkt"])  # a GRU and an LSTM (cuDNN's bf16 kernels)
+def test_gpu_bf16_run(make_cfg, model: str) -> None:
+    metrics = train(make_cfg("train", "trainer=gpu", f"model={model}"))
     assert 0.0 <= metrics["test/auc"] <= 1.0
 
 

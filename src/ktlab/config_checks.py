@@ -11,14 +11,20 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, get_args
 
-import torch
 from hydra.utils import get_class
+from lightning.pytorch.accelerators import AcceleratorRegistry
 from omegaconf import DictConfig, OmegaConf
 
 from ktlab.checks import Checks
 from ktlab.errors import ConfigError
+from ktlab.utils.threads import threads_problems
+
+try:  # the values Lightning's Trainer takes, as Lightning types them (a union of Literals)
+    from lightning.fabric.plugins.precision.precision import _PRECISION_INPUT as PRECISION_INPUT
+except ImportError:  # another Lightning version: its Trainer checks the value itself
+    PRECISION_INPUT = None
 
 
 def _foreign_problems(cfg: DictConfig) -> list[str]:
@@ -38,22 +44,47 @@ def _foreign_problems(cfg: DictConfig) -> list[str]:
     checks.require("lr", lambda v: v > 0, "must be > 0")
     out += [p.describe("model.optimizer.") for p in checks.problems]
     out += _device_problems(trainer.get("accelerator"))
+    out += _precision_problems(trainer.get("precision"))
+    out += threads_problems(cfg.get("cpu_threads", "auto"))
     return out
 
 
 def _device_problems(accelerator: Any) -> list[str]:
-    mps = getattr(torch.backends, "mps", None)
-    available = {
-        "gpu": torch.cuda.is_available() or (mps is not None and mps.is_available()),
-        "cuda": torch.cuda.is_available(),
-        "mps": mps is not None and mps.is_available(),
-    }
-    if accelerator not in available or available[accelerator]:
+    """An accelerator name Lightning does not know, or one this machine does not have.
+
+    The names are Lightning's own (its accelerator registry, plus ``auto`` and ``gpu``); an accelerator
+    given as an object (a ``_target_`` node) is left to Lightning.
+    """
+    if not isinstance(accelerator, str) or accelerator == "auto":
         return []
-    found = ["cpu"] + [name for name in ("cuda", "mps") if available[name]]
+    registered = {name: AcceleratorRegistry[name]["accelerator"] for name in AcceleratorRegistry}
+    if accelerator not in registered and accelerator != "gpu":
+        names = ", ".join(sorted({"auto", "gpu", *registered}))
+        return [
+            f"trainer.accelerator={accelerator}: Lightning has no such accelerator; choose one of {names}"
+        ]
+    available = {name: cls.is_available() for name, cls in registered.items()}
+    if available.get(accelerator, False) or (
+        accelerator == "gpu" and (available.get("cuda") or available.get("mps"))
+    ):
+        return []
+    found = ", ".join(name for name, ok in sorted(available.items()) if ok)
     return [
         f"trainer.accelerator={accelerator}: this machine has no {accelerator.upper()} device (it has: "
-        f"{', '.join(found)}); use trainer=default for the CPU"
+        f"{found}); use trainer=default for the CPU"
+    ]
+
+
+def _precision_problems(precision: Any) -> list[str]:
+    """A precision outside the values Lightning's ``Trainer(precision=...)`` takes (its own list)."""
+    accepted = [value for group in get_args(PRECISION_INPUT) for value in get_args(group)]
+    if precision is None or not accepted or precision in accepted:
+        return []
+    names = [str(v) for v in accepted if isinstance(v, str) and "-" in v]  # 32-true..., not the aliases
+    aliases = [str(v) for v in accepted if str(v) not in names]
+    return [
+        f"trainer.precision={precision}: Lightning takes one of {', '.join(names)} "
+        f"(or the short forms {', '.join(dict.fromkeys(aliases))})"
     ]
 
 

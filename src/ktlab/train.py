@@ -25,6 +25,7 @@ from ktlab.utils.metrics_io import to_floats, write_metrics
 from ktlab.utils.quiet import quiet_libraries
 from ktlab.utils.run_record import RunRecord
 from ktlab.utils.secrets import mask_files, mask_secrets
+from ktlab.utils.threads import set_cpu_threads
 
 log = get_logger(__name__)
 
@@ -95,6 +96,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
     """
     quiet_libraries()
     check_config(cfg)
+    set_cpu_threads(cfg)
     output_dir = Path(cfg.paths.output_dir)
     mask_files(output_dir / ".hydra")  # Hydra wrote the composed config before this ran
     stored_cfg = mask_secrets(OmegaConf.to_container(cfg, resolve=True))

@@ -38,7 +38,8 @@ def test_every_model_option_trains_and_predicts(tiny_run, model: str) -> None:
 
 
 def test_dkt_trains_under_bfloat16_autocast_on_a_cpu(tiny_run) -> None:
-    """``trainer.precision=bf16-mixed`` (documented for the recurrent models on CPUs with AVX-512 BF16)."""
+    """``trainer.precision=bf16-mixed`` trains DKT on any CPU: where oneDNN has no bfloat16 LSTM (no AVX-512)
+    the cell runs in float32 (``tests/test_cpu_kernels.py`` runs that path on every CPU)."""
     cfg = tiny_run("model=dkt", "trainer.precision=bf16-mixed")
     metrics = train(cfg)
     assert 0.0 <= metrics["test/auc"] <= 1.0 and np.isfinite(metrics["train/loss"])

@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from ktlab.checks import Checks, Problem, raise_problems
+from ktlab.models.components.cell_autocast import run_cell
 from ktlab.models.components.dropout import LaneDropout
 
 CELLS: dict[str, type[nn.RNNBase]] = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
@@ -87,8 +88,7 @@ class DKT(nn.Module):
         """Recurrent states after each answer: ``[B, T, H]``; ``[:, t]`` has read steps ``0..t``."""
         skill = batch["skill"]  # [B, T]
         answer = (skill * 2 + batch["correct"].long()) * (skill > 0)  # unseen skill -> id 0, zero vector
-        states, _ = self.rnn(self.answer_embedding(answer))
-        return states
+        return run_cell(self.rnn, self.answer_embedding(answer))
 
     def all_logits(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """Logits of every skill after each step: ``[B, T, K + 1]`` (column 0 unused)."""

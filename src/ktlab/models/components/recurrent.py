@@ -33,6 +33,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ktlab.checks import Checks, Problem, raise_problems
+from ktlab.models.components.cell_autocast import run_cell
 from ktlab.models.components.problem_history import WIDTH as HISTORY_WIDTH
 from ktlab.models.components.problem_history import problem_history
 from ktlab.models.components.rasch import RaschShift
@@ -186,8 +187,7 @@ class RecurrentTracer(nn.Module):
         parts = [embedded * (skill > 0).unsqueeze(-1), batch["context"]]
         if self.phase_in_context:
             parts.append(self._phase_onehot(batch["phase"]))
-        states, _ = self.rnn(torch.cat(parts, dim=-1))
-        return states
+        return run_cell(self.rnn, torch.cat(parts, dim=-1))
 
     def predict_logits(self, state: torch.Tensor, query: torch.Tensor) -> torch.Tensor:
         """Success logits from a state and a query of matching leading shape: ``[...]``."""
