@@ -32,10 +32,13 @@ RENAMES: dict[str, str] = {
     "correct": "correct",
 }
 EXTRA: tuple[str, ...] = ("attempt_count", "hint_count")
+#: Read as the text they hold: ``007`` and ``7`` are two problems, ``NA`` is an id.
+ID_COLUMNS: tuple[str, ...] = ("user_id", "skill_id", "problem_id")
+_READ = frozenset((*RENAMES, *EXTRA, "ms_first_response"))
 
 
 def _id_text(values: pd.Series) -> pd.Series:
-    """Ids as text; a float column read from CSV (``1.0``) loses its ``.0``."""
+    """Ids as text without surrounding spaces; the ``.0`` of an id some exports wrote as a float goes."""
     text = values.astype("string").str.strip()
     return text.str.replace(r"\.0$", "", regex=True)
 
@@ -50,7 +53,14 @@ def read_assistments_csv(path: str | Path) -> pd.DataFrame:
     if not path.is_file():
         raise DataValidationError(f"{path}: no such file.")
     try:
-        raw = pd.read_csv(path, low_memory=False, encoding_errors="replace")
+        raw = pd.read_csv(
+            path,
+            usecols=lambda name: name in _READ,
+            dtype={name: str for name in ID_COLUMNS},
+            keep_default_na=False,
+            low_memory=False,
+            encoding_errors="replace",
+        )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as err:
         raise DataValidationError(f"{path}: cannot be read as a CSV table ({err}).") from None
     missing = [c for c in RENAMES if c not in raw.columns]
