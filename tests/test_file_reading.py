@@ -62,7 +62,7 @@ def test_a_trailing_comma_on_every_line_is_harmless(tmp_path: Path) -> None:
 
 def test_lines_are_counted_across_blank_lines_and_quoted_line_breaks(tmp_path: Path) -> None:
     path = _csv(tmp_path, 'student_id,t,skill_id,correct\na,0,"two\nlines",1\n\n\nb,0,s,2\n')
-    with pytest.raises(DataValidationError, match=r"row 2 \(line 6\), column 'correct': value '2'"):
+    with pytest.raises(DataValidationError, match=r"row 2 \(line 6\), column 'correct': value 2 is not"):
         FileSource(path).load(CORE)
 
 

@@ -15,6 +15,7 @@ import io
 import logging
 import re
 from collections import Counter
+from collections.abc import Collection
 from pathlib import Path
 
 import numpy as np
@@ -77,7 +78,9 @@ def _encoding_error(path: Path, data: bytes, err: UnicodeDecodeError, encoding: 
     )
 
 
-def read_table(path: str | Path, text: bool = True) -> tuple[pd.DataFrame, Lines]:
+def read_table(
+    path: str | Path, text: bool = True, numbers: Collection[str] = ()
+) -> tuple[pd.DataFrame, Lines]:
     """Read a CSV/TSV or Parquet table.
 
     Args:
@@ -85,6 +88,9 @@ def read_table(path: str | Path, text: bool = True) -> tuple[pd.DataFrame, Lines
         text: read every cell of a CSV/TSV as the text it holds (the default, see the module docstring);
             False lets pandas guess numbers and empty values (``student_id``, ``skill_id`` and
             ``phase_type`` are text either way), for layouts whose validator expects that.
+        numbers: with ``text``, the columns a layout declares as numbers, which pandas parses (faster than
+            parsing their text later); a cell that is not a number (empty included) leaves the column
+            as text for the validator to report.
 
     Returns:
         The raw frame and where its rows sit in the file (see :data:`Lines`), for error messages.
@@ -114,7 +120,7 @@ def read_table(path: str | Path, text: bool = True) -> tuple[pd.DataFrame, Lines
         sep = "\t" if suffix == ".tsv" else ","
         content = read_text(path)
         if text:
-            return _read_text_table(path, content, sep)
+            return _read_text_table(path, content, sep, frozenset(numbers))
         _refuse_repeated_columns(path, _header(content, sep))
         return pd.read_csv(io.StringIO(content), sep=sep, dtype=_TEXT_DTYPES, skipinitialspace=True), 2
     except pd.errors.EmptyDataError:
@@ -129,25 +135,47 @@ def _empty(path: Path) -> DataValidationError:
 
 
 def _header(content: str, sep: str) -> list[str]:
-    return next(csv.reader(io.StringIO(content), delimiter=sep, skipinitialspace=True), [])
+    end = content.find("\n")
+    first = content if end < 0 or content.count('"', 0, end) % 2 else content[: end + 1]
+    return next(csv.reader(io.StringIO(first), delimiter=sep, skipinitialspace=True), [])
 
 
-def _read_text_table(path: Path, content: str, sep: str) -> tuple[pd.DataFrame, Lines]:
+def _read_text_table(
+    path: Path, content: str, sep: str, numbers: frozenset[str]
+) -> tuple[pd.DataFrame, Lines]:
     header = [name.strip() for name in _header(content, sep)]
     if not any(header):
         raise _empty(path)
     _refuse_repeated_columns(path, header)
+    text_columns = {i: str for i, name in enumerate(header) if name not in numbers}
+    if _first_record_width(content, sep) > len(header):  # pandas would make its first field an index
+        _refuse_long_lines(path, content, sep, len(header))
     try:
-        cells = pd.read_csv(
-            io.StringIO(content), sep=sep, header=None, dtype=str, na_filter=False, skipinitialspace=True
+        frame = pd.read_csv(
+            io.StringIO(content),
+            sep=sep,
+            header=None,
+            names=list(range(len(header))),
+            skiprows=1,
+            dtype=text_columns,
+            na_filter=False,
+            skipinitialspace=True,
         )
+    except pd.errors.EmptyDataError:  # a header and no row: the layout's validator says what it needs
+        return pd.DataFrame({name: pd.Series(dtype=str) for name in header}), 2
     except pd.errors.ParserError:
         _refuse_long_lines(path, content, sep, len(header))
         raise
-    frame = cells.iloc[1:].reset_index(drop=True)
-    frame.columns = header + [""] * (frame.shape[1] - len(header))
+    frame.columns = header
     frame = _drop_empty_trailing_column(path, frame)
     return frame, _row_lines(content, sep, len(frame))
+
+
+def _first_record_width(content: str, sep: str, prefix: int = 1 << 16) -> int:
+    """Fields of the first data record found in the file's first ``prefix`` characters (0 if none)."""
+    reader = csv.reader(io.StringIO(content[:prefix]), delimiter=sep, skipinitialspace=True)
+    next(reader, None)
+    return next((len(fields) for fields in reader if fields), 0)
 
 
 def _refuse_long_lines(path: Path, content: str, sep: str, width: int) -> None:
@@ -180,7 +208,7 @@ def _drop_empty_trailing_column(path: Path, frame: pd.DataFrame) -> pd.DataFrame
     Any other column without a name is refused (which values belong to what cannot be guessed).
     """
     names = list(frame.columns)
-    if names and names[-1] == "" and not frame.iloc[:, -1].str.strip().astype(bool).any():
+    if names and names[-1] == "" and not frame.iloc[:, -1].astype(str).str.strip().astype(bool).any():
         frame = frame.iloc[:, :-1]
         names = names[:-1]
     if "" in names:

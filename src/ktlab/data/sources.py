@@ -18,12 +18,15 @@ from typing import Any, Protocol
 import pandas as pd
 
 from ktlab.data.io import read_table
-from ktlab.data.schema import INTERACTION_COLUMNS, SCHEMA, validate_interactions
+from ktlab.data.schema import COLUMNS, INTERACTION_COLUMNS, SCHEMA, validate_interactions
 from ktlab.data.synthetic import ClassroomConfig, generate_classroom
 from ktlab.utils.logging import get_logger
 from ktlab.utils.text import shorten
 
 log = get_logger(__name__)
+
+#: Columns the schema declares as numbers: the CSV reader parses them, every other column stays text.
+NUMBER_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.kind == "number")
 
 
 class InteractionSource(Protocol):
@@ -50,7 +53,7 @@ class FileSource:
         self.name = str(self.path)
 
     def load(self, required: Sequence[str] = INTERACTION_COLUMNS) -> pd.DataFrame:
-        frame, line_offset = read_table(self.path)
+        frame, line_offset = read_table(self.path, numbers=NUMBER_COLUMNS)
         warn_unknown_columns(frame.columns, self.name)
         return validate_interactions(frame, self.name, required=required, line_offset=line_offset)
 
