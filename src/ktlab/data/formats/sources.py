@@ -71,7 +71,7 @@ class KTLinesSource:
         self.val_fraction = val_fraction
         self.seed = seed
         self.release = release
-        self.name = dataset or f"{self.files['train'].parent.name} ({format})"
+        self.name = dataset or f"{self.files['train'].parent.name or self.files['train']} ({format})"
 
     @staticmethod
     def check_args(args: Mapping[str, Any]) -> list[Problem]:
