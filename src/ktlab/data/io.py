@@ -1,8 +1,9 @@
 """Reading interaction and answer tables from CSV, TSV and Parquet files, with user-facing errors.
 
 A text table is read as text: every cell is kept exactly as written (``007`` stays ``007``, ``0.50``
-stays ``0.50``, ``NA`` and ``null`` are values, only an empty cell is empty), and the validators of each
-layout parse the columns they declare as numbers. Files are UTF-8 (a UTF-8 byte-order mark is dropped);
+stays ``0.50``, ``NA`` and ``null`` are values, only an empty cell is empty), except in the columns the
+caller's layout declares as numbers (``numbers=``), which are parsed; the layout's validator checks the
+rest. Files are UTF-8 (a UTF-8 byte-order mark is dropped);
 a file starting with a UTF-16 byte-order mark is read as UTF-16; any other encoding is refused, naming the
 line and byte where decoding failed.
 """
