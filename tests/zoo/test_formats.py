@@ -166,3 +166,15 @@ def test_raw_assistments_rows_map_onto_the_schema() -> None:
     first = frame.iloc[0]
     assert (first["student_id"], first["t"], first["problem_id"]) == ("64525", 33022537.0, "51424")
     assert first["time_spent"] == pytest.approx(32.454)
+
+
+def test_raw_assistments_ids_are_kept_and_bad_rows_named_by_line(tmp_path: Path) -> None:
+    path = tmp_path / "raw.csv"
+    header = "order_id,user_id,skill_id,problem_id,correct,ms_first_response\n"
+    path.write_text(header + "1,007,5,007,1,900\n2,7,5,7,0,800\n3,7,,8,1,700\n4,NA,5.0,9,1,600\n")
+    frame = AssistmentsCSVSource(path).load([*CORE, "problem_id"])
+    assert frame["student_id"].tolist() == ["007", "7", "NA"]
+    assert frame["problem_id"].tolist() == ["007", "7", "9"]
+    path.write_text(header + "1,007,5,007,1,900\n2,7,,7,0,800\n3,7,5,8,2,700\n")
+    with pytest.raises(DataValidationError, match=r"raw.csv, row 2 \(line 4\), column 'correct': value 2"):
+        AssistmentsCSVSource(path).load(CORE)

@@ -46,6 +46,8 @@ def _id_text(values: pd.Series) -> pd.Series:
 def read_assistments_csv(path: str | Path) -> pd.DataFrame:
     """Read raw ASSISTments rows into the interaction schema (see the module docstring).
 
+    The frame's index is each answer's data row in the file (0 for the line after the header).
+
     Raises:
         DataValidationError: the file is missing, unreadable or lacks one of the mapped columns.
     """
@@ -89,7 +91,7 @@ def read_assistments_csv(path: str | Path) -> pd.DataFrame:
             frame[name] = pd.to_numeric(raw[name], errors="coerce")
     frame = frame[~no_skill.to_numpy()]
     repeated = frame.duplicated(["student_id", "t"], keep="first").to_numpy()
-    frame = frame[~repeated].reset_index(drop=True)
+    frame = frame[~repeated]  # the index keeps each answer's data row in the file, for messages
     log.info(
         "read %d answers from %s (%d row(s) without a skill and %d extra skill tag(s) dropped)",
         len(frame),
