@@ -10,13 +10,14 @@ import difflib
 import functools
 import logging
 import os
+import re
 import sys
 import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from omegaconf.errors import MissingMandatoryValue, OmegaConfBaseException
+from omegaconf.errors import InterpolationToMissingValueError, MissingMandatoryValue, OmegaConfBaseException
 
 from ktlab.errors import ConfigError, KtlabError
 
@@ -28,17 +29,25 @@ def user_error_in(err: BaseException) -> KtlabError | None:
 
     Hydra's ``instantiate`` wraps what a constructor raises (once per level of nesting) in an
     ``InstantiationException`` raised ``from`` it, so a user error found while building an object from
-    config is followed down the chain of causes.
+    config is followed down the chain of causes. A required value left ``???`` (met directly or through
+    an interpolation such as ``data.source.path: ${..path}``) becomes a :class:`ConfigError` naming the key
+    to pass.
     """
     seen: set[int] = set()
     current: BaseException | None = err
     while current is not None and id(current) not in seen:
         if isinstance(current, KtlabError):
             return current
-        if isinstance(current, MissingMandatoryValue):
-            key = current.full_key or "a required value"
+        if isinstance(current, MissingMandatoryValue | InterpolationToMissingValueError):
+            # An interpolation (data.source.path: ${..path}) names the key it reached in its message.
+            reached = re.search(r"Missing mandatory value: (\S+)", str(current))
+            key = reached.group(1) if reached else (current.full_key or "a required value")
+            last = key.rsplit(".", 1)[-1]
+            value = (
+                "FILE" if last in ("path", "train", "valid", "test") or last.endswith("_path") else "VALUE"
+            )
             return ConfigError(
-                f"{key} is missing (the config leaves it '???'); pass {key}=VALUE on the command line."
+                f"{key} is missing: pass {key}={value} on the command line (the config leaves it '???')."
             )
         seen.add(id(current))
         current = current.__cause__

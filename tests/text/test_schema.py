@@ -79,3 +79,56 @@ def test_question_ids_depend_on_text_and_options_only() -> None:
     assert question_key(other).tolist() == questions["question_id"].tolist()
     other["option_a"] = other["option_a"] + "0"
     assert not (question_key(other) == questions["question_id"]).any()
+
+
+HEAD = "answer_id,user_id,is_correct,question_title,option_a,option_b,option_c,option_d,option_e,topic_name,subject_name,axis_name"
+
+
+def test_options_and_ids_reach_the_model_as_written(tmp_path: Path) -> None:
+    path = tmp_path / "answers.csv"
+    path.write_text(
+        f"{HEAD}\n"
+        "0,007,1,Which is half?,0.50,007,1e3,74,,Fractions,Numbers,Number\n"
+        "00,7,0,Which is half?,0.50,007,1e3,74,,Fractions,Numbers,Number\n"
+        "NA,null,1,Which is half?,0.50,007,1e3,74,NA,Fractions,Numbers,Number\n"
+    )
+    log = AnswerFileSource(path).load()
+    assert log.answers["answer_id"].tolist() == ["0", "00", "NA"]
+    assert log.answers["user_id"].tolist() == ["007", "7", "null"]
+    first = log.questions.iloc[0]
+    assert [first[c] for c in ("option_a", "option_b", "option_c", "option_d")] == [
+        "0.50",
+        "007",
+        "1e3",
+        "74",
+    ]
+    assert log.questions["option_e"].tolist() == ["", "NA"]
+
+
+def test_unknown_columns_of_an_answer_log_are_refused_unless_ignored(tmp_path: Path) -> None:
+    frame = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False)
+    with_f = frame.assign(option_f="12")
+    with pytest.raises(DataValidationError) as info:
+        AnswerFileSource(_write(with_f, tmp_path)).load()
+    message = str(info.value)
+    assert "answers.csv, line 1 (the header): the column(s) option_f are not question options" in message
+    assert "option_a, option_b, option_c, option_d, option_e" in message
+    extra = frame.assign(answered_at="2026-01-01")
+    with pytest.raises(DataValidationError, match=r"unknown column\(s\) answered_at; an answer log has the "
+                       "columns answer_id, user_id"):  # fmt: skip
+        AnswerFileSource(_write(extra, tmp_path)).load()
+    assert len(
+        AnswerFileSource(_write(extra, tmp_path), ignore_columns=["answered_at"]).load().answers
+    ) == len(frame)
+
+
+def test_a_trailing_comma_in_an_answer_log_is_named_once(tmp_path: Path) -> None:
+    lines = SAMPLE.read_text().splitlines()
+    path = tmp_path / "answers.csv"
+    path.write_text("\n".join([lines[0], *(line + "," for line in lines[1:])]) + "\n")
+    with pytest.raises(DataValidationError) as info:
+        AnswerFileSource(path).load()
+    assert str(info.value).startswith(
+        f"{path}, line 2: the data lines have more fields than the header: line 2 has 13, the last of them "
+        "empty (a trailing separator?), the header (line 1) names 12 columns"
+    )

@@ -92,11 +92,51 @@ def test_a_malformed_record_names_its_line(tmp_path: Path) -> None:
     with pytest.raises(DataValidationError, match=r"bad.csv, line 6: answer 'x' is not 0 or 1"):
         read_lines(bad)
     bad.write_text("3\n1,2,3\n1,0\n")
-    with pytest.raises(DataValidationError, match=r"line 1: the record holds 3 ids, 2 answers, expected 3"):
+    with pytest.raises(DataValidationError, match=r"bad.csv, line 3: 2 answers, but the learner's record "
+                       r"\(from line 1\) has 3 answers \(line 1 says so\)"):  # fmt: skip
         read_lines(bad)
     bad.write_text("3\n1,2,3\n1,0,1\n2\n")
-    with pytest.raises(DataValidationError, match="not a multiple of 3"):
+    with pytest.raises(DataValidationError, match=r"line 4: the file ends inside the record starting at line "
+                       r"4: it has 1 of its 3 lines, and line 5 should hold the skill ids"):  # fmt: skip
         read_lines(bad)
+
+
+def test_a_blank_line_is_named_where_it_stands(tmp_path: Path) -> None:
+    lines = [line for i in range(40) for line in ("2", f"{i},{i + 1}", "1,0")]
+    lines.insert(10, "")  # line 11, between the count and the skill ids of the record of line 10
+    bad = tmp_path / "blank.csv"
+    bad.write_text("\n".join(lines) + "\n\n\n")
+    with pytest.raises(DataValidationError, match=r"blank.csv, line 11: the line is blank, where the skill "
+                       r"ids of the record starting at line 10 belong"):  # fmt: skip
+        read_lines(bad)
+
+
+def test_a_learner_without_answers_and_an_empty_id_are_named(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("2\n1,2\n1,0\n0\n\n\n")
+    with pytest.raises(DataValidationError, match=r"bad.csv, line 4: the learner has 0 answers; a record needs "
+                       "at least one answer"):  # fmt: skip
+        read_lines(bad)
+    bad.write_text("2\n1,2\n1,0\n3\n4,,5\n1,0,1\n")
+    with pytest.raises(DataValidationError, match=r"bad.csv, line 5: value 2 of the skill ids is empty"):
+        read_lines(bad)
+    bad.write_text("7,u1\n1,2\n3\n1,0\n")
+    with pytest.raises(DataValidationError, match=r"bad.csv, line 3: 1 skill ids, but the learner's record "
+                       r"\(from line 1\) has 2 answers \(line 2 lists that many problem ids\)"):  # fmt: skip
+        read_lines(bad, "4line")
+
+
+def test_ids_of_line_files_are_kept_as_written(tmp_path: Path) -> None:
+    (tmp_path / "tr.csv").write_text("1,NA\n7,007,07\n1,1,01\n1,0,1\n2,None\n7\n1\n1\n")
+    (tmp_path / "te.csv").write_text("3,007\n7\n1\n0\n4,7\n007\n1\n1\n")
+    source = KTLinesSource(
+        train=tmp_path / "tr.csv", test=tmp_path / "te.csv", format="4line", val_fraction=0.5
+    )
+    frame = source.load([*CORE, "problem_id"])
+    assert sorted(frame["student_id"].unique()) == ["007", "7", "NA", "None"]
+    assert frame.loc[frame["student_id"] == "NA", "problem_id"].tolist() == ["7", "007", "07"]
+    assert frame.loc[frame["student_id"] == "NA", "skill_id"].tolist() == ["1", "1", "01"]
+    assert frame["problem_id"].nunique() == 3
 
 
 def test_a_learner_in_two_released_files_is_refused(tmp_path: Path) -> None:
@@ -126,3 +166,15 @@ def test_raw_assistments_rows_map_onto_the_schema() -> None:
     first = frame.iloc[0]
     assert (first["student_id"], first["t"], first["problem_id"]) == ("64525", 33022537.0, "51424")
     assert first["time_spent"] == pytest.approx(32.454)
+
+
+def test_raw_assistments_ids_are_kept_and_bad_rows_named_by_line(tmp_path: Path) -> None:
+    path = tmp_path / "raw.csv"
+    header = "order_id,user_id,skill_id,problem_id,correct,ms_first_response\n"
+    path.write_text(header + "1,007,5,007,1,900\n2,7,5,7,0,800\n3,7,,8,1,700\n4,NA,5.0,9,1,600\n")
+    frame = AssistmentsCSVSource(path).load([*CORE, "problem_id"])
+    assert frame["student_id"].tolist() == ["007", "7", "NA"]
+    assert frame["problem_id"].tolist() == ["007", "7", "9"]
+    path.write_text(header + "1,007,5,007,1,900\n2,7,,7,0,800\n3,7,5,8,2,700\n")
+    with pytest.raises(DataValidationError, match=r"raw.csv, row 2 \(line 4\), column 'correct': value 2"):
+        AssistmentsCSVSource(path).load(CORE)

@@ -27,6 +27,7 @@ from ktlab.data.encoding import InteractionEncoder, make_windows
 from ktlab.data.next_step import predict_next_step
 from ktlab.data.schema import SPLIT_COLUMN, SPLIT_NAMES, feature_problems, required_columns
 from ktlab.data.sources import InteractionSource
+from ktlab.data.split_sizes import check_split_sizes, split_size
 from ktlab.data.splitting import split_groups
 from ktlab.data.states import knowledge_states
 from ktlab.errors import ConfigError, DataValidationError
@@ -84,6 +85,9 @@ class KTDataModule(LightningDataModule):
         bucket_batches: batches per length-sorted bucket (see :class:`LengthBucketBatchSampler`).
         random_cuts: cut the training sequences longer than ``max_len`` at other places every epoch
             (see :func:`~ktlab.data.encoding.random_windows`); validation and test windows never move.
+        min_eval_answers: fewer scored answers in the validation or test split draw a warning that their
+            AUC is mostly noise (a split with one kind of answer only is refused; see
+            :mod:`ktlab.data.split_sizes`).
         fitted_state: the fitted encoder's state (from a checkpoint); when given it is used as is.
         path: the data file for file-based sources (read through ``source.path`` interpolation).
         train: the training file of sources with released split files (read by interpolation, like ``path``).
@@ -106,6 +110,7 @@ class KTDataModule(LightningDataModule):
         pin_memory: bool = False,
         bucket_batches: int = 50,
         random_cuts: bool = False,
+        min_eval_answers: int = 200,
         fitted_state: dict[str, Any] | None = None,
         path: str | None = None,
         train: str | None = None,
@@ -129,6 +134,7 @@ class KTDataModule(LightningDataModule):
                     "num_workers": num_workers,
                     "bucket_batches": bucket_batches,
                     "random_cuts": random_cuts,
+                    "min_eval_answers": min_eval_answers,
                 }
             ),
         )
@@ -143,6 +149,7 @@ class KTDataModule(LightningDataModule):
         self.pin_memory = pin_memory
         self.bucket_batches = bucket_batches
         self.random_cuts = random_cuts
+        self.min_eval_answers = min_eval_answers
         self.encoder = (
             InteractionEncoder.from_state_dict(fitted_state)
             if fitted_state
@@ -162,6 +169,7 @@ class KTDataModule(LightningDataModule):
         checks.integer("split_seed", 0)
         checks.integer("num_workers", 0)
         checks.integer("bucket_batches", 1)
+        checks.integer("min_eval_answers", 0)
         checks.require("random_cuts", lambda v: isinstance(v, bool), "must be true or false")
         if not checks.problems:
             held_out = args.get("val_fraction", 0.1) + args.get("test_fraction", 0.1)
@@ -240,6 +248,8 @@ class KTDataModule(LightningDataModule):
             self.encoder.fit(self.parts["train"])
         for name in SPLITS:
             self.datasets[name] = self._windows(self.parts[name])
+        sizes = {name: split_size(name, len(groups[name]), self.datasets[name]) for name in SPLITS}
+        check_split_sizes(sizes, self.source.name, self.min_eval_answers)
         log.info(
             "%s: %s",
             self.source.name,

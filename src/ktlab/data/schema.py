@@ -293,19 +293,30 @@ def required_columns(
     return list(CORE_COLUMNS) + [c.name for c in COLUMNS if not c.required and c.name in used]
 
 
-def where(source: str, position: int, line_offset: int | None) -> str:
-    """``file, row N (line M)`` for an error message about the row at ``position`` (0-based)."""
+def where(source: str, position: int, line_offset: int | np.ndarray | None) -> str:
+    """``file, row N (line M)`` for an error message about the row at ``position`` (0-based).
+
+    ``line_offset`` is the file line of the first row when rows are consecutive lines, or the line of
+    every row (see :data:`ktlab.data.io.Lines`); None gives the row only.
+    """
     row = f"row {position + 1}"
-    if line_offset is not None:
+    if isinstance(line_offset, np.ndarray):
+        row += f" (line {int(line_offset[position])})"
+    elif line_offset is not None:
         row += f" (line {position + line_offset})"
     return f"{source}, {row}"
 
 
 def describe_value(value: object) -> str:
-    """A cell for an error message: ``value 'x'`` (long values cut) or ``an empty value``."""
+    """A cell for an error message: ``value 'x'`` (long values cut) or ``an empty value``.
+
+    Only a missing value or a blank text is empty: ``'NA'``, ``'null'`` and ``'nan'`` are values.
+    """
     if isinstance(value, np.generic):
         value = value.item()
     if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return "an empty value"
+    if isinstance(value, str) and not value.strip():
         return "an empty value"
     if isinstance(value, str) and len(value) > MAX_ECHO:
         return f"value {value[: MAX_ECHO - 20]!r}... ({len(value):,} characters)"

@@ -6,6 +6,7 @@ database, a benchmark format) is a new class with the same two members, never a 
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import os
@@ -18,11 +19,15 @@ import pandas as pd
 
 from ktlab.checks import Problem
 from ktlab.data.io import read_table
-from ktlab.data.schema import INTERACTION_COLUMNS, validate_interactions
+from ktlab.data.schema import COLUMNS, INTERACTION_COLUMNS, SCHEMA, validate_interactions
 from ktlab.data.synthetic import ClassroomConfig, generate_classroom
 from ktlab.utils.logging import get_logger
+from ktlab.utils.text import shorten
 
 log = get_logger(__name__)
+
+#: Columns the schema declares as numbers: the CSV reader parses them, every other column stays text.
+NUMBER_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.kind == "number")
 
 
 class InteractionSource(Protocol):
@@ -36,15 +41,40 @@ class InteractionSource(Protocol):
 
 
 class FileSource:
-    """Interactions from a CSV, TSV or Parquet file (``data=csv data.path=...``)."""
+    """Interactions from a CSV, TSV or Parquet file (``data=csv data.path=...``).
+
+    Every cell is read as the text it holds and the schema parses the columns it declares, so ids are
+    compared as written (``007`` and ``7`` are two learners, ``NA`` is an id). Columns the schema does not
+    declare are left out with one warning naming them (exports often carry extra columns; a misspelled
+    one gets a suggestion).
+    """
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path).expanduser()
         self.name = str(self.path)
 
     def load(self, required: Sequence[str] = INTERACTION_COLUMNS) -> pd.DataFrame:
-        frame, line_offset = read_table(self.path)
+        frame, line_offset = read_table(self.path, numbers=NUMBER_COLUMNS)
+        warn_unknown_columns(frame.columns, self.name)
         return validate_interactions(frame, self.name, required=required, line_offset=line_offset)
+
+
+def warn_unknown_columns(columns: Sequence[object], source: str) -> list[str]:
+    """Log once the columns of a table that the interaction schema does not declare; returns them."""
+    unknown = [str(c) for c in columns if c not in SCHEMA]
+    if unknown:
+        hints = []
+        for name in unknown:
+            close = difflib.get_close_matches(name.lower(), list(SCHEMA), n=1, cutoff=0.75)
+            hints.append(f"{name} (did you mean {close[0]}?)" if close else name)
+        log.warning(
+            "%s: column(s) %s are not part of the interaction schema and are left out; the schema's "
+            "columns are %s.",
+            source,
+            shorten(", ".join(hints), 400),
+            ", ".join(SCHEMA),
+        )
+    return unknown
 
 
 class SyntheticSource:

@@ -1,7 +1,9 @@
 """A small interaction table that shows every column of the schema (``scripts/make_template.py`` writes it).
 
 Three learners, each in one split of the optional ``split`` column, so that ``python train.py data=csv
-data.path=<template>`` runs as is; a file without that column is split at random and needs more learners.
+data.path=<template>`` runs as is, with a warning that its splits are far too small for their AUC to mean
+anything (see :mod:`ktlab.data.split_sizes`); a file without that column is split at random and needs more
+learners.
 """
 
 from __future__ import annotations

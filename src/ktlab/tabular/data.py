@@ -176,7 +176,7 @@ def load_file(path: str | Path) -> PlatformData:
     Raises:
         DataValidationError: the file is missing, unreadable or breaks the layout.
     """
-    frame, _ = read_table(path)
+    frame, _ = read_table(path, text=False)  # its validator parses pandas-typed columns
     cols = [c for c in LEARNER_COLUMNS if c in frame.columns]
     learners = (
         frame[cols].drop_duplicates("user_id") if "user_id" in cols else pd.DataFrame(columns=["user_id"])

@@ -32,16 +32,21 @@ RENAMES: dict[str, str] = {
     "correct": "correct",
 }
 EXTRA: tuple[str, ...] = ("attempt_count", "hint_count")
+#: Read as the text they hold: ``007`` and ``7`` are two problems, ``NA`` is an id.
+ID_COLUMNS: tuple[str, ...] = ("user_id", "skill_id", "problem_id")
+_READ = frozenset((*RENAMES, *EXTRA, "ms_first_response"))
 
 
 def _id_text(values: pd.Series) -> pd.Series:
-    """Ids as text; a float column read from CSV (``1.0``) loses its ``.0``."""
+    """Ids as text without surrounding spaces; the ``.0`` of an id some exports wrote as a float goes."""
     text = values.astype("string").str.strip()
     return text.str.replace(r"\.0$", "", regex=True)
 
 
 def read_assistments_csv(path: str | Path) -> pd.DataFrame:
     """Read raw ASSISTments rows into the interaction schema (see the module docstring).
+
+    The frame's index is each answer's data row in the file (0 for the line after the header).
 
     Raises:
         DataValidationError: the file is missing, unreadable or lacks one of the mapped columns.
@@ -50,7 +55,14 @@ def read_assistments_csv(path: str | Path) -> pd.DataFrame:
     if not path.is_file():
         raise DataValidationError(f"{path}: no such file.")
     try:
-        raw = pd.read_csv(path, low_memory=False, encoding_errors="replace")
+        raw = pd.read_csv(
+            path,
+            usecols=lambda name: name in _READ,
+            dtype={name: str for name in ID_COLUMNS},
+            keep_default_na=False,
+            low_memory=False,
+            encoding_errors="replace",
+        )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as err:
         raise DataValidationError(f"{path}: cannot be read as a CSV table ({err}).") from None
     missing = [c for c in RENAMES if c not in raw.columns]
@@ -79,7 +91,7 @@ def read_assistments_csv(path: str | Path) -> pd.DataFrame:
             frame[name] = pd.to_numeric(raw[name], errors="coerce")
     frame = frame[~no_skill.to_numpy()]
     repeated = frame.duplicated(["student_id", "t"], keep="first").to_numpy()
-    frame = frame[~repeated].reset_index(drop=True)
+    frame = frame[~repeated]  # the index keeps each answer's data row in the file, for messages
     log.info(
         "read %d answers from %s (%d row(s) without a skill and %d extra skill tag(s) dropped)",
         len(frame),

@@ -71,7 +71,7 @@ class KTLinesSource:
         self.val_fraction = val_fraction
         self.seed = seed
         self.release = release
-        self.name = dataset or f"{self.files['train'].parent.name} ({format})"
+        self.name = dataset or f"{self.files['train'].parent.name or self.files['train']} ({format})"
 
     @staticmethod
     def check_args(args: Mapping[str, Any]) -> list[Problem]:
@@ -132,4 +132,5 @@ class AssistmentsCSVSource:
         if not self.path.is_file():
             raise missing_files_error([self.path], self.release, "raw ASSISTments data")
         frame = read_assistments_csv(self.path)
-        return validate_interactions(frame, self.name, required=required)
+        lines = frame.index.to_numpy() + 2  # the header is line 1 (blank lines would shift this)
+        return validate_interactions(frame.reset_index(drop=True), self.name, required, line_offset=lines)

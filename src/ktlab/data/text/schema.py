@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -35,6 +36,8 @@ QUESTION_COLUMNS: tuple[str, ...] = ("question_title", *OPTION_COLUMNS, *LABEL_C
 TEXT_REQUIRED: tuple[str, ...] = ("question_title", *REQUIRED_OPTIONS, *LABEL_COLUMNS)
 ANSWER_COLUMNS: tuple[str, ...] = ("answer_id", "user_id", "is_correct", *TEXT_REQUIRED)
 ORACLE_COLUMN = "p_correct_true"
+#: Every column an answer log may have; any other is refused unless the source is told to ignore it.
+KNOWN_ANSWER_COLUMNS: tuple[str, ...] = (*ANSWER_COLUMNS, "option_e", "question_id", ORACLE_COLUMN)
 
 _TRUE = {"1", "1.0", "true", "t", "yes", "y"}
 _FALSE = {"0", "0.0", "false", "f", "no", "n"}
@@ -76,7 +79,7 @@ def _text_columns(
 
 
 def validate_questions(
-    frame: pd.DataFrame, source: str, line_offset: int | None = None, extra: Sequence[str] = ()
+    frame: pd.DataFrame, source: str, line_offset: int | np.ndarray | None = None, extra: Sequence[str] = ()
 ) -> pd.DataFrame:
     """Check a question table (the question columns, optional ``question_id``) and return it cleaned.
 
@@ -89,7 +92,7 @@ def validate_questions(
     Raises:
         DataValidationError: a required column is missing or a cell is empty, naming row and column.
     """
-    _require(frame, source, TEXT_REQUIRED)
+    _require(frame, source, TEXT_REQUIRED, line_offset)
     problems: list[str] = []
     out = _text_columns(frame, TEXT_REQUIRED, problems, lambda i: where(source, i, line_offset))
     if problems:
@@ -103,7 +106,20 @@ def validate_questions(
     return clean
 
 
-def _require(frame: pd.DataFrame, source: str, required: Sequence[str]) -> None:
+def _require(
+    frame: pd.DataFrame, source: str, required: Sequence[str], line_offset: int | np.ndarray | None
+) -> None:
+    """Refuse an empty table, a missing column, and an option column beyond ``option_e``."""
+    options = [
+        str(c) for c in frame.columns if re.fullmatch(r"option_.*", str(c)) and c not in OPTION_COLUMNS
+    ]
+    if options:
+        raise DataValidationError(
+            f"{_header_of(source, line_offset)}: the column(s) {shorten(', '.join(options))} are not question "
+            f"options ktlab knows; a question has at most five, {', '.join(OPTION_COLUMNS)} (option_e may be "
+            "empty). Fold the extra options into these columns or leave out the questions that have more, "
+            "since the model would read the question without them."
+        )
     if len(frame) == 0:
         raise DataValidationError(
             f"{source} holds no rows: it needs a header and at least one row with the columns "
@@ -126,18 +142,46 @@ def _parse_correct(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return correct.astype(np.int8), bad
 
 
-def validate_answers(frame: pd.DataFrame, source: str, line_offset: int | None = None) -> pd.DataFrame:
+def _header_of(source: str, line_offset: int | np.ndarray | None) -> str:
+    return f"{source}, line 1 (the header)" if line_offset is not None else source
+
+
+def _refuse_unknown(
+    frame: pd.DataFrame, source: str, ignore: Sequence[str], line_offset: int | np.ndarray | None
+) -> None:
+    unknown = [str(c) for c in frame.columns if c not in KNOWN_ANSWER_COLUMNS and c not in set(ignore)]
+    if unknown:
+        raise DataValidationError(
+            f"{_header_of(source, line_offset)}: unknown column(s) {shorten(', '.join(unknown))}; an answer "
+            f"log has the columns {', '.join(KNOWN_ANSWER_COLUMNS)} (option_e, question_id and "
+            f"{ORACLE_COLUMN} are optional). Rename a misspelled column, or pass "
+            f"data.source.ignore_columns=[{','.join(unknown[:3])}] to train without what they hold."
+        )
+
+
+def validate_answers(
+    frame: pd.DataFrame, source: str, line_offset: int | np.ndarray | None = None, ignore: Sequence[str] = ()
+) -> pd.DataFrame:
     """Check an answer log and return it cleaned: text stripped, ``is_correct`` as 0/1, ``question_id`` set.
 
     Every problem is collected (one per column: its first bad row, and how many more) and reported in
     one paragraph. Rows repeating an earlier ``answer_id`` are dropped, and their number logged. With a
-    ``question_id`` column, one id must always carry the same text and options.
+    ``question_id`` column, one id must always carry the same text and options. Text, ids included, is
+    compared as written (``007`` and ``7`` are two users); only surrounding spaces are dropped.
+
+    Args:
+        frame: the raw log, one row per answer (read as text: see :func:`ktlab.data.io.read_table`).
+        source: what to call it in messages.
+        line_offset: where its rows sit in the file (see :func:`ktlab.data.schema.where`).
+        ignore: columns outside :data:`KNOWN_ANSWER_COLUMNS` to leave out; any other unknown column is
+            refused (it may hold something the model should read).
 
     Raises:
-        DataValidationError: a column is missing, a cell is empty or not a valid value, or a question id
-            names two different questions.
+        DataValidationError: a column is missing or unknown, a cell is empty or not a valid value, or a
+            question id names two different questions.
     """
-    _require(frame, source, ANSWER_COLUMNS)
+    _require(frame, source, ANSWER_COLUMNS, line_offset)
+    _refuse_unknown(frame, source, ignore, line_offset)
     row_at = lambda i: where(source, i, line_offset)  # noqa: E731
     problems: list[str] = []
     out = _text_columns(frame, ANSWER_COLUMNS, problems, row_at)
@@ -166,7 +210,9 @@ def validate_answers(frame: pd.DataFrame, source: str, line_offset: int | None =
     return clean
 
 
-def _check_question_ids(clean: pd.DataFrame, key: pd.Series, source: str, line_offset: int | None) -> None:
+def _check_question_ids(
+    clean: pd.DataFrame, key: pd.Series, source: str, line_offset: int | np.ndarray | None
+) -> None:
     per_id = pd.DataFrame({"id": clean["question_id"], "key": key})
     first_key = per_id.groupby("id", sort=False)["key"].transform("first")
     clash = (per_id["key"] != first_key).to_numpy()

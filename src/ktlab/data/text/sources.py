@@ -10,7 +10,7 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -50,15 +50,25 @@ class QuestionBank(Protocol):
 
 
 class AnswerFileSource:
-    """An answer log in a CSV, TSV or Parquet file (``data=answers_csv data.path=...``)."""
+    """An answer log in a CSV, TSV or Parquet file (``data=answers_csv data.path=...``).
 
-    def __init__(self, path: str | Path) -> None:
+    Every cell is read as the text it holds (see :func:`ktlab.data.io.read_table`): options, titles and ids
+    reach the model and the splits exactly as written.
+
+    Args:
+        path: the file.
+        ignore_columns: columns beyond the answer-log layout to leave out; any other unknown column is
+            refused (see :func:`~ktlab.data.text.schema.validate_answers`).
+    """
+
+    def __init__(self, path: str | Path, ignore_columns: Sequence[str] = ()) -> None:
         self.path = Path(path).expanduser()
         self.name = str(self.path)
+        self.ignore_columns = [str(c) for c in ignore_columns]
 
     def load(self) -> AnswerLog:
         frame, line_offset = read_table(self.path)
-        answers = validate_answers(frame, self.name, line_offset=line_offset)
+        answers = validate_answers(frame, self.name, line_offset=line_offset, ignore=self.ignore_columns)
         return AnswerLog(answers, question_table(answers))
 
 
