@@ -10,7 +10,6 @@ recorded in ``ml_models``. Nothing here depends on which model is configured.
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +18,9 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from ktlab.cli import report_user_errors
-from ktlab.errors import ConfigError
+from ktlab.tabular.config import check_config
 from ktlab.tabular.data import PlatformData
+from ktlab.tabular.errors import TabularError
 from ktlab.tabular.evaluate import calibration_plot
 from ktlab.tabular.explain import ExplainableAI
 from ktlab.tabular.fairness import bias_detection, fairness_audit, write_reports
@@ -33,36 +33,41 @@ from ktlab.utils.secrets import mask_files, mask_secrets
 log = logging.getLogger(__name__)
 
 
-CONF_DIR_VAR = "KTLAB_CONF_DIR"
+#: What the labels of each training table are, for messages.
+_LABELS = {"next": "next-answer rows (label is_correct)", "risk": "at-risk examples (label: at risk)"}
 
 
-def use_conf_dir(conf_dir: Path) -> None:
-    """Point the search path of ``conf/tabular/train.yaml`` at ``conf_dir`` (for paths, hydra, db, registry).
-
-    Called by the root ``train_tabular.py`` before Hydra starts, unless ``KTLAB_CONF_DIR`` is set.
-    """
-    os.environ.setdefault(CONF_DIR_VAR, str(conf_dir))
-
-
-def check_config(cfg: DictConfig) -> None:
-    """Refuse impossible settings, all at once."""
-    problems = []
-    if not 0.0 < float(cfg.test_fraction) < 1.0:
-        problems.append(f"test_fraction={cfg.test_fraction}: must be between 0 and 1; set test_fraction")
-    attributes = list(cfg.fairness.attributes)
-    unknown = [a for a in attributes if a not in ("grade_level", "learning_style")]
-    if unknown:
-        problems.append(f"fairness.attributes={attributes}: only grade_level and learning_style are known")
-    if problems:
-        raise ConfigError("Invalid configuration: " + "; ".join(problems) + ".")
-
-
-def _split(tables: dict[str, Table], test_users: np.ndarray) -> tuple[dict[str, Table], dict[str, Table]]:
+def _split(
+    tables: dict[str, Table], test_users: np.ndarray, source: str
+) -> tuple[dict[str, Table], dict[str, Table]]:
+    """The training and held-out rows of each table; refuses a split whose labels are of one class."""
     train, test = {}, {}
     for name, table in tables.items():
         held = np.isin(table.user_id, test_users)
         train[name], test[name] = table.rows(~held), table.rows(held)
+    for split, part in (("training", train), ("held-out", test)):
+        for name, table in part.items():
+            classes = np.unique(table.y)
+            if classes.size < 2:
+                label = f"all labelled {classes[0]}" if classes.size else "no rows"
+                raise TabularError(
+                    f"{source}: the {split} learners ({np.unique(table.user_id).size}) have "
+                    f"{len(table.y)} {_LABELS.get(name, name)} of {classes.size} class ({label}); training "
+                    "and scoring need both classes in each split. Use more learners or data with both "
+                    "outcomes (or another test_fraction / seed)."
+                )
     return train, test
+
+
+def _check_answers(data: PlatformData) -> None:
+    """Refuse answers of one outcome: there is nothing to tell apart."""
+    outcomes = data.answers["is_correct"].value_counts()
+    if len(outcomes) < 2:
+        raise TabularError(
+            f"{data.source}: {len(data.answers)} answers of {data.answers['user_id'].nunique()} learners, all "
+            f"with is_correct={outcomes.index[0]} (1 class); a model of success needs right and wrong "
+            "answers. Nothing was trained or stored."
+        )
 
 
 def _fairness(cfg: DictConfig, model: Any, table: Table, out_dir: Path) -> dict[str, float]:
@@ -89,6 +94,9 @@ def _fairness(cfg: DictConfig, model: Any, table: Table, out_dir: Path) -> dict[
     log.info("fairness report written to %s and %s", json_path, txt_path)
     out: dict[str, float] = {}
     for report in reports:
+        if not report.judged:
+            log.warning("fairness audit by %s %s", report.attribute, report.assessment)
+            continue
         out[f"fairness/{report.attribute}/dp_difference"] = report.demographic_parity_difference
         out[f"fairness/{report.attribute}/eo_difference"] = report.equalized_odds_difference
         out[f"fairness/{report.attribute}/score"] = report.score
@@ -110,11 +118,12 @@ def train(cfg: DictConfig) -> dict[str, float]:
     log.info(
         "Building features and labels for %d answers of %d learners", len(data.answers), len(data.learners)
     )
+    _check_answers(data)
     tables = task.tables(data, features)
     _, test_users = split_learners(
         data.answers["user_id"].to_numpy(), float(cfg.test_fraction), int(cfg.seed)
     )
-    train_tables, test_tables = _split(tables, test_users)
+    train_tables, test_tables = _split(tables, test_users, data.source)
     log.info("Fitting %s on %d rows", type(model).__name__, len(train_tables["next"].y))
     task.fit(model, train_tables)
     metrics, curves = task.evaluate(model, train_tables, test_tables, data.subset(test_users))
@@ -132,7 +141,10 @@ def train(cfg: DictConfig) -> dict[str, float]:
         model, out_dir / "model.joblib", metrics, name=str(cfg.model.name), data=data.source
     )
     write_metrics(out_dir / "metrics.json", metrics, model=str(cfg.model.name), model_path=str(model_path))
-    log.info("Metrics: %s", {k: round(v, 4) for k, v in metrics.items() if k.startswith("test/")})
+    log.info(
+        "Metrics: %s",
+        {k: v if v is None else round(v, 4) for k, v in metrics.items() if k.startswith("test/")},
+    )
     if cfg.get("registry") is not None:
         registry = instantiate(cfg.registry)
         registry.record(
