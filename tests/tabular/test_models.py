@@ -156,3 +156,39 @@ def test_bad_model_file(tmp_path: Path) -> None:
     junk.write_text("not a model")
     with pytest.raises(KtlabError, match="cannot be read"):
         load_model(junk)
+
+
+def test_exact_repeats_are_counted_once(platform: PlatformData, caplog: pytest.LogCaptureFixture) -> None:
+    answers = platform.answers.drop(columns=["t"])
+    repeated = pd.concat([answers, answers.iloc[[3, 3, 10]]], ignore_index=True)
+    with caplog.at_level("WARNING", logger="ktlab.tabular.data"):
+        data = PlatformData(repeated, platform.learners, "answers.csv")
+    assert len(data.answers) == len(answers)
+    assert "answers.csv: 3 answer row(s) repeat an earlier row exactly" in caplog.text
+    assert f"the first is row {len(answers)}" in caplog.text
+    # Equal but for the order (t): two answers, both kept.
+    kept = PlatformData(platform.answers.iloc[[0, 0]].assign(t=[1.0, 2.0]), platform.learners, "x")
+    assert len(kept.answers) == 2
+
+
+@pytest.mark.parametrize(
+    ("kind", "units"), [("difficulty", "log-odds of success"), ("performance", "probability of success")]
+)
+def test_shap_summary_is_titled_with_model_and_units(
+    kind: str,
+    units: str,
+    tables: dict,
+    difficulty_model: DifficultyOptimizer,
+    performance_model: PerformancePredictor,
+    tmp_path: Path,
+) -> None:
+    import matplotlib.pyplot as plt
+
+    model = difficulty_model if kind == "difficulty" else performance_model
+    fig = ExplainableAI(model).summary_figure(tables[kind], max_rows=50, name=f"{kind}_model")
+    ax = fig.axes[0]
+    assert ax.get_title() == f"{kind}_model ({type(model).__name__})\nSHAP values in {units}, 50 rows"
+    assert units in ax.get_xlabel()
+    plt.close(fig)
+    path = ExplainableAI(model).summary_plot(tables[kind], tmp_path / "shap.png", max_rows=50)
+    assert path.stat().st_size > 0

@@ -98,6 +98,8 @@ class DifficultyOptimizer(TreeModelMixin, ClassifierMixin, BaseEstimator):
     """
 
     _caches = (*TreeModelMixin._caches, LEVEL_SPLIT_CACHE)
+    #: What the SHAP contributions of :attr:`explained_model` add up to (plot titles and axes).
+    shap_units = "log-odds of success"
 
     def __init__(
         self,

@@ -69,6 +69,9 @@ class PerformancePredictor(TreeModelMixin, ClassifierMixin, BaseEstimator):
         n_jobs, random_state: threads and seed.
     """
 
+    #: What the SHAP contributions of :attr:`explained_model` add up to (plot titles and axes).
+    shap_units = "probability of success"
+
     def __init__(
         self,
         n_estimators: int = 150,

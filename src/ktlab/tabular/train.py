@@ -131,7 +131,11 @@ def train(cfg: DictConfig) -> dict[str, float]:
     metrics = to_floats(metrics)
 
     ExplainableAI(model).summary_plot(
-        test_tables["next"].X, out_dir / "shap_summary.png", int(cfg.shap_rows), int(cfg.seed)
+        test_tables["next"].X,
+        out_dir / "shap_summary.png",
+        int(cfg.shap_rows),
+        int(cfg.seed),
+        name=str(cfg.model.name),
     )
     calibration_plot(curves, out_dir / "calibration.png")
     config = mask_secrets(
