@@ -68,7 +68,7 @@ def test_hydra_run_writes_every_artifact(tmp_path: Path) -> None:
     run = tmp_path / "run"
     for name in (
         "metrics.json",
-        "model.joblib",
+        "model.skops",
         "model.json",
         "shap_summary.png",
         "calibration.png",

@@ -33,7 +33,7 @@ from ktlab.db.engine import (
 from ktlab.db.registry import active_model
 from ktlab.tabular.dbdata import load_db
 from ktlab.tabular.errors import ModelFileError, TabularError
-from ktlab.tabular.io import load_model
+from ktlab.tabular.io import SHA256_KEY, load_model
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,15 @@ def _model(args: argparse.Namespace, name: str) -> Any:
             f"No active '{name}' model in ml_models: train one with `python train_tabular.py model={name} "
             "data=db`, or pass --model PATH."
         )
-    return load_model(row.artifact_path)[0]
+    where = f"ml_models row {row.id} ({row.name} version {row.version})"
+    recorded = (row.config or {}).get(SHA256_KEY)
+    if not isinstance(recorded, str):
+        raise ModelFileError(
+            f"{where} records no sha256 of its model file {row.artifact_path} (config.{SHA256_KEY}), so the "
+            f"file cannot be checked and was not loaded. Train the model again with `python train_tabular.py "
+            f"model={name} data=db`, or pass --model PATH of a model file you trust."
+        )
+    return load_model(row.artifact_path, sha256=recorded, recorded_by=where)[0]
 
 
 def _user(value: str, data_ids: pd.Series) -> Any:

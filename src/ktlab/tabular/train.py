@@ -2,9 +2,9 @@
 
 Instantiates the data, the feature builder, the estimator and its task from config; splits learners into
 training and held-out sets; fits; scores; and writes into the run directory ``metrics.json``,
-``model.joblib`` (+ ``model.json`` metadata), ``shap_summary.png``, ``calibration.png`` and the fairness
+``model.skops`` (+ ``model.json`` metadata; see :mod:`ktlab.tabular.io`), ``shap_summary.png``, ``calibration.png`` and the fairness
 report (``fairness.json``, ``fairness.txt``). With a registry configured (``data=db`` sets one) the model is
-recorded in ``ml_models``. Nothing here depends on which model is configured.
+recorded in ``ml_models``, with the sha256 of its file. Nothing here depends on which model is configured.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from ktlab.tabular.errors import TabularError
 from ktlab.tabular.evaluate import calibration_plot
 from ktlab.tabular.explain import ExplainableAI
 from ktlab.tabular.fairness import bias_detection, fairness_audit, write_reports
-from ktlab.tabular.io import save_model
+from ktlab.tabular.io import SHA256_KEY, SUFFIX, save_model, sha256_of
 from ktlab.tabular.labels import Table, split_learners
 from ktlab.utils.metrics_io import to_floats, write_metrics
 from ktlab.utils.run_record import RunRecord
@@ -113,7 +113,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
     log.info("Instantiating data <%s>", cfg.data._target_)
     data: PlatformData = instantiate(cfg.data)
     features = instantiate(cfg.features)
-    model = instantiate(cfg.model.estimator, features=features)
+    model = instantiate(cfg.model.estimator, features=features, _convert_="all")  # plain lists: saved as such
     task = instantiate(cfg.model.labels)
     log.info(
         "Building features and labels for %d answers of %d learners", len(data.answers), len(data.learners)
@@ -142,7 +142,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
         OmegaConf.to_container(OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"]), resolve=True)
     )
     model_path = save_model(
-        model, out_dir / "model.joblib", metrics, name=str(cfg.model.name), data=data.source
+        model, out_dir / f"model{SUFFIX}", metrics, name=str(cfg.model.name), data=data.source
     )
     write_metrics(out_dir / "metrics.json", metrics, model=str(cfg.model.name), model_path=str(model_path))
     log.info(
@@ -156,7 +156,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
                 name=str(cfg.model.name),
                 metrics=metrics,
                 checkpoint_path=str(model_path),
-                config=config,  # type: ignore[arg-type]
+                config={**config, SHA256_KEY: sha256_of(model_path)},  # type: ignore[dict-item]
                 output_dir=str(out_dir),
                 kind=type(model).__name__,
             )
