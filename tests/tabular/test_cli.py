@@ -70,3 +70,14 @@ def test_at_risk_table_fits_80_columns_and_names_learners(
     name = listed[0]["username"]
     code, out, err = _run(capsys, *setup, "timeline", "--user", name, "--domain", "fractions")
     assert code == 0 and name in out and max(len(line) for line in out.splitlines()) <= 80, err
+
+
+@pytest.mark.parametrize("with_model", [True, False], ids=["model_file", "registry"])
+def test_missing_sqlite_file_is_refused_not_created(
+    setup: list[str], tmp_path: Path, capsys: pytest.CaptureFixture, with_model: bool
+) -> None:
+    missing = tmp_path / "elsewhere" / "none.db"
+    args = ["--url", f"sqlite:///{missing}", *(setup[2:] if with_model else [])]
+    code, _, err = _run(capsys, *args, "at-risk", "--domain", "fractions")
+    assert code == 2 and "does not exist (no such SQLite file; nothing was created)" in " ".join(err.split())
+    assert not missing.exists() and not missing.parent.exists()
