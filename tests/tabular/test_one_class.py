@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -56,3 +57,19 @@ def test_fit_on_one_class_names_rows_and_classes() -> None:
     X = pd.DataFrame({"target_level": [1.0, 2.0, 3.0]})
     with pytest.raises(TabularError, match=r"3 training answers and 1 label class \(all labelled 1\)"):
         DifficultyOptimizer(n_estimators=2).fit(X, np.ones(3, dtype=int))
+
+
+def test_training_audit_without_known_groups_is_not_judged(tmp_path: Path) -> None:
+    data = generate_platform(n_learners=30, weeks=2, seed=4)
+    path = tmp_path / "answers.csv"
+    data.answers.drop(columns=["p_correct_true"]).to_csv(path, index=False)  # no grade, no style
+    cfg = _compose(tmp_path, ["data=file", f"data.path={path}", *TINY_RUN[2:]])
+    try:
+        metrics = train(cfg)
+    finally:
+        GlobalHydra.instance().clear()
+    audits = json.loads((tmp_path / "run" / "fairness.json").read_text())["audits"]
+    assert [a["judged"] for a in audits] == [False, False]
+    assert all(a["assessment"].startswith("cannot be judged") for a in audits)
+    assert not any(key.startswith("fairness/") for key in metrics)
+    assert "no disparity" not in (tmp_path / "run" / "fairness.txt").read_text()

@@ -186,7 +186,7 @@ def validate_learners(learners: pd.DataFrame, answers: pd.DataFrame, source: str
     extra = answers.loc[~answers["user_id"].isin(out["user_id"]), "user_id"].unique()
     known = pd.DataFrame({"user_id": np.concatenate([out["user_id"].to_numpy(), extra])})
     out = known.merge(out[list(LEARNER_COLUMNS)], on="user_id", how="left")
-    out["learning_style"] = out["learning_style"].fillna("unknown").astype(str)
+    out["learning_style"] = out["learning_style"].astype(object).fillna("unknown").astype(str)
     return out.reset_index(drop=True)
 
 
