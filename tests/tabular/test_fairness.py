@@ -60,3 +60,33 @@ def test_audit_of_a_fair_and_an_unfair_constructed_model() -> None:
     report = fairness_audit(y, unfair, group)
     assert report.disparity_found and "'b'" in report.assessment
     assert report.equalized_odds_difference > 0.5
+
+
+@pytest.mark.parametrize(
+    ("groups", "why"),
+    [
+        (["unknown"] * 400, "no learner has a recorded g (all are 'unknown')"),
+        (["visual"] * 400, "the one group 'visual'"),
+        (["visual"] * 300 + ["unknown"] * 100, "the one group 'visual'"),
+    ],
+    ids=["all_unknown", "one_group", "one_group_and_unknown"],
+)
+def test_audit_of_one_group_cannot_be_judged(groups: list[str], why: str) -> None:
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, 400)
+    p = np.where(y == 1, 0.7, 0.3)
+    report = fairness_audit(y, p, pd.Series(groups, name="g"), learner_ids=np.arange(400) // 4)
+    assert not report.judged and not report.disparity_found
+    assert report.assessment.startswith("cannot be judged") and why in report.assessment
+    assert "100 learners, 400 rows" in report.assessment
+    assert "no disparity" not in report.to_table()
+    assert np.isnan(report.score) and report.to_dict()["score"] is None
+
+
+def test_group_counts_print_as_integers() -> None:
+    rng = np.random.default_rng(2)
+    y = rng.integers(0, 2, 300)
+    groups = pd.Series(np.repeat(["a", "b", "c"], 100), name="g")
+    table = fairness_audit(y, rng.random(300), groups, n_permutations=10).to_table()
+    rows = [line.split() for line in table.splitlines() if line.split()[:1] in (["a"], ["b"], ["c"])]
+    assert [row[1] for row in rows] == ["100", "100", "100"], table

@@ -46,7 +46,7 @@ def test_fit_predict_clone_save_load(
     assert not hasattr(fresh, "model_")
     with pytest.raises(NotFittedModelError, match="not trained"):
         fresh.predict_proba(X)
-    path = save_model(model, tmp_path / "model.joblib", {"test/auc": 0.7})
+    path = save_model(model, tmp_path / "model.skops", {"test/auc": 0.7})
     loaded, metadata = load_model(path)
     assert np.allclose(loaded.predict_proba(X), p)
     assert metadata["feature_names"] == list(model.feature_names_in_)
@@ -101,7 +101,7 @@ def test_levels_scored_by_tree_sets_equal_one_predict_call(
     success = difficulty_model.success_by_level(X.drop(columns="target_level"))
     np.testing.assert_allclose(success, expected, rtol=0, atol=1e-6)
     assert np.array_equal(difficulty_model.choose_level(success), difficulty_model.choose_level(expected))
-    loaded, _ = load_model(save_model(difficulty_model, tmp_path / "model.joblib", {}))
+    loaded, _ = load_model(save_model(difficulty_model, tmp_path / "model.skops", {}))
     assert "_level_trees" not in vars(loaded)
     assert np.array_equal(loaded.success_by_level(X), success)
 
@@ -140,7 +140,7 @@ def test_bad_input_gets_a_clear_error(
     with pytest.raises(NotFittedModelError, match="fit"):
         PerformancePredictor().identify_at_risk_learners(None, "addition", 7, platform)
     with pytest.raises(ModelFileError, match="untrained"):
-        save_model(DifficultyOptimizer(), "never.joblib")
+        save_model(DifficultyOptimizer(), "never.skops")
     with pytest.raises(DataValidationError, match=r"missing column.*time_taken"):
         PlatformData(platform.answers.drop(columns=["time_taken"]), platform.learners, "answers.csv")
     broken = platform.answers.copy()
@@ -151,8 +151,44 @@ def test_bad_input_gets_a_clear_error(
 
 def test_bad_model_file(tmp_path: Path) -> None:
     with pytest.raises(ModelFileError, match="no such model file"):
-        load_model(tmp_path / "missing.joblib")
-    junk = tmp_path / "junk.joblib"
+        load_model(tmp_path / "missing.skops")
+    junk = tmp_path / "junk.skops"
     junk.write_text("not a model")
-    with pytest.raises(KtlabError, match="cannot be read"):
+    with pytest.raises(KtlabError, match="not a skops model archive"):
         load_model(junk)
+
+
+def test_exact_repeats_are_counted_once(platform: PlatformData, caplog: pytest.LogCaptureFixture) -> None:
+    answers = platform.answers.drop(columns=["t"])
+    repeated = pd.concat([answers, answers.iloc[[3, 3, 10]]], ignore_index=True)
+    with caplog.at_level("WARNING", logger="ktlab.tabular.data"):
+        data = PlatformData(repeated, platform.learners, "answers.csv")
+    assert len(data.answers) == len(answers)
+    assert "answers.csv: 3 answer row(s) repeat an earlier row exactly" in caplog.text
+    assert f"the first is row {len(answers)}" in caplog.text
+    # Equal but for the order (t): two answers, both kept.
+    kept = PlatformData(platform.answers.iloc[[0, 0]].assign(t=[1.0, 2.0]), platform.learners, "x")
+    assert len(kept.answers) == 2
+
+
+@pytest.mark.parametrize(
+    ("kind", "units"), [("difficulty", "log-odds of success"), ("performance", "probability of success")]
+)
+def test_shap_summary_is_titled_with_model_and_units(
+    kind: str,
+    units: str,
+    tables: dict,
+    difficulty_model: DifficultyOptimizer,
+    performance_model: PerformancePredictor,
+    tmp_path: Path,
+) -> None:
+    import matplotlib.pyplot as plt
+
+    model = difficulty_model if kind == "difficulty" else performance_model
+    fig = ExplainableAI(model).summary_figure(tables[kind], max_rows=50, name=f"{kind}_model")
+    ax = fig.axes[0]
+    assert ax.get_title() == f"{kind}_model ({type(model).__name__})\nSHAP values in {units}, 50 rows"
+    assert units in ax.get_xlabel()
+    plt.close(fig)
+    path = ExplainableAI(model).summary_plot(tables[kind], tmp_path / "shap.png", max_rows=50)
+    assert path.stat().st_size > 0

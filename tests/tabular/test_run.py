@@ -20,10 +20,11 @@ from sqlalchemy import select
 from ktlab.db import migrate
 from ktlab.db.engine import make_engine, make_session_factory
 from ktlab.db.models import MLModel
+from ktlab.tabular.config import CONF_DIR_VAR
 from ktlab.tabular.data import PlatformData
 from ktlab.tabular.dbdata import load_db, store_platform
 from ktlab.tabular.features import FeatureEngineering
-from ktlab.tabular.train import CONF_DIR_VAR, train
+from ktlab.tabular.train import train
 from tests.db.conftest import _isolated_env, pg_url, sqlite_url  # noqa: F401  (fixtures)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,7 +68,7 @@ def test_hydra_run_writes_every_artifact(tmp_path: Path) -> None:
     run = tmp_path / "run"
     for name in (
         "metrics.json",
-        "model.joblib",
+        "model.skops",
         "model.json",
         "shap_summary.png",
         "calibration.png",

@@ -88,6 +88,18 @@ class TreeModelMixin:
         return {key: value for key, value in self.__dict__.items() if key not in self._caches}
 
 
+def check_labels(y: np.ndarray, who: str, what: str = "answers") -> None:
+    """Refuse training labels of one class: a classifier of success needs right and wrong examples."""
+    y = np.asarray(y)
+    classes = np.unique(y)
+    if classes.size < 2:
+        held = f"all labelled {classes[0]}" if classes.size else "none"
+        raise TabularError(
+            f"{who}.fit: {len(y)} training {what} and {classes.size} label class ({held}); a classifier "
+            "needs both classes (0 and 1). Train on more data, or on data with both outcomes."
+        )
+
+
 def check_columns(X: pd.DataFrame, required: list[str], who: str) -> None:
     """Refuse a training frame without the required columns."""
     if not isinstance(X, pd.DataFrame):

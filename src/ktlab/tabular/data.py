@@ -136,9 +136,29 @@ def validate_answers(frame: pd.DataFrame, source: str) -> pd.DataFrame:
     out["is_correct"] = correct.astype(np.int8)
     out["time_taken"] = taken.astype(float)
     out["answered_at"] = stamps.dt.tz_convert(None).astype("datetime64[ns]")
+    out = _drop_repeats(out, source)
     if "t" not in out:
         out["t"] = out.groupby("user_id").cumcount().astype(float)
     return out.sort_values(["user_id", "answered_at", "t"], kind="stable").reset_index(drop=True)
+
+
+def _drop_repeats(answers: pd.DataFrame, source: str) -> pd.DataFrame:
+    """The answers without exact repeats (every column equal: an answer stored or exported twice).
+
+    A repeat would count one answer twice in every feature and label; each is kept once, with a warning.
+    """
+    repeats = answers.duplicated(keep="first")
+    if repeats.any():
+        first = int(np.flatnonzero(repeats.to_numpy())[0])
+        log.warning(
+            "%s: %d answer row(s) repeat an earlier row exactly (every column equal; the first is row %d); "
+            "each answer is counted once",
+            source,
+            int(repeats.sum()),
+            first,
+        )
+        answers = answers[~repeats].reset_index(drop=True)
+    return answers
 
 
 def _grade_number(values: pd.Series, source: str) -> pd.Series:
@@ -166,7 +186,7 @@ def validate_learners(learners: pd.DataFrame, answers: pd.DataFrame, source: str
     extra = answers.loc[~answers["user_id"].isin(out["user_id"]), "user_id"].unique()
     known = pd.DataFrame({"user_id": np.concatenate([out["user_id"].to_numpy(), extra])})
     out = known.merge(out[list(LEARNER_COLUMNS)], on="user_id", how="left")
-    out["learning_style"] = out["learning_style"].fillna("unknown").astype(str)
+    out["learning_style"] = out["learning_style"].astype(object).fillna("unknown").astype(str)
     return out.reset_index(drop=True)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +26,8 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 from xgboost import Booster, XGBClassifier
 
-from ktlab.tabular.base import TreeModelMixin, check_columns
+from ktlab.checks import Checks, Problem, raise_problems
+from ktlab.tabular.base import TreeModelMixin, check_columns, check_labels
 from ktlab.tabular.data import PlatformData
 from ktlab.tabular.errors import TabularError
 from ktlab.tabular.explain import reasons_from
@@ -96,6 +98,8 @@ class DifficultyOptimizer(TreeModelMixin, ClassifierMixin, BaseEstimator):
     """
 
     _caches = (*TreeModelMixin._caches, LEVEL_SPLIT_CACHE)
+    #: What the SHAP contributions of :attr:`explained_model` add up to (plot titles and axes).
+    shap_units = "log-odds of success"
 
     def __init__(
         self,
@@ -125,8 +129,26 @@ class DifficultyOptimizer(TreeModelMixin, ClassifierMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.random_state = random_state
 
+    @staticmethod
+    def check_args(args: Mapping[str, Any]) -> list[Problem]:
+        """The problems of the settings (see :mod:`ktlab.checks`); ``fit`` and the config check call it."""
+        checks = Checks(args)
+        for name in ("n_estimators", "max_depth"):
+            checks.integer(name, 1)
+        checks.integer("n_reasons", 0)
+        checks.integer("n_jobs")
+        checks.integer("random_state")
+        checks.require("learning_rate", lambda v: not isinstance(v, bool) and v > 0, "must be a number > 0")
+        for name in ("subsample", "colsample_bytree"):
+            checks.require(name, lambda v: not isinstance(v, bool) and 0 < v <= 1, "must be in (0, 1]")
+        checks.at_least("min_child_weight", 0.0)
+        for name in ("flow_low", "flow_high"):
+            checks.require(name, lambda v: not isinstance(v, bool) and 0 < v < 1, "must be in (0, 1)")
+        return checks.problems
+
     def fit(self, X: pd.DataFrame, y: np.ndarray) -> DifficultyOptimizer:
         """Fit on point-in-time features plus ``target_level``; ``y`` is 1 for a right answer."""
+        raise_problems(type(self).__name__, self.check_args(self.get_params(deep=False)))
         if not 0.0 < self.flow_low < self.flow_high < 1.0:
             raise TabularError(
                 f"flow_low={self.flow_low}, flow_high={self.flow_high}: the flow band needs "
@@ -134,6 +156,7 @@ class DifficultyOptimizer(TreeModelMixin, ClassifierMixin, BaseEstimator):
             )
         columns = [c for c in FEATURE_NAMES if c in X.columns] + [LEVEL_COLUMN]
         check_columns(X, [LEVEL_COLUMN], type(self).__name__)
+        check_labels(y, type(self).__name__)
         self.feature_names_in_ = np.array(columns, dtype=object)
         self.n_features_in_ = len(columns)
         self.model_ = XGBClassifier(

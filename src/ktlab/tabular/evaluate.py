@@ -20,14 +20,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import torch
 from scipy.stats import spearmanr
 from sklearn.calibration import calibration_curve
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, brier_score_loss, roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from torchmetrics.functional.classification import binary_calibration_error
 
 from ktlab.tabular.data import PlatformData
 from ktlab.tabular.performance import PerformancePredictor
@@ -37,6 +35,9 @@ log = logging.getLogger(__name__)
 
 def scores(y: np.ndarray, p: np.ndarray, prefix: str) -> dict[str, float]:
     """AUC, accuracy, Brier score and ECE of probabilities ``p`` for labels ``y``."""
+    import torch  # torchmetrics pulls in much of torch and transformers: not at import
+    from torchmetrics.functional.classification import binary_calibration_error
+
     y = np.asarray(y).astype(int)
     p = np.clip(np.asarray(p, dtype=float), 0.0, 1.0)
     ece = binary_calibration_error(torch.as_tensor(p), torch.as_tensor(y), n_bins=15, norm="l1")

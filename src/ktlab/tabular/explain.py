@@ -101,18 +101,41 @@ class ExplainableAI:
             )
         return out
 
-    def summary_plot(self, X: pd.DataFrame, path: str | Path, max_rows: int = 2000, seed: int = 0) -> Path:
-        """Write SHAP's beeswarm summary of up to ``max_rows`` rows of ``X`` to ``path`` (PNG)."""
+    def summary_figure(
+        self, X: pd.DataFrame, max_rows: int = 2000, seed: int = 0, name: str | None = None
+    ) -> plt.Figure:
+        """SHAP's beeswarm summary of up to ``max_rows`` rows of ``X``, titled with the model and the units.
+
+        Args:
+            X: the rows to explain.
+            max_rows: rows drawn at most (seeded).
+            seed: the seed of the draw.
+            name: the model's name in the title (its config name, e.g. ``performance_rf``), beside its class.
+        """
         if len(X) > max_rows:
             X = X.sample(max_rows, random_state=seed)
         names = list(self.model.feature_names_in_)
         frame = X[names]
+        units = self.model.shap_units
         shap.summary_plot(self.shap_values(frame), frame, show=False, max_display=15)
+        fig = plt.gcf()
+        fig.set_size_inches(8, 6)
+        kind = type(self.model).__name__
+        label = f"{name} ({kind})" if name else kind
+        ax = fig.axes[0]
+        ax.set_title(f"{label}\nSHAP values in {units}, {len(frame):,} rows", fontsize=11)
+        ax.set_xlabel(f"SHAP value (change of the {units} from the base value)")
+        fig.tight_layout()
+        return fig
+
+    def summary_plot(
+        self, X: pd.DataFrame, path: str | Path, max_rows: int = 2000, seed: int = 0, name: str | None = None
+    ) -> Path:
+        """Write :meth:`summary_figure` to ``path`` (PNG)."""
+        fig = self.summary_figure(X, max_rows, seed, name)
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        plt.gcf().set_size_inches(8, 6)
-        plt.tight_layout()
-        plt.savefig(path, dpi=110)
+        fig.savefig(path, dpi=110)
         plt.close("all")
         log.info("SHAP summary plot written to %s", path)
         return path

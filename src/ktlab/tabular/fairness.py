@@ -7,7 +7,8 @@ fairlearn's demographic-parity and equalized-odds differences. The overall score
 a difference this large appears when the group labels are shuffled across learners (a permutation test;
 each learner keeps one label for all their rows): a disparity is reported when the largest difference is
 at least ``tolerance`` and the permutation p-value is below ``alpha``; the assessment then names the group
-with the lowest selection rate. A disparity in the data itself
+with the lowest selection rate. With fewer than two known groups (one group, or every learner ``unknown``)
+nothing can be compared: the report says the audit cannot be judged, and why. A disparity in the data itself
 (one group succeeds less often at equal skill) shows as a demographic-parity difference of a calibrated
 model: the audit reports what the predictions do to groups, whatever the cause.
 """
@@ -30,6 +31,9 @@ from fairlearn.metrics import (
 )
 from sklearn.metrics import accuracy_score, roc_auc_score
 
+#: The group of learners whose attribute is not recorded; it is not a group to compare others with.
+UNKNOWN = "unknown"
+
 
 def _auc(y_true: np.ndarray, y_score: np.ndarray) -> float:
     return float(roc_auc_score(y_true, y_score)) if len(np.unique(y_true)) == 2 else float("nan")
@@ -47,23 +51,33 @@ class FairnessReport:
     p_value: float
     disparity_found: bool
     assessment: str
+    judged: bool = True
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready content."""
+        """JSON-ready content (undefined numbers of an audit that cannot be judged are null)."""
+
+        def number(value: float) -> float | None:
+            return None if np.isnan(value) else value
+
         return {
             "attribute": self.attribute,
             "by_group": json.loads(self.by_group.to_json(orient="index")),
-            "demographic_parity_difference": self.demographic_parity_difference,
-            "equalized_odds_difference": self.equalized_odds_difference,
-            "score": self.score,
-            "p_value": self.p_value,
+            "judged": self.judged,
+            "demographic_parity_difference": number(self.demographic_parity_difference),
+            "equalized_odds_difference": number(self.equalized_odds_difference),
+            "score": number(self.score),
+            "p_value": number(self.p_value),
             "disparity_found": self.disparity_found,
             "assessment": self.assessment,
         }
 
     def to_table(self) -> str:
-        """A readable table with the differences and the assessment."""
-        lines = [f"Fairness audit by {self.attribute}", self.by_group.round(3).to_string(), ""]
+        """A readable table with the differences and the assessment (group counts as integers)."""
+        table = self.by_group.round(3).astype({"count": int})
+        lines = [f"Fairness audit by {self.attribute}", table.to_string(), ""]
+        if not self.judged:
+            lines.append(self.assessment)
+            return "\n".join(lines)
         lines.append(f"demographic parity difference: {self.demographic_parity_difference:.3f}")
         lines.append(f"equalized odds difference:     {self.equalized_odds_difference:.3f}")
         lines.append(f"permutation p-value:           {self.p_value:.3f}")
@@ -115,6 +129,10 @@ def fairness_audit(
         sensitive_features=groups,
     )
     by_group = pd.concat([hard.by_group, soft.by_group], axis=1)
+    by_group["count"] = by_group["count"].astype(int)
+    known = [str(g) for g in by_group.index if str(g) != UNKNOWN]
+    if len(known) < 2:
+        return _not_judged(str(groups.name), by_group, known, learner_ids)
     dpd = float(demographic_parity_difference(y_true, y_hat, sensitive_features=groups))
     eod = float(equalized_odds_difference(y_true, y_hat, sensitive_features=groups))
     worst = max(dpd, eod)
@@ -133,6 +151,24 @@ def fairness_audit(
             f"p-value {p_value:.3f})"
         )
     return FairnessReport(str(groups.name), by_group, dpd, eod, 1.0 - worst, p_value, found, assessment)
+
+
+def _not_judged(
+    attribute: str, by_group: pd.DataFrame, known: list[str], learner_ids: np.ndarray | None
+) -> FairnessReport:
+    """The report of an audit with fewer than two known groups: nothing to compare, nothing found."""
+    rows = int(by_group["count"].sum())
+    who = f"{rows} rows" if learner_ids is None else f"{len(np.unique(learner_ids))} learners, {rows} rows"
+    if known:
+        why = f"every learner with a recorded {attribute} is in the one group '{known[0]}'"
+    else:
+        why = f"no learner has a recorded {attribute} (all are '{UNKNOWN}')"
+    assessment = (
+        f"cannot be judged: {why} ({who}); a disparity needs at least two groups to compare. Record "
+        f"{attribute} for the learners, or audit another attribute."
+    )
+    nan = float("nan")
+    return FairnessReport(attribute, by_group, nan, nan, nan, nan, False, assessment, judged=False)
 
 
 def _largest_difference(y_true: np.ndarray, y_hat: np.ndarray, codes: np.ndarray, n_groups: int) -> float:

@@ -159,7 +159,8 @@ class FeatureEngineering(BaseEstimator):
         learners = data.learners.set_index("user_id")
         learner_row = pd.Index(learners.index).get_indexer(user_index)
         grade = learners["grade_level"].to_numpy(np.float64)
-        style = pd.Categorical(learners["learning_style"], categories=list(STYLES)).codes.astype(np.float64)
+        # Code of each known style, -1 for any other (unknown) one.
+        style = pd.Index(list(STYLES)).get_indexer(learners["learning_style"]).astype(np.float64)
 
         # A block is a run of learner codes, so the (group, time) order of its answers is its part of the
         # order of all answers; its rows are a slice as the answers are sorted by learner (codes follow them).

@@ -9,19 +9,25 @@ lost). The platform has no ``adjustment``, ``motivation``, ``anxiety_level``, ``
 ``problem_id``: a run on this table leaves them out of ``data.context_features`` / ``data.query_features``
 (:data:`CONTEXT_FEATURES`, :data:`QUERY_FEATURES`).
 
+:func:`write_sample_answers` gives a sample platform export (``scripts/make_platform_json.py``) the
+generator's answers in this layout, for ``scripts/ingest.py``.
+
 A ``split`` column fixes who trains: the given held-out learners are ``test``, a seeded share of the others
 ``val``, the rest ``train`` (the DataModule follows the column instead of its random split).
 """
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ktlab.data.schema import DIFFICULTY_RANGE, SPLIT_COLUMN
+from ktlab.db.platform_json import DATA_FILE
 from ktlab.tabular.data import PlatformData
 from ktlab.tabular.errors import TabularError
 
@@ -31,12 +37,65 @@ log = logging.getLogger(__name__)
 CONTEXT_FEATURES: tuple[str, ...] = ("difficulty", "time_spent")
 #: Signals of the predicted step known before its answer.
 QUERY_FEATURES: tuple[str, ...] = ("difficulty",)
+#: The answers a sample platform export gets beside its JSON files (``scripts/make_platform_json.py``).
+SAMPLE_ANSWERS_FILE = "interactions.csv"
 
 
 def level_difficulty(level: np.ndarray | pd.Series) -> np.ndarray:
     """Levels 1-5 as schema difficulties: 0.2, 0.375, 0.55, 0.725, 0.9."""
     low, high = DIFFICULTY_RANGE
     return low + (np.asarray(level, dtype=np.float64) - 1.0) * (high - low) / 4.0
+
+
+def _interaction_columns(answers: pd.DataFrame, student_ids: np.ndarray) -> pd.DataFrame:
+    """The answers in the interaction schema's columns (module docstring), learners named ``student_ids``."""
+    return pd.DataFrame(
+        {
+            "student_id": student_ids,
+            "t": answers["t"].to_numpy(np.float64),
+            "skill_id": answers["skill_domain"].to_numpy(),
+            "correct": answers["is_correct"].to_numpy(np.int8),
+            "difficulty": level_difficulty(answers["difficulty_level"]),
+            "time_spent": answers["time_taken"].to_numpy(np.float64),
+            "timestamp": answers["answered_at"].to_numpy(),
+        }
+    )
+
+
+def sample_answers(usernames: Sequence[str], weeks: int = 4, seed: int = 0) -> pd.DataFrame:
+    """Answers of the synthetic platform (:mod:`ktlab.tabular.synthetic`) for the learners ``usernames``.
+
+    The answers of the generator's learner ``i`` (in order) become those of ``usernames[i]``: skills are the
+    five domains, each answer has its level (as ``difficulty``), its time taken and its timestamp (UTC), so
+    ``scripts/ingest.py`` stores what the tabular models read. The generator's true probabilities are left
+    out (a platform does not have them).
+    """
+    from ktlab.tabular.synthetic import generate_platform
+
+    if not usernames:
+        raise TabularError("sample_answers needs at least one learner name.")
+    data = generate_platform(n_learners=len(usernames), weeks=weeks, seed=seed)
+    names = dict(zip(data.learners["user_id"], usernames, strict=True))
+    frame = _interaction_columns(data.answers, data.answers["user_id"].map(names).to_numpy(str))
+    frame["timestamp"] = pd.to_datetime(frame["timestamp"]).dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return frame
+
+
+def write_sample_answers(export_dir: str | Path, weeks: int = 4, seed: int = 0) -> Path:
+    """Write ``interactions.csv`` into a platform export: :func:`sample_answers` of its learners.
+
+    The learners are the keys of the export's ``users_data.json`` (as :mod:`ktlab.db.platform_sample`
+    writes it), so ingesting the file after importing the export gives those learners their answers.
+
+    Returns:
+        The path of the file.
+    """
+    folder = Path(export_dir)
+    users = json.loads((folder / DATA_FILE).read_text(encoding="utf-8"))
+    path = folder / SAMPLE_ANSWERS_FILE
+    sample_answers(list(users), weeks, seed).to_csv(path, index=False)
+    log.info("wrote the answers of %d learners to %s", len(users), path)
+    return path
 
 
 def platform_interactions(
@@ -69,17 +128,7 @@ def platform_interactions(
     val = np.random.default_rng(seed).choice(rest, size=n_val, replace=False)
     who = answers["user_id"].to_numpy()
     split = np.where(np.isin(who, test), "test", np.where(np.isin(who, val), "val", "train"))
-    frame = pd.DataFrame(
-        {
-            "student_id": who.astype(str),
-            "t": answers["t"].to_numpy(np.float64),
-            "skill_id": answers["skill_domain"].to_numpy(),
-            "correct": answers["is_correct"].to_numpy(np.int8),
-            "difficulty": level_difficulty(answers["difficulty_level"]),
-            "time_spent": answers["time_taken"].to_numpy(np.float64),
-            "timestamp": answers["answered_at"].to_numpy(),
-        }
-    )
+    frame = _interaction_columns(answers, who.astype(str))
     if "p_correct_true" in answers:
         frame["p_correct_true"] = answers["p_correct_true"].to_numpy(np.float64)
     frame[SPLIT_COLUMN] = split

@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +25,8 @@ from imblearn.pipeline import Pipeline
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.ensemble import RandomForestClassifier
 
-from ktlab.tabular.base import TreeModelMixin, check_columns
+from ktlab.checks import Checks, Problem, raise_problems
+from ktlab.tabular.base import TreeModelMixin, check_columns, check_labels
 from ktlab.tabular.data import PlatformData
 from ktlab.tabular.errors import NotFittedModelError, TabularError
 from ktlab.tabular.features import FEATURE_NAMES, FeatureEngineering
@@ -68,6 +69,9 @@ class PerformancePredictor(TreeModelMixin, ClassifierMixin, BaseEstimator):
         n_jobs, random_state: threads and seed.
     """
 
+    #: What the SHAP contributions of :attr:`explained_model` add up to (plot titles and axes).
+    shap_units = "probability of success"
+
     def __init__(
         self,
         n_estimators: int = 150,
@@ -98,6 +102,32 @@ class PerformancePredictor(TreeModelMixin, ClassifierMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.random_state = random_state
 
+    @staticmethod
+    def check_args(args: Mapping[str, Any]) -> list[Problem]:
+        """The problems of the settings (see :mod:`ktlab.checks`); ``fit`` and the config check call it."""
+        checks = Checks(args)
+        for name in ("n_estimators", "max_depth", "min_samples_leaf", "max_exercises"):
+            checks.integer(name, 1)
+        checks.integer("n_jobs")
+        checks.integer("random_state")
+        checks.require(
+            "max_features",
+            lambda v: v in ("sqrt", "log2") or (isinstance(v, float) and 0 < v <= 1),
+            "must be a share of the features in (0, 1], sqrt or log2",
+        )
+        checks.require(
+            "max_samples", lambda v: isinstance(v, float) and 0 < v <= 1, "must be a share in (0, 1] or null"
+        )
+        checks.require("use_smote", lambda v: isinstance(v, bool), "must be true or false")
+        checks.require("success_threshold", lambda v: 0 < v < 1, "must be in (0, 1)")
+        checks.require(
+            "risk_levels",
+            lambda v: len(v) == len(RISK_NAMES) - 1 and 0 < v[0] < v[1] < v[2] < 1,
+            "must be three increasing risk scores in (0, 1), e.g. [0.25, 0.5, 0.75]",
+        )
+        checks.require("min_gain", lambda v: not isinstance(v, bool) and v > 0, "must be a number > 0")
+        return checks.problems
+
     def _forest(self) -> RandomForestClassifier | Pipeline:
         forest = RandomForestClassifier(
             n_estimators=self.n_estimators,
@@ -120,7 +150,9 @@ class PerformancePredictor(TreeModelMixin, ClassifierMixin, BaseEstimator):
         risk_y: np.ndarray | None = None,
     ) -> PerformancePredictor:
         """Fit the next-answer forest on ``X, y``, and the at-risk forest on ``risk_X, risk_y`` when given."""
+        raise_problems(type(self).__name__, self.check_args(self.get_params(deep=False)))
         check_columns(X, ["dom_velocity", "dom_n_prior", "dom_n_30d"], type(self).__name__)
+        check_labels(y, type(self).__name__)
         self._drop_caches()
         self.feature_names_in_ = np.array([c for c in FEATURE_NAMES if c in X.columns], dtype=object)
         self.n_features_in_ = len(self.feature_names_in_)
@@ -133,6 +165,7 @@ class PerformancePredictor(TreeModelMixin, ClassifierMixin, BaseEstimator):
         self.pace_per_day_ = float(max(np.median(X["dom_n_30d"].to_numpy()) / 30.0, 0.1))
         if risk_X is not None and risk_y is not None:
             check_columns(risk_X, ["horizon_days"], type(self).__name__)
+            check_labels(risk_y, type(self).__name__, "at-risk examples")
             self.risk_feature_names_ = np.array([*self.feature_names_in_, "horizon_days"], dtype=object)
             self.risk_model_ = self._forest().fit(
                 self._matrix(risk_X, self.risk_feature_names_), np.asarray(risk_y)

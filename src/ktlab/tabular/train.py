@@ -2,15 +2,14 @@
 
 Instantiates the data, the feature builder, the estimator and its task from config; splits learners into
 training and held-out sets; fits; scores; and writes into the run directory ``metrics.json``,
-``model.joblib`` (+ ``model.json`` metadata), ``shap_summary.png``, ``calibration.png`` and the fairness
+``model.skops`` (+ ``model.json`` metadata; see :mod:`ktlab.tabular.io`), ``shap_summary.png``, ``calibration.png`` and the fairness
 report (``fairness.json``, ``fairness.txt``). With a registry configured (``data=db`` sets one) the model is
-recorded in ``ml_models``. Nothing here depends on which model is configured.
+recorded in ``ml_models``, with the sha256 of its file. Nothing here depends on which model is configured.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +18,13 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from ktlab.cli import report_user_errors
-from ktlab.errors import ConfigError
+from ktlab.tabular.config import check_config
 from ktlab.tabular.data import PlatformData
+from ktlab.tabular.errors import TabularError
 from ktlab.tabular.evaluate import calibration_plot
 from ktlab.tabular.explain import ExplainableAI
 from ktlab.tabular.fairness import bias_detection, fairness_audit, write_reports
-from ktlab.tabular.io import save_model
+from ktlab.tabular.io import SHA256_KEY, SUFFIX, save_model, sha256_of
 from ktlab.tabular.labels import Table, split_learners
 from ktlab.utils.metrics_io import to_floats, write_metrics
 from ktlab.utils.run_record import RunRecord
@@ -33,36 +33,41 @@ from ktlab.utils.secrets import mask_files, mask_secrets
 log = logging.getLogger(__name__)
 
 
-CONF_DIR_VAR = "KTLAB_CONF_DIR"
+#: What the labels of each training table are, for messages.
+_LABELS = {"next": "next-answer rows (label is_correct)", "risk": "at-risk examples (label: at risk)"}
 
 
-def use_conf_dir(conf_dir: Path) -> None:
-    """Point the search path of ``conf/tabular/train.yaml`` at ``conf_dir`` (for paths, hydra, db, registry).
-
-    Called by the root ``train_tabular.py`` before Hydra starts, unless ``KTLAB_CONF_DIR`` is set.
-    """
-    os.environ.setdefault(CONF_DIR_VAR, str(conf_dir))
-
-
-def check_config(cfg: DictConfig) -> None:
-    """Refuse impossible settings, all at once."""
-    problems = []
-    if not 0.0 < float(cfg.test_fraction) < 1.0:
-        problems.append(f"test_fraction={cfg.test_fraction}: must be between 0 and 1; set test_fraction")
-    attributes = list(cfg.fairness.attributes)
-    unknown = [a for a in attributes if a not in ("grade_level", "learning_style")]
-    if unknown:
-        problems.append(f"fairness.attributes={attributes}: only grade_level and learning_style are known")
-    if problems:
-        raise ConfigError("Invalid configuration: " + "; ".join(problems) + ".")
-
-
-def _split(tables: dict[str, Table], test_users: np.ndarray) -> tuple[dict[str, Table], dict[str, Table]]:
+def _split(
+    tables: dict[str, Table], test_users: np.ndarray, source: str
+) -> tuple[dict[str, Table], dict[str, Table]]:
+    """The training and held-out rows of each table; refuses a split whose labels are of one class."""
     train, test = {}, {}
     for name, table in tables.items():
         held = np.isin(table.user_id, test_users)
         train[name], test[name] = table.rows(~held), table.rows(held)
+    for split, part in (("training", train), ("held-out", test)):
+        for name, table in part.items():
+            classes = np.unique(table.y)
+            if classes.size < 2:
+                label = f"all labelled {classes[0]}" if classes.size else "no rows"
+                raise TabularError(
+                    f"{source}: the {split} learners ({np.unique(table.user_id).size}) have "
+                    f"{len(table.y)} {_LABELS.get(name, name)} of {classes.size} class ({label}); training "
+                    "and scoring need both classes in each split. Use more learners or data with both "
+                    "outcomes (or another test_fraction / seed)."
+                )
     return train, test
+
+
+def _check_answers(data: PlatformData) -> None:
+    """Refuse answers of one outcome: there is nothing to tell apart."""
+    outcomes = data.answers["is_correct"].value_counts()
+    if len(outcomes) < 2:
+        raise TabularError(
+            f"{data.source}: {len(data.answers)} answers of {data.answers['user_id'].nunique()} learners, all "
+            f"with is_correct={outcomes.index[0]} (1 class); a model of success needs right and wrong "
+            "answers. Nothing was trained or stored."
+        )
 
 
 def _fairness(cfg: DictConfig, model: Any, table: Table, out_dir: Path) -> dict[str, float]:
@@ -89,6 +94,9 @@ def _fairness(cfg: DictConfig, model: Any, table: Table, out_dir: Path) -> dict[
     log.info("fairness report written to %s and %s", json_path, txt_path)
     out: dict[str, float] = {}
     for report in reports:
+        if not report.judged:
+            log.warning("fairness audit by %s %s", report.attribute, report.assessment)
+            continue
         out[f"fairness/{report.attribute}/dp_difference"] = report.demographic_parity_difference
         out[f"fairness/{report.attribute}/eo_difference"] = report.equalized_odds_difference
         out[f"fairness/{report.attribute}/score"] = report.score
@@ -105,16 +113,17 @@ def train(cfg: DictConfig) -> dict[str, float]:
     log.info("Instantiating data <%s>", cfg.data._target_)
     data: PlatformData = instantiate(cfg.data)
     features = instantiate(cfg.features)
-    model = instantiate(cfg.model.estimator, features=features)
+    model = instantiate(cfg.model.estimator, features=features, _convert_="all")  # plain lists: saved as such
     task = instantiate(cfg.model.labels)
     log.info(
         "Building features and labels for %d answers of %d learners", len(data.answers), len(data.learners)
     )
+    _check_answers(data)
     tables = task.tables(data, features)
     _, test_users = split_learners(
         data.answers["user_id"].to_numpy(), float(cfg.test_fraction), int(cfg.seed)
     )
-    train_tables, test_tables = _split(tables, test_users)
+    train_tables, test_tables = _split(tables, test_users, data.source)
     log.info("Fitting %s on %d rows", type(model).__name__, len(train_tables["next"].y))
     task.fit(model, train_tables)
     metrics, curves = task.evaluate(model, train_tables, test_tables, data.subset(test_users))
@@ -122,17 +131,24 @@ def train(cfg: DictConfig) -> dict[str, float]:
     metrics = to_floats(metrics)
 
     ExplainableAI(model).summary_plot(
-        test_tables["next"].X, out_dir / "shap_summary.png", int(cfg.shap_rows), int(cfg.seed)
+        test_tables["next"].X,
+        out_dir / "shap_summary.png",
+        int(cfg.shap_rows),
+        int(cfg.seed),
+        name=str(cfg.model.name),
     )
     calibration_plot(curves, out_dir / "calibration.png")
     config = mask_secrets(
         OmegaConf.to_container(OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"]), resolve=True)
     )
     model_path = save_model(
-        model, out_dir / "model.joblib", metrics, name=str(cfg.model.name), data=data.source
+        model, out_dir / f"model{SUFFIX}", metrics, name=str(cfg.model.name), data=data.source
     )
     write_metrics(out_dir / "metrics.json", metrics, model=str(cfg.model.name), model_path=str(model_path))
-    log.info("Metrics: %s", {k: round(v, 4) for k, v in metrics.items() if k.startswith("test/")})
+    log.info(
+        "Metrics: %s",
+        {k: v if v is None else round(v, 4) for k, v in metrics.items() if k.startswith("test/")},
+    )
     if cfg.get("registry") is not None:
         registry = instantiate(cfg.registry)
         registry.record(
@@ -140,7 +156,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
                 name=str(cfg.model.name),
                 metrics=metrics,
                 checkpoint_path=str(model_path),
-                config=config,  # type: ignore[arg-type]
+                config={**config, SHA256_KEY: sha256_of(model_path)},  # type: ignore[dict-item]
                 output_dir=str(out_dir),
                 kind=type(model).__name__,
             )
