@@ -78,6 +78,7 @@ class InteractionEncoder:
         self.mean: dict[str, float] = {}
         self.std: dict[str, float] = {}
         self.skill_difficulty: list[float] = []
+        self._lookups: dict[str, tuple[list[str], pd.Index]] = {}
 
     # ------------------------------------------------------------------ state
     @property
@@ -173,7 +174,11 @@ class InteractionEncoder:
         vocab = self.vocab.get(name)
         if not vocab:
             return np.zeros(len(values), dtype=np.int64)
-        return pd.Index(vocab).get_indexer(np.asarray(values, dtype=object)).astype(np.int64) + 1
+        # The lookup index of a vocabulary is built once (a prediction encodes a short history per call).
+        cached = self._lookups.get(name)
+        if cached is None or cached[0] is not vocab:
+            cached = self._lookups[name] = (vocab, pd.Index(vocab))
+        return cached[1].get_indexer(np.asarray(values, dtype=object)).astype(np.int64) + 1
 
     def skill_index(self, skill_ids: Sequence[str] | np.ndarray) -> np.ndarray:
         """Skill ids to model ids (1-based; 0 for skills unseen in training)."""

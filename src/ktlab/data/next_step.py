@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 
 def _candidate_difficulty(
-    encoder: InteractionEncoder, frame: pd.DataFrame, students: np.ndarray
+    encoder: InteractionEncoder, frame: pd.DataFrame, encoded: EncodedInteractions
 ) -> np.ndarray:
     """``[S, K]`` raw difficulty of each learner's next step on each skill (see the module docstring)."""
     k = len(encoder.skills)
@@ -43,13 +43,17 @@ def _candidate_difficulty(
     per_skill = np.array(
         [d if np.isfinite(d) else overall for d in encoder.skill_difficulty] or [overall] * k
     )
-    out = np.tile(per_skill, (len(students), 1))
+    out = np.tile(per_skill, (len(encoded.student_ids), 1))
     if "difficulty" in frame:
-        last = frame.sort_values("t").groupby(["student_id", "skill_id"], sort=False)["difficulty"].last()
-        rows = pd.Index(students).get_indexer(last.index.get_level_values(0))
-        cols = encoder.skill_index(last.index.get_level_values(1).to_numpy()) - 1
-        keep = (rows >= 0) & (cols >= 0)
-        out[rows[keep], cols[keep]] = last.to_numpy()[keep]
+        raw = frame["difficulty"].to_numpy(dtype=np.float64)[encoded.source_rows]  # learner, then t order
+        learner = np.repeat(np.arange(len(encoded.student_ids)), np.diff(encoded.offsets))
+        skill = encoded.fields["skill"] - 1  # -1: a skill unseen in training
+        known = skill >= 0
+        key, values = learner[known] * k + skill[known], raw[known]
+        # the last answer of each (learner, skill) is the first one met in reverse order
+        _, first_from_end = np.unique(key[::-1], return_index=True)
+        last = len(key) - 1 - first_from_end
+        out.reshape(-1)[key[last]] = values[last]
     return out
 
 
@@ -131,7 +135,7 @@ def predict_next_step(
     frame, encoded, _, lengths, collate = encode_history(history, encoder, max_len, source, line_offset)
     students = encoded.student_ids
     k = len(encoder.skills)
-    difficulty = _candidate_difficulty(encoder, frame, students)
+    difficulty = _candidate_difficulty(encoder, frame, encoded)
     queries = torch.from_numpy(_candidate_queries(encoder, difficulty))
     skill_ids = torch.arange(1, k + 1)
     probs = np.empty((len(students), k), dtype=np.float32)

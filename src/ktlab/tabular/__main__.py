@@ -33,7 +33,7 @@ from ktlab.db.engine import (
 )
 from ktlab.db.registry import active_model
 from ktlab.tabular.data import PlatformData
-from ktlab.tabular.dbdata import load_db, refuse_missing_file
+from ktlab.tabular.dbdata import load_db
 from ktlab.tabular.errors import ModelFileError, TabularError
 from ktlab.tabular.io import SHA256_KEY, load_model
 from ktlab.tabular.report import WIDTH, print_at_risk, print_record, username_of, with_usernames
@@ -51,7 +51,6 @@ def _model(args: argparse.Namespace, name: str) -> Any:
     if args.model:
         return load_model(args.model)[0]
     engine = engine_for_cli(args.url, create_dirs=False)
-    refuse_missing_file(engine)
     try:
         require_schema(engine, ("ml_models",))
         with make_session_factory(engine)() as session:

@@ -17,11 +17,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from ktlab.db.engine import connect_error, make_engine, masked, require_schema, sqlite_file_missing
+from ktlab.db.engine import connect_error, make_engine, masked, require_schema
 from ktlab.db.errors import DatabaseError
 from ktlab.db.ingest import ensure_users
 from ktlab.db.models import ExerciseResponse, SkillProfile, User
@@ -32,21 +32,6 @@ log = logging.getLogger(__name__)
 #: Ingested answers sharing their timestamp with another answer of the same learner above this share get
 #: a warning: their time features are degenerate.
 TIED_WARN_SHARE = 0.5
-
-
-def refuse_missing_file(engine: Engine) -> None:
-    """Refuse a SQLite URL whose file does not exist, before connecting would create an empty one.
-
-    Raises:
-        DatabaseError: naming the URL and how to create the database.
-    """
-    if sqlite_file_missing(engine):
-        engine.dispose()
-        raise DatabaseError(
-            f"The database at {masked(engine.url)} does not exist (no such SQLite file; nothing was created). "
-            "Check --url / KTLAB_DATABASE_URL / db.url, or create it with `python -m ktlab.db init` and fill "
-            "it (see docs/tabular.md, Database path)."
-        )
 
 
 def load_db(
@@ -64,7 +49,6 @@ def load_db(
     """
     engine = make_engine(dict(db) if isinstance(db, Mapping) else db, use_env=use_env, create_dirs=False)
     name = f"database {masked(engine.url)}"
-    refuse_missing_file(engine)
     answers_sql = select(
         ExerciseResponse.user_id,
         ExerciseResponse.t,
