@@ -79,7 +79,6 @@ def test_missing_sqlite_file_is_refused_not_created(
     missing = tmp_path / "elsewhere" / "none.db"
     args = ["--url", f"sqlite:///{missing}", *(setup[2:] if with_model else [])]
     code, _, err = _run(capsys, *args, "at-risk", "--domain", "fractions")
-    assert (
-        code == 2 and f"no database file {missing}" in err and "nothing was created" in " ".join(err.split())
-    )
+    message = " ".join(err.split())
+    assert code == 2 and f"no database file {missing}" in message and "nothing was created" in message
     assert not missing.exists() and not missing.parent.exists()
