@@ -24,9 +24,9 @@ from ktlab.utils.csv_logger import CSVLogger
 from ktlab.utils.instantiate import instantiate_group
 from ktlab.utils.logging import get_logger
 from ktlab.utils.metrics_io import to_floats, write_metrics
-from ktlab.utils.quiet import quiet_libraries
+from ktlab.utils.quiet import quiet_libraries, terminal_progress_bar
 from ktlab.utils.run_record import RunRecord
-from ktlab.utils.run_summary import summary_line
+from ktlab.utils.run_summary import fit_summary, summary_line
 from ktlab.utils.secrets import mask_files, mask_secrets
 from ktlab.utils.threads import set_cpu_threads
 
@@ -135,7 +135,8 @@ def train(cfg: DictConfig) -> dict[str, float]:
         for logger in loggers:
             if isinstance(logger, CSVLogger):
                 logger.continue_from(resumed_epoch)
-    trainer: L.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
+    callbacks, progress = terminal_progress_bar(callbacks)
+    trainer: L.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False, **progress)
     for logger in loggers:
         logger.log_hyperparams(stored_cfg)
 
@@ -148,6 +149,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
     metrics = to_floats(trainer.callback_metrics)
 
     best = _best_checkpoint(trainer)
+    fitted = fit_summary(trainer, best) if cfg.get("train", True) else None
     if cfg.get("test", True):
         log.info("Testing %s", f"best checkpoint {best}" if best else "the final weights")
         trainer.test(model=model, datamodule=datamodule, ckpt_path=best, weights_only=True)
@@ -173,7 +175,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
                     output_dir=str(output_dir),
                 )
             )
-        log.info("%s", summary_line(trainer, metrics, best, output_dir, fitted=bool(cfg.get("train", True))))
+        log.info("%s", summary_line(fitted, metrics, output_dir))
     return metrics
 
 

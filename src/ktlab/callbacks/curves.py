@@ -128,15 +128,14 @@ class LearningCurves(Callback):
             extra = [(int(e), float(v)) for e, v in points if int(e) not in known]
             self.history[key] = sorted(self.history.get(key, []) + extra)
 
-    def draw(self) -> Path:
-        """Write the figure and the raw numbers; returns the figure's path."""
+    def figure(self) -> Any:
+        """The figure of the history: loss and AUC per epoch, the best epoch and the oracle AUC marked."""
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
         from matplotlib.ticker import MaxNLocator
 
-        self.output_dir.mkdir(parents=True, exist_ok=True)
         fig, axes = plt.subplots(1, 2, figsize=(10, 4))
         best = self.best_epoch()
         for ax, metric in zip(axes, ("loss", "auc"), strict=True):
@@ -157,6 +156,14 @@ class LearningCurves(Callback):
             ax.grid(alpha=0.3)
             ax.legend(fontsize="small")
         fig.tight_layout()
+        return fig
+
+    def draw(self) -> Path:
+        """Write the figure and the raw numbers; returns the figure's path."""
+        fig = self.figure()
+        import matplotlib.pyplot as plt
+
+        self.output_dir.mkdir(parents=True, exist_ok=True)
         path = self.output_dir / self.filename
         fig.savefig(path, dpi=110)
         plt.close(fig)

@@ -50,23 +50,19 @@ def _best_score(trainer: L.Trainer) -> str:
     return ""
 
 
-def summary_line(
-    trainer: L.Trainer,
-    metrics: Mapping[str, float | None],
-    checkpoint: str | None,
-    output_dir: str | Path,
-    fitted: bool = True,
-) -> str:
-    """One line: best epoch (and its score), why training stopped, the test metrics, where the files are."""
-    parts = []
-    if fitted:
-        epoch = best_epoch(checkpoint)
-        best = (
-            f"best epoch {epoch} of {trainer.current_epoch}{_best_score(trainer)}"
-            if epoch
-            else "no best epoch"
-        )
-        parts.append(f"{best}; stopped: {stop_reason(trainer)}")
+def fit_summary(trainer: L.Trainer, checkpoint: str | None) -> str:
+    """The best epoch (and its score) and why the fit stopped; call it before testing (a test restores the
+    callbacks' state from the checkpoint it tests, early stopping's too)."""
+    epoch = best_epoch(checkpoint)
+    best = (
+        f"best epoch {epoch} of {trainer.current_epoch}{_best_score(trainer)}" if epoch else "no best epoch"
+    )
+    return f"{best}; stopped: {stop_reason(trainer)}"
+
+
+def summary_line(fit: str | None, metrics: Mapping[str, float | None], output_dir: str | Path) -> str:
+    """One line: the :func:`fit_summary` (None when nothing was fitted), the test metrics, where the files are."""
+    parts = [fit] if fit else []
     tests = {k.split("/", 1)[1]: v for k, v in metrics.items() if k.startswith("test/")}
     if tests:
         shown = ", ".join(f"{k} {'n/a' if v is None else f'{v:.4f}'}" for k, v in tests.items())
