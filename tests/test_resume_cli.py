@@ -66,10 +66,11 @@ def test_resume_reuses_the_runs_overrides_and_refuses_without_rewriting_them(tmp
 
 
 def test_saved_overrides_come_first_and_new_values_win(tmp_path: Path) -> None:
+    """A key given again takes its new value; the sweep's own group is left out (the job resumes alone)."""
     run = tmp_path / "run"
     (run / ".hydra").mkdir(parents=True)
     (run / ".hydra" / "overrides.yaml").write_text(
-        "- model=dkt\n- trainer.max_epochs=4\n- +callbacks.epoch_time._target_=x.Y\n"
+        "- model=dkt\n- trainer.max_epochs=4\n- +callbacks.epoch_time._target_=x.Y\n- hparams_search=dkt_optuna\n"
     )
     (run / ".hydra" / "hydra.yaml").write_text("hydra:\n  runtime:\n    choices:\n      model: dkt\n")
     resumed = resume_command_line(["ckpt_path=last", f"hydra.run.dir={run}", "trainer.max_epochs=6"])

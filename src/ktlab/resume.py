@@ -23,6 +23,8 @@ from ktlab.utils.secrets import MASK
 
 #: Config groups that decide what the checkpoint holds: a resumed run cannot change them.
 FIXED_GROUPS = ("model", "data", "experiment")
+#: Groups of a sweep only (an Optuna search turns on Hydra's multirun): a job of a sweep resumes alone.
+SWEEP_GROUPS = ("hparams_search",)
 _RUN_DIR_KEYS = ("hydra.run.dir", "+hydra.run.dir", "++hydra.run.dir")
 _LAST = ("ckpt_path=last", "+ckpt_path=last", "++ckpt_path=last")
 _MULTIRUN = ("-m", "--multirun")
@@ -108,7 +110,7 @@ def resume_command_line(args: Sequence[str]) -> Resumed:
             "resume it, or start a new run without hydra.run.dir."
         )
     new_keys = {_key(arg) for arg in given}
-    reused = [item for item in saved if _key(item) not in new_keys]
+    reused = [item for item in saved if _key(item) not in new_keys and _key(item) not in SWEEP_GROUPS]
     masked = [_key(item) for item in reused if MASK in item]
     if masked:
         raise ConfigError(
