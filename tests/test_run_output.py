@@ -41,6 +41,11 @@ def test_train_log_has_a_line_per_epoch_and_one_summary_and_no_progress_bar(tmp_
     # the output is not a terminal: no progress bar redraws in it
     output = result.stdout + result.stderr
     assert "it/s" not in output and not re.search(r"(Epoch \d+/\d+|Testing) +━", output)
+    result = run_cli(
+        "eval.py", f"ckpt_path={run / 'checkpoints' / 'best.ckpt'}", f"paths.root_dir={tmp_path}"
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "it/s" not in result.stdout + result.stderr  # nor Lightning's own (tqdm) bar in eval.py
 
 
 def test_summary_names_early_stopping(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
