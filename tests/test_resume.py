@@ -39,15 +39,26 @@ def _rows(out: Path) -> list[dict[str, str]]:
 
 
 def test_last_checkpoint_is_the_last_epoch_and_best_the_best(tmp_path: Path) -> None:
-    cfg = _run(tmp_path, "trainer.max_epochs=5")
-    metrics = train(cfg)
+    # "best" is the lowest validation AUC here, the untrained first epoch's, so it is not the last epoch
+    cfg = compose_config(
+        "train",
+        [*TINY_DATA, *TINY_MODEL, "trainer.max_epochs=4", "callbacks.model_checkpoint.mode=min",
+         "callbacks.early_stopping=null", "callbacks.progress_bar=null"],
+        tmp_path,
+    )  # fmt: skip
+    train(cfg)
     out = Path(cfg.paths.output_dir)
     val_auc = [float(r["val/auc"]) for r in _rows(out) if r["val/auc"]]
-    assert len(val_auc) == 5
-    best = max(range(5), key=lambda e: (val_auc[e], -e))
-    assert best != 4  # the case this test is about: the last epoch is not the best
-    assert _epoch(out / "checkpoints" / "last.ckpt") == 4
+    assert len(val_auc) == 4
+    best = min(range(4), key=lambda e: (val_auc[e], e))
+    assert best != 3  # the case this test is about: the last epoch is not the best
+    assert _epoch(out / "checkpoints" / "last.ckpt") == 3
     assert _epoch(out / "checkpoints" / "best.ckpt") == best
+
+
+def test_val_auc_best_is_the_best_of_the_run(tmp_path: Path) -> None:
+    metrics = train(_run(tmp_path, "trainer.max_epochs=3"))
+    val_auc = [float(r["val/auc"]) for r in _rows(tmp_path / "run") if r["val/auc"]]
     assert metrics["val/auc_best"] == pytest.approx(max(val_auc))
 
 
