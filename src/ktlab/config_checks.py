@@ -123,7 +123,7 @@ def _targets(node: Any, prefix: str) -> Iterator[tuple[str, DictConfig]]:
             yield from _targets(child, f"{prefix}{key}.")
 
 
-def owner_problems(cfg: DictConfig, roots: tuple[str, ...] = ("data", "model")) -> list[str]:
+def owner_problems(cfg: DictConfig, roots: tuple[str, ...] = ("data", "model", "callbacks")) -> list[str]:
     """The problems that the classes of the config's ``_target_`` nodes find in their own arguments."""
     out = []
     for root in roots:

@@ -23,7 +23,7 @@ from ktlab.models.checkpoint import load_model, restore_datamodule
 from ktlab.utils.instantiate import instantiate_group
 from ktlab.utils.logging import get_logger
 from ktlab.utils.metrics_io import to_floats, write_metrics
-from ktlab.utils.quiet import quiet_libraries
+from ktlab.utils.quiet import quiet_libraries, terminal_progress_bar
 
 log = get_logger(__name__)
 
@@ -52,7 +52,8 @@ def evaluate(cfg: DictConfig) -> dict[str, float | None]:
     loader = datamodule.dataloader(split, shuffle=False)
 
     loggers = instantiate_group(cfg.get("logger"), "logger")
-    trainer: L.Trainer = instantiate(cfg.trainer, logger=loggers or False, callbacks=[])
+    callbacks, progress = terminal_progress_bar([])  # Lightning's own bar, on a terminal only
+    trainer: L.Trainer = instantiate(cfg.trainer, logger=loggers or False, callbacks=callbacks, **progress)
     trainer.test(model=model, dataloaders=loader)
     metrics = {
         key.replace("test/", f"{split}/", 1): value

@@ -8,6 +8,7 @@ fitted state back from the checkpoint.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +20,13 @@ from ktlab.cli import report_user_errors
 from ktlab.config_checks import check_config
 from ktlab.errors import CheckpointError
 from ktlab.models.checkpoint import INPUTS_KEY, read_checkpoint, shape_mismatches
+from ktlab.utils.csv_logger import CSVLogger
 from ktlab.utils.instantiate import instantiate_group
 from ktlab.utils.logging import get_logger
 from ktlab.utils.metrics_io import to_floats, write_metrics
-from ktlab.utils.quiet import quiet_libraries
+from ktlab.utils.quiet import quiet_libraries, terminal_progress_bar
 from ktlab.utils.run_record import RunRecord
+from ktlab.utils.run_summary import fit_summary, summary_line
 from ktlab.utils.secrets import mask_files, mask_secrets
 from ktlab.utils.threads import set_cpu_threads
 
@@ -31,11 +34,13 @@ log = get_logger(__name__)
 
 
 def _best_checkpoint(trainer: L.Trainer) -> str | None:
-    callback = trainer.checkpoint_callback
-    if callback is None:
-        return None
-    best = getattr(callback, "best_model_path", "") or getattr(callback, "last_model_path", "")
-    return best or None
+    """The checkpoint chosen on the monitored metric (``best.ckpt``), else the latest one written."""
+    callbacks = trainer.checkpoint_callbacks
+    judged = [c for c in callbacks if getattr(c, "monitor", None) and getattr(c, "best_model_path", "")]
+    if judged:
+        return judged[0].best_model_path
+    latest = [getattr(c, "last_model_path", "") or getattr(c, "best_model_path", "") for c in callbacks]
+    return next((path for path in latest if path), None)
 
 
 def _differences(stored: Any, current: Any, prefix: str) -> list[str]:
@@ -75,7 +80,9 @@ def resume_path(cfg: DictConfig) -> str | None:
     value = cfg.get("ckpt_path")
     if value != "last":
         return value
-    folder = OmegaConf.select(cfg, "callbacks.model_checkpoint.dirpath", default=None)
+    folder = OmegaConf.select(cfg, "callbacks.last_checkpoint.dirpath", default=None) or OmegaConf.select(
+        cfg, "callbacks.model_checkpoint.dirpath", default=None
+    )
     path = Path(folder or Path(cfg.paths.output_dir) / "checkpoints") / "last.ckpt"
     if path.is_file():
         log.info("ckpt_path=last: resuming from %s", path)
@@ -116,22 +123,33 @@ def train(cfg: DictConfig) -> dict[str, float]:
 
     log.info("Instantiating model <%s>", cfg.model._target_)
     model = instantiate(cfg.model, inputs=datamodule.model_inputs(), data=stored_cfg["data"])
+    resumed_epoch: int | None = None
     if checkpoint is not None:
         _check_resume(resume, checkpoint, model, stored_cfg["data"])
+        resumed_epoch = int(checkpoint.get("epoch", 0))
         del checkpoint
     callbacks = instantiate_group(cfg.get("callbacks"), "callback")
     loggers = instantiate_group(cfg.get("logger"), "logger")
     log.info("Instantiating trainer <%s>", cfg.trainer._target_)
-    trainer: L.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
+    if resumed_epoch is not None:
+        for logger in loggers:
+            if isinstance(logger, CSVLogger):
+                logger.continue_from(resumed_epoch)
+    callbacks, progress = terminal_progress_bar(callbacks)
+    trainer: L.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False, **progress)
     for logger in loggers:
         logger.log_hyperparams(stored_cfg)
 
     if cfg.get("train", True):
         log.info("Starting training")
-        trainer.fit(model=model, datamodule=datamodule, ckpt_path=resume, weights_only=True)
+        with warnings.catch_warnings():
+            if resumed_epoch is not None:  # the run's own folder: its checkpoints are the ones resumed
+                warnings.filterwarnings("ignore", message=r"Checkpoint directory .* exists and is not empty")
+            trainer.fit(model=model, datamodule=datamodule, ckpt_path=resume, weights_only=True)
     metrics = to_floats(trainer.callback_metrics)
 
     best = _best_checkpoint(trainer)
+    fitted = fit_summary(trainer, best) if cfg.get("train", True) else None
     if cfg.get("test", True):
         log.info("Testing %s", f"best checkpoint {best}" if best else "the final weights")
         trainer.test(model=model, datamodule=datamodule, ckpt_path=best, weights_only=True)
@@ -141,7 +159,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
         path = write_metrics(
             output_dir / "metrics.json", metrics, checkpoint=best, model=cfg.model.get("name")
         )
-        log.info(
+        log.debug(
             "Metrics written to %s: %s",
             path,
             {k: v if v is None else round(v, 4) for k, v in metrics.items() if "/" in k},
@@ -157,6 +175,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
                     output_dir=str(output_dir),
                 )
             )
+        log.info("%s", summary_line(fitted, metrics, output_dir))
     return metrics
 
 

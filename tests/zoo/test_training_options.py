@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -9,9 +10,11 @@ import pytest
 import torch
 from hydra.utils import instantiate
 
+from ktlab.callbacks.ema import EMA
+from ktlab.errors import ConfigError
 from ktlab.evaluate import evaluate
 from ktlab.train import train
-from tests.conftest import compose_config
+from tests.conftest import compose_config, run_cli
 
 
 def test_random_cuts_train_every_epoch_on_all_their_batches(tiny_run) -> None:
@@ -72,3 +75,33 @@ def test_a_resumed_fit_carries_on_the_same_average(tiny_run) -> None:
         not torch.allclose(after["current_model_state"][k], before["current_model_state"][k])
         for k in before["current_model_state"]
     )
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        (
+            "callbacks.ema.update_every_n_steps=0",
+            "callbacks.ema.update_every_n_steps=0: must be an integer >= 1",
+        ),
+        ("callbacks.ema.decay=1.0", "callbacks.ema.decay=1.0: must be in [0, 1)"),
+        ("callbacks.ema.decay=1.5", "callbacks.ema.decay=1.5: must be in [0, 1)"),
+    ],
+)
+def test_ema_settings_that_freeze_the_average_are_refused(tiny_run, setting: str, message: str) -> None:
+    cfg = tiny_run("model=dkt", "callbacks=[default,ema]", setting)
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        train(cfg)
+    assert not (Path(cfg.paths.output_dir) / "checkpoints").exists()  # refused before anything trained
+    name = setting.split("=")[0].rsplit(".", 1)[1]
+    with pytest.raises(ConfigError, match=r"freezes the average|never updates the average"):
+        EMA(**{name: cfg.callbacks.ema[name]})  # the callback's own constructor refuses them too
+
+
+def test_ema_refusal_on_the_command_line(tmp_path: Path) -> None:
+    result = run_cli(
+        "train.py", "callbacks=[default,ema]", "callbacks.ema.decay=1.0", f"paths.root_dir={tmp_path}"
+    )
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    assert "callbacks.ema.decay=1.0: must be in [0, 1)" in result.stderr.replace("\n", " ")

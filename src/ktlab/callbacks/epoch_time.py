@@ -35,4 +35,6 @@ class EpochTime(L.Callback):
         self._stop()
         if self._seconds is not None:
             self.seconds.append(self._seconds)
-            pl_module.log("time/train_epoch_s", self._seconds, on_epoch=True)
+            pl_module.log(
+                "time/train_epoch_s", self._seconds, on_epoch=True, sync_dist=True
+            )  # mean of processes

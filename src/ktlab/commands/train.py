@@ -1,13 +1,20 @@
-"""``ktlab train`` and the root ``train.py``: train a model (see conf/train.yaml)."""
+"""``ktlab train`` and the root ``train.py``: train a model (see conf/train.yaml).
+
+``ckpt_path=last hydra.run.dir=<run dir>`` resumes that run with the overrides it was started with
+(:mod:`ktlab.resume`); that is settled here, before Hydra starts and rewrites the run's ``.hydra`` files.
+"""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from omegaconf import DictConfig
 
+from ktlab.cli import report_user_errors
 from ktlab.commands import hydra_command, resolve_config_dir
+from ktlab.resume import kept_on_refusal, resume_command_line
 
 
 def task(cfg: DictConfig) -> float | None:
@@ -19,7 +26,18 @@ def task(cfg: DictConfig) -> float | None:
 
 def main(argv: Sequence[str] | None = None, config_dir: str | Path | None = None) -> None:
     """``ktlab train [key=value ...]``, or the root script with ``sys.argv`` (``argv`` None)."""
-    hydra_command(task, "train", resolve_config_dir(config_dir), argv, __file__)
+    resumed = report_user_errors(resume_command_line)(list(sys.argv[1:] if argv is None else argv))
+    if resumed.reused:
+        print(
+            f"resuming {resumed.run_dir} with its saved overrides: {' '.join(resumed.reused)}",
+            file=sys.stderr,
+        )
+    if argv is None:
+        sys.argv[1:] = resumed.args
+    with kept_on_refusal(resumed.run_dir):
+        hydra_command(
+            task, "train", resolve_config_dir(config_dir), None if argv is None else resumed.args, __file__
+        )
 
 
 if __name__ == "__main__":

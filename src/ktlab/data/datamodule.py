@@ -304,7 +304,8 @@ class KTDataModule(LightningDataModule):
                 rank=rank,
             )
         if shuffle and getattr(self, "trainer", None) is not None:
-            sampler.set_epoch(self.trainer.current_epoch)
+            # the epoch about to run: current_epoch lags by one when a fit resumes from an epoch-end checkpoint
+            sampler.set_epoch(self.trainer.fit_loop.epoch_progress.current.processed)
         return DataLoader(
             dataset,
             batch_sampler=sampler,

@@ -14,6 +14,7 @@ of another family is refused by :func:`check_family` before anything is built fr
 from __future__ import annotations
 
 import logging
+import math
 import pickle
 from collections.abc import Mapping
 from pathlib import Path
@@ -22,6 +23,7 @@ from typing import Any
 import torch
 from hydra.utils import get_class, instantiate
 from lightning import LightningDataModule, LightningModule
+from torchmetrics import Metric
 
 from ktlab.errors import CheckpointError
 
@@ -29,11 +31,30 @@ log = logging.getLogger(__name__)
 
 MODULE_KEY = "ktlab_module"
 INPUTS_KEY = "inputs"
+#: The best validation AUC of the run so far, for a resumed fit's ``val/auc_best``.
+BEST_KEY = "ktlab_val_auc_best"
 
 
 def mark_checkpoint(checkpoint: dict[str, Any], module: LightningModule) -> None:
     """Record the module's class in a checkpoint being saved (call it from ``on_save_checkpoint``)."""
     checkpoint[MODULE_KEY] = f"{type(module).__module__}.{type(module).__qualname__}"
+
+
+def save_running_best(checkpoint: dict[str, Any], best: Metric) -> None:
+    """Store a running-best metric (``val/auc_best``'s ``MaxMetric``) in a checkpoint being saved.
+
+    torchmetrics leaves a metric's state out of the module's ``state_dict``, so without this a resumed fit
+    would report the best of the epochs after the resume only.
+    """
+    if best.update_called:
+        checkpoint[BEST_KEY] = float(best.compute())
+
+
+def load_running_best(checkpoint: Mapping[str, Any], best: Metric) -> None:
+    """Take back the running best stored by :func:`save_running_best` (call from ``on_load_checkpoint``)."""
+    value = checkpoint.get(BEST_KEY)
+    if isinstance(value, float) and math.isfinite(value):
+        best.update(torch.tensor(value))
 
 
 def read_checkpoint(path: str | Path, data: Mapping[str, Any] | None = None, fix: str = "") -> dict[str, Any]:

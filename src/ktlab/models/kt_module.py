@@ -28,7 +28,7 @@ from ktlab.checks import Checks, Problem, raise_problems
 from ktlab.errors import ConfigError
 from ktlab.evaluation.metrics import ECE_BINS
 from ktlab.evaluation.protocols import NextStepProtocol
-from ktlab.models.checkpoint import mark_checkpoint
+from ktlab.models.checkpoint import load_running_best, mark_checkpoint, save_running_best
 from ktlab.models.losses import masked_bce_with_logits, per_answer_scale
 from ktlab.models.optim import configure_optimization
 from ktlab.models.output import split_output
@@ -235,6 +235,10 @@ class KTLitModule(LightningModule):
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         mark_checkpoint(checkpoint, self)
+        save_running_best(checkpoint, self.val_auc_best)
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        load_running_best(checkpoint, self.val_auc_best)
 
     # ------------------------------------------------------------------ optimization
     def configure_optimizers(self) -> Any:

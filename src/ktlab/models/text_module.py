@@ -25,7 +25,7 @@ from torchmetrics.classification import MulticlassF1Score
 
 from ktlab.checks import Checks, Problem, raise_problems
 from ktlab.errors import ConfigError
-from ktlab.models.checkpoint import mark_checkpoint
+from ktlab.models.checkpoint import load_running_best, mark_checkpoint, save_running_best
 from ktlab.models.components.text_encoder import NETWORKS, encoder_config
 from ktlab.models.kt_module import DefinedAUROC, plain, stage_metrics
 from ktlab.models.optim import configure_optimization
@@ -200,6 +200,10 @@ class TextStudentModule(LightningModule):
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         mark_checkpoint(checkpoint, self)
+        save_running_best(checkpoint, self.val_auc_best)
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        load_running_best(checkpoint, self.val_auc_best)
 
     def configure_optimizers(self) -> Any:
         return configure_optimization(self, self.hparams.optimizer, self.hparams.scheduler)

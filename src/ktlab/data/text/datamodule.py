@@ -292,7 +292,8 @@ class TextDataModule(LightningDataModule):
         )  # fmt: skip
         trainer = getattr(self, "trainer", None)
         if shuffle and trainer is not None:
-            sampler.set_epoch(trainer.current_epoch)
+            # the epoch about to run: current_epoch lags by one when a fit resumes from an epoch-end checkpoint
+            sampler.set_epoch(trainer.fit_loop.epoch_progress.current.processed)
         return DataLoader(dataset, batch_sampler=sampler, collate_fn=QuestionCollator(dataset, tokens, self.pad_to),
                           num_workers=self.num_workers, persistent_workers=self.num_workers > 0)  # fmt: skip
 
