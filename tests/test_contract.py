@@ -182,9 +182,9 @@ def test_problem_ids_are_encoded_when_asked_for(tmp_path: Path) -> None:
 
 
 def test_too_few_learners_for_a_split_is_one_paragraph(tmp_path: Path) -> None:
-    path = tmp_path / "three.csv"
-    _frame(3).to_csv(path, index=False)
-    with pytest.raises(ConfigError, match=r"3 learner\(s\): too few for a validation split"):
+    path = tmp_path / "two.csv"
+    _frame(2).to_csv(path, index=False)
+    with pytest.raises(ConfigError, match=r"2 learner\(s\): too few for a validation split"):
         _datamodule(path).setup()
 
 

@@ -27,6 +27,7 @@ FLOORS: dict[str, int] = {
     "ktlab.evaluation": 5,
     "ktlab.callbacks": 5,
     "ktlab.train": 6,
+    "ktlab.resume": 6,
     "ktlab.evaluate": 6,
     "ktlab.predict": 6,
     "ktlab.difficulty": 6,

@@ -223,12 +223,10 @@ class KTDataModule(LightningDataModule):
         n = frame["student_id"].nunique()
         for split, fraction in (("val", self.val_fraction), ("test", self.test_fraction)):
             if fraction > 0 and not groups[split]:
-                need = int(np.ceil(0.5 / fraction))
                 raise ConfigError(
-                    f"{name} has {n} learner(s): too few for a {SPLIT_LABELS[split]} split, which "
-                    f"{split}_fraction={fraction} leaves empty (round({n} x {fraction}) = 0); use data with "
-                    f"at least {need} learners, or raise data.{split}_fraction to at least "
-                    f"{0.5 / n:.2g}."
+                    f"{name} has {n} learner(s): too few for a {SPLIT_LABELS[split]} split "
+                    f"({split}_fraction={fraction}) beside the test and training ones; each split needs at "
+                    "least one learner, so use data with at least 3 learners (many more for a meaningful AUC)."
                 )
         if not groups["train"]:
             raise ConfigError(
