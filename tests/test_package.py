@@ -235,6 +235,7 @@ def test_an_editable_install_reads_the_top_level_folders(source: Path, tmp_path:
         "--no-deps",
         "--no-build-isolation",
         "--no-index",
+        "--ignore-installed",  # else pip uninstalls the running environment's own ktlab first
         "-q",
     ]
     result = subprocess.run(

@@ -128,6 +128,6 @@ def test_tabular_sweep_stores_no_password(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     (sweep,) = (tmp_path / "logs" / "train_tabular" / "multiruns").iterdir()
-    assert (sweep / "0" / "model.joblib").is_file()
+    assert (sweep / "0" / "model.skops").is_file()
     assert not _leaking(tmp_path)
     assert PASSWORD not in done.stdout + done.stderr
