@@ -1,7 +1,7 @@
 """Running ``train`` in this process, quietly and with timed epochs (for benchmark scripts comparing configs).
 
 An entry point like :mod:`ktlab.train`, on whose :func:`~ktlab.train.train` it builds; the epoch timer it
-adds is :class:`ktlab.utils.timing.EpochTimer`.
+adds is :class:`ktlab.callbacks.epoch_time.EpochTime`, writing every epoch's seconds to a JSON file.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def compose_run(overrides: list[str], output_dir: Path) -> DictConfig:
 def timed_train(overrides: list[str], output_dir: Path) -> tuple[dict[str, float | None], list[float]]:
     """Train and test with ``overrides``; returns the metrics and the training epochs' wall times."""
     path = output_dir / "epoch_times.json"
-    timer = ["+callbacks.epoch_timer._target_=ktlab.utils.timing.EpochTimer",
+    timer = ["+callbacks.epoch_timer._target_=ktlab.callbacks.epoch_time.EpochTime",
              f"+callbacks.epoch_timer.path={path}"]  # fmt: skip
     with contextlib.redirect_stdout(sys.stderr):  # Lightning's tables; stdout stays for the script's JSON
         metrics = train(compose_run([*overrides, *timer], output_dir))

@@ -2,12 +2,15 @@
 
 Lightning's ``Timer`` callback keeps the total time per stage only; the benchmark tables need the time of
 every epoch (in ``csv/metrics.csv``), so this callback measures from the epoch start to the start of the
-validation pass that closes it (or to the epoch end when there is none).
+validation pass that closes it (or to the epoch end when there is none). With ``path``, the list of every
+epoch's seconds is also written there as JSON after each epoch (what the benchmark scripts read).
 """
 
 from __future__ import annotations
 
+import json
 import time
+from pathlib import Path
 
 import lightning as L
 
@@ -15,7 +18,8 @@ import lightning as L
 class EpochTime(L.Callback):
     """Log the wall-clock seconds of each training epoch's batches (``time/train_epoch_s``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, path: str | None = None) -> None:
+        self.path = Path(path) if path else None
         self._start: float | None = None
         self._seconds: float | None = None
         self.seconds: list[float] = []  # every epoch's, in order
@@ -35,6 +39,9 @@ class EpochTime(L.Callback):
         self._stop()
         if self._seconds is not None:
             self.seconds.append(self._seconds)
+            if self.path is not None and trainer.is_global_zero:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.path.write_text(json.dumps(self.seconds))
             pl_module.log(
                 "time/train_epoch_s", self._seconds, on_epoch=True, sync_dist=True
             )  # mean of processes
