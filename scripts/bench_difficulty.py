@@ -60,7 +60,7 @@ def main() -> None:
         aucs = []
         started = time.perf_counter()
         for rank in range(args.top):
-            metrics, _ = timed_train([*base, "model.mode=per_student", f"data.student_rank={rank}",
+            metrics, _ = timed_train([*base, "model.net._target_=ktlab.models.components.text_encoder.PerStudentNet", f"data.student_rank={rank}",
                                       f"data.top_students={args.top}", "data.batch_size=32",
                                       f"trainer.max_epochs={args.student_epochs}"], root / "students" / f"student_{rank}")  # fmt: skip
             aucs.append(metrics["test/auc"])

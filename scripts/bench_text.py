@@ -63,7 +63,12 @@ def main() -> None:
         per_times, per_auc = [], []
         for rank in range(args.top):
             metrics, times = timed_train(
-                [*top, "model.mode=per_student", f"data.student_rank={rank}"], root / f"s{rank}"
+                [
+                    *top,
+                    "model.net._target_=ktlab.models.components.text_encoder.PerStudentNet",
+                    f"data.student_rank={rank}",
+                ],
+                root / f"s{rank}",
             )
             per_times.append(_median(times))
             per_auc.append(metrics["test/auc"])

@@ -41,7 +41,7 @@ def student_table(folder: str | Path) -> pd.DataFrame:
                      **{name: metrics.get(key) for key, name in COLUMNS.items()}})  # fmt: skip
     if not rows:
         raise ConfigError(
-            f"{folder}: no per-student run (*/metrics.json of a model.mode=per_student run) below it."
+            f"{folder}: no per-student run (*/metrics.json of a model=modernbert_per_student run) below it."
         )
     return pd.DataFrame(rows).sort_values("rank").reset_index(drop=True)
 

@@ -31,7 +31,7 @@ TINY_TEXT = [
 
 @pytest.fixture
 def text_cfg(make_cfg) -> Callable[..., DictConfig]:
-    """``text_cfg("model.mode=per_student", ...)``: a tiny question-text training config under tmp_path."""
+    """``text_cfg("model.net._target_=ktlab.models.components.text_encoder.PerStudentNet", ...)``: a tiny question-text training config under tmp_path."""
 
     def _make(*overrides: str) -> DictConfig:
         return make_cfg("train", *TINY_TEXT, *overrides)

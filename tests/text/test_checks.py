@@ -8,12 +8,12 @@ from ktlab.data.text.bank import BankConfig
 from ktlab.data.text.datamodule import TextDataModule
 from ktlab.data.text.students import StudentConfig
 from ktlab.difficulty import run
-from ktlab.models.text_module import TextStudentModule
+from ktlab.models.components.text_encoder import PooledNet
 
 NUMERIC = {
     TextDataModule: ["max_length", "pad_to", "val_fraction", "test_fraction", "split_seed", "top_students",
                      "student_rank", "batch_size", "bucket_batches", "num_workers"],
-    TextStudentModule: ["student_dim"],
+    PooledNet: ["student_dim"],
     BankConfig: ["n_questions", "hidden_share", "word_share", "close_share", "five_option_share", "seed"],
     StudentConfig: ["n_students", "median_answers", "min_answers", "max_answers", "activity_sd", "ability_sd",
                     "axis_sd", "discrimination", "guessing", "seed"],

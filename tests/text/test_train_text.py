@@ -71,7 +71,10 @@ def test_two_students_train_each_in_its_folder_and_resume(text_cfg, tmp_path: Pa
     root = tmp_path / "per_student"
     for rank in (0, 1):
         cfg = text_cfg(
-            "model.mode=per_student", f"data.student_rank={rank}", "data.top_students=2", "ckpt_path=last"
+            "model.net._target_=ktlab.models.components.text_encoder.PerStudentNet",
+            f"data.student_rank={rank}",
+            "data.top_students=2",
+            "ckpt_path=last",
         )
         with open_dict(cfg):
             cfg.paths.output_dir = str(root / f"student_{rank}")
@@ -79,7 +82,7 @@ def test_two_students_train_each_in_its_folder_and_resume(text_cfg, tmp_path: Pa
     first = read_checkpoint(root / "student_0" / "checkpoints" / "last.ckpt")
     assert len(first["hyper_parameters"]["inputs"]["state"]["students"]) == 1
 
-    cfg = text_cfg("model.mode=per_student", "data.student_rank=0", "data.top_students=2", "ckpt_path=last",
+    cfg = text_cfg("model.net._target_=ktlab.models.components.text_encoder.PerStudentNet", "data.student_rank=0", "data.top_students=2", "ckpt_path=last",
                    "trainer.max_epochs=2")  # fmt: skip
     with open_dict(cfg):
         cfg.paths.output_dir = str(root / "student_0")
@@ -125,7 +128,11 @@ def test_difficulty_of_held_out_questions_for_both_modes(text_cfg, tmp_path: Pat
     assert -1 <= figures["students"]["spearman_true"] <= 1 and (tmp_path / "scatter.png").is_file()
 
     for rank in (0, 1):  # per-student models on the same question split
-        cfg = text_cfg("data.split_by=question", "model.mode=per_student", f"data.student_rank={rank}")
+        cfg = text_cfg(
+            "data.split_by=question",
+            "model.net._target_=ktlab.models.components.text_encoder.PerStudentNet",
+            f"data.student_rank={rank}",
+        )
         with open_dict(cfg):
             cfg.paths.output_dir = str(tmp_path / "students" / f"student_{rank}")
         train(cfg)
@@ -139,8 +146,6 @@ def test_difficulty_of_held_out_questions_for_both_modes(text_cfg, tmp_path: Pat
 
 def test_per_student_mode_needs_a_student_rank(text_cfg) -> None:
     with pytest.raises(Exception) as info:  # Hydra wraps what the constructor raises
-        train(text_cfg("model.mode=per_student"))
+        train(text_cfg("model.net._target_=ktlab.models.components.text_encoder.PerStudentNet"))
     error = user_error_in(info.value)
-    assert isinstance(error, ConfigError) and "model.mode=per_student trains one model per student" in str(
-        error
-    )
+    assert isinstance(error, ConfigError) and "PerStudentNet trains one model per student" in str(error)

@@ -1,8 +1,10 @@
 """Lightning module of the question-text students: one student's model, or all students pooled.
 
-``model.mode=per_student`` trains one sequence classifier for the student that ``data.student_rank``
-selects (a multirun over the rank trains the top N, each in its own folder); ``model.mode=pooled`` one
-model for all students (see :mod:`ktlab.models.components.text_encoder`). The checkpoint holds plain data
+The network is picked by its class (``model.net._target_``), as for the sequence models:
+``PerStudentNet`` (``model=modernbert_per_student``) trains one sequence classifier for the student that
+``data.student_rank`` selects (a multirun over the rank trains the top N, each in its own folder);
+``PooledNet`` (``model=modernbert``) one model for all students (see
+:mod:`ktlab.models.components.text_encoder`). The checkpoint holds plain data
 only: the encoder's Hugging Face config (``hf_config``), the tokenizer's JSON and the student vocabulary
 (``inputs``), the data config; so ``load_model`` rebuilds the module without downloading anything.
 
@@ -19,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from hydra.utils import get_class
 from lightning import LightningModule
 from torchmetrics import MaxMetric, MeanMetric
 from torchmetrics.classification import MulticlassF1Score
@@ -26,13 +29,11 @@ from torchmetrics.classification import MulticlassF1Score
 from ktlab.checks import Checks, Problem, raise_problems
 from ktlab.errors import ConfigError
 from ktlab.models.checkpoint import load_running_best, mark_checkpoint, save_running_best
-from ktlab.models.components.text_encoder import NETWORKS, encoder_config
+from ktlab.models.components.text_encoder import encoder_config
 from ktlab.models.kt_module import DefinedAUROC, plain, stage_metrics
 from ktlab.models.optim import configure_optimization
 
 log = logging.getLogger(__name__)
-
-MODES = tuple(NETWORKS)
 
 
 def weighted_f1() -> MulticlassF1Score:
@@ -81,12 +82,12 @@ class TextStudentModule(LightningModule):
     """Trains and evaluates question-text students.
 
     Args:
-        mode: ``per_student`` or ``pooled``.
+        net: the network's config: ``_target_`` (``PooledNet`` or ``PerStudentNet`` of
+            :mod:`ktlab.models.components.text_encoder`) and its own settings (``student_dim``).
         optimizer: partial optimizer config (``_partial_: true``).
         inputs: the DataModule's ``model_inputs()`` (tokenizer sizes and ids, students; the fitted state).
         encoder: settings of the small ModernBERT built from config (ignored with ``pretrained``).
         pretrained: a hub name or a local directory to load the encoder's weights from (null: from config).
-        student_dim: width of the student embeddings (pooled mode).
         scheduler: optional partial LR scheduler config.
         name: the model's name, for logs and the registry.
         data: the data config the model was trained with.
@@ -97,12 +98,11 @@ class TextStudentModule(LightningModule):
 
     def __init__(
         self,
-        mode: str,
+        net: Mapping[str, Any],
         optimizer: Mapping[str, Any],
         inputs: Mapping[str, Any],
         encoder: Mapping[str, Any] | None = None,
         pretrained: str | None = None,
-        student_dim: int = 16,
         scheduler: Mapping[str, Any] | None = None,
         name: str = "modernbert",
         data: Mapping[str, Any] | None = None,
@@ -111,24 +111,31 @@ class TextStudentModule(LightningModule):
         hub_repo_id: str | None = None,
     ) -> None:
         super().__init__()
-        raise_problems("model", self.check_args({"mode": mode, "student_dim": student_dim}))
-        if mode == "per_student" and data is not None and data.get("student_rank", 0) is None:
+        raise_problems("model", self.check_args({"net": net}))
+        net = plain(net)
+        network = get_class(net["_target_"])
+        if (
+            getattr(network, "one_student", False)
+            and data is not None
+            and data.get("student_rank", 0) is None
+        ):
             raise ConfigError(
-                "model.mode=per_student trains one model per student, and data.student_rank is not set; pass "
-                "data.student_rank=K (0: the most active student), or train the top N students with "
-                "`python train.py -m experiment=text_per_student`; use model.mode=pooled for one model of all."
+                f"model.net._target_={net['_target_']} trains one model per student, and data.student_rank is "
+                "not set; pass data.student_rank=K (0: the most active student), or train the top N students "
+                "with `python train.py -m experiment=text_per_student`; use model=modernbert for one model of all."
             )
         dims = inputs["dims"]
         stored = bool(hf_config)  # rebuilt from a checkpoint, whose weights replace these
         hf_config = plain(hf_config) if hf_config else encoder_config(plain(encoder) or {}, pretrained, dims)
         self.save_hyperparameters({
-            "mode": mode, "optimizer": plain(optimizer), "inputs": plain(inputs), "encoder": plain(encoder),
-            "pretrained": pretrained, "student_dim": student_dim, "scheduler": plain(scheduler), "name": name,
-            "data": plain(data), "hf_config": hf_config,
+            "net": net, "optimizer": plain(optimizer), "inputs": plain(inputs), "encoder": plain(encoder),
+            "pretrained": pretrained, "scheduler": plain(scheduler), "name": name, "data": plain(data),
+            "hf_config": hf_config,
         })  # fmt: skip
         # a checkpoint rebuilds from hf_config (loading the weights it holds), a training run loads `pretrained`
-        self.net = NETWORKS[mode](hf_config, n_students=int(dims["n_students"]), student_dim=student_dim,
-                                  pretrained=None if stored else pretrained)  # fmt: skip
+        settings = {key: value for key, value in net.items() if key != "_target_"}
+        self.net = network(hf_config, n_students=int(dims["n_students"]),
+                           pretrained=None if stored else pretrained, **settings)  # fmt: skip
         self.export_dir, self.hub_repo_id = export_dir, hub_repo_id
         self.train_stage, self.val_stage, self.test_stage = (
             StageMetrics(s) for s in ("train", "val", "test")
@@ -138,9 +145,14 @@ class TextStudentModule(LightningModule):
 
     @staticmethod
     def check_args(args: Mapping[str, Any]) -> list[Problem]:
+        """The module's own problems (the network checks its settings itself)."""
         checks = Checks(args)
-        checks.one_of("mode", MODES)
-        checks.integer("student_dim", 1)
+        checks.require(
+            "net",
+            lambda v: isinstance(v, Mapping) and "_target_" in v,
+            "must name the network's class in _target_ (PooledNet or PerStudentNet of "
+            "ktlab.models.components.text_encoder)",
+        )
         return checks.problems
 
     def forward(self, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
@@ -218,7 +230,7 @@ class TextStudentModule(LightningModule):
         self.net.export(directory)
         tokenizer = hf_tokenizer(self.hparams.inputs["state"]["tokenizer"])
         tokenizer.save_pretrained(directory)
-        log.info("exported the %s model with its tokenizer to %s", self.hparams.mode, directory)
+        log.info("exported the %s model with its tokenizer to %s", self.hparams.name, directory)
         if self.hub_repo_id:
             from huggingface_hub import upload_folder
 

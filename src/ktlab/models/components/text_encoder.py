@@ -3,10 +3,10 @@
 Both take the batch of :mod:`ktlab.data.text.batching` (``Q`` distinct questions, ``B`` answers) and
 return one success logit per answer ``[B]``:
 
-* :class:`PerStudentNet` (``model.mode=per_student``): ``AutoModelForSequenceClassification`` with two
+* :class:`PerStudentNet` (``model=modernbert_per_student``): ``AutoModelForSequenceClassification`` with two
   labels (wrong, right), as the original notebook trained it for one student; the logit is
   ``logits[:, 1] - logits[:, 0]``, so its sigmoid is the softmax probability of "right".
-* :class:`PooledNet` (``model.mode=pooled``): ``AutoModel`` encodes each distinct question of the batch
+* :class:`PooledNet` (``model=modernbert``): ``AutoModel`` encodes each distinct question of the batch
   once (mean of its last hidden states), however many students answered it; a learned embedding per
   student then meets the question through an item-response head,
   ``logit = <ability[s], discrimination(q)> + bias[s] - difficulty(q)``.
@@ -26,6 +26,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ktlab.checks import Checks, Problem, raise_problems
 from ktlab.data.text.tokenizer import PretrainedModelError, offline_hint
 
 log = logging.getLogger(__name__)
@@ -89,7 +90,23 @@ def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 
 
 class PerStudentNet(nn.Module):
-    """One student's model: a sequence classifier over the question text (see the module docstring)."""
+    """One student's model: a sequence classifier over the question text (see the module docstring).
+
+    It takes the settings of the pooled network too (``n_students``, ``student_dim``) and ignores them, so
+    the two are swapped by ``model.net._target_`` alone.
+    """
+
+    #: Trains on one student's answers (``data.student_rank``).
+    one_student = True
+
+    @staticmethod
+    def check_args(args: Mapping[str, Any]) -> list[Problem]:
+        """The problems of the network's arguments (see :mod:`ktlab.checks`)."""
+        checks = Checks(args)
+        checks.require(
+            "pretrained", lambda v: isinstance(v, str) and v.strip(), "must name a hub model or a folder"
+        )
+        return checks.problems
 
     def __init__(self, hf_config: Mapping[str, Any], pretrained: str | None = None, **_: Any) -> None:
         super().__init__()
@@ -120,6 +137,7 @@ class PooledNet(nn.Module):
     def __init__(self, hf_config: Mapping[str, Any], n_students: int, student_dim: int = 16,
                  pretrained: str | None = None, **_: Any) -> None:  # fmt: skip
         super().__init__()
+        raise_problems("PooledNet", self.check_args({"n_students": n_students, "student_dim": student_dim}))
         from transformers import AutoModel
 
         self.encoder = _build(AutoModel, hf_config, pretrained)
@@ -133,6 +151,14 @@ class PooledNet(nn.Module):
         nn.init.zeros_(self.bias.weight)
         with torch.no_grad():  # the unknown student: no ability of its own
             self.ability.weight[0].zero_()
+
+    @staticmethod
+    def check_args(args: Mapping[str, Any]) -> list[Problem]:
+        """The problems of the network's arguments (see :mod:`ktlab.checks`)."""
+        checks = Checks(args)
+        checks.integer("n_students", 0)
+        checks.integer("student_dim", 1)
+        return checks.problems
 
     def question_features(self, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
         hidden = self.encoder(
@@ -160,6 +186,3 @@ class PooledNet(nn.Module):
         heads = {f"{name}.{key}": value.detach().cpu().contiguous() for name, part in parts.items()
                  for key, value in part.state_dict().items()}  # fmt: skip
         save_file(heads, str(directory / "student_heads.safetensors"))
-
-
-NETWORKS: dict[str, type[nn.Module]] = {"per_student": PerStudentNet, "pooled": PooledNet}
