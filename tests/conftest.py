@@ -36,6 +36,16 @@ TINY = TINY_DATA + TINY_MODEL + TINY_TRAINER
 _ABSENT = object()
 
 
+def model_family(option: str) -> str:
+    """``"text"`` for a model option of the question-text family (its YAML, or one it extends, builds
+    ``TextStudentModule``), else ``"sequence"``."""
+    node = OmegaConf.load(CONF_DIR / "model" / f"{option}.yaml")
+    if "text_module" in str(node.get("_target_", "")):
+        return "text"
+    parents = [d for d in node.get("defaults", []) if d != "_self_"]
+    return "text" if any(model_family(p) == "text" for p in parents) else "sequence"
+
+
 def compose_config(config_name: str, overrides: list[str], tmp_path: Path) -> DictConfig:
     """Compose ``conf/<config_name>.yaml`` with overrides, outputs under ``tmp_path``."""
     GlobalHydra.instance().clear()
@@ -111,3 +121,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(no_cuda)
         if "requires_mps" in item.keywords and not has_mps:
             item.add_marker(no_mps)
+
+
+def recomputed_test_auc(run_dir: Path) -> float | None:
+    """The test AUC of a run's best checkpoint, recomputed by the evaluator from the checkpoint alone.
+
+    Tests compare a run's reported ``test/auc`` with it: a value that merely lies in [0, 1] proves nothing,
+    one that equals an independent recomputation proves the run tested the checkpoint it kept, on the
+    answers the protocol scores.
+    """
+    from ktlab.evaluation import Evaluator
+    from ktlab.models.checkpoint import load_model, restore_datamodule
+
+    model = load_model(Path(run_dir) / "checkpoints" / "best.ckpt")
+    datamodule = restore_datamodule(model)
+    datamodule.setup("test")
+    return Evaluator().run(model, datamodule.test_dataloader())["auc"]

@@ -10,12 +10,11 @@ import torch
 from hydra.utils import instantiate
 from lightning import Callback, Trainer
 from lightning.pytorch.loggers import Logger
-from omegaconf import OmegaConf
 
 from ktlab.config_checks import check_config
 from ktlab.errors import ConfigError
 from ktlab.utils.instantiate import instantiate_group
-from tests.conftest import CONF_DIR
+from tests.conftest import CONF_DIR, model_family
 
 GROUPS = [
     "data",
@@ -49,13 +48,6 @@ PARTNERS: dict[tuple[str, str], list[str]] = {
 }  # fmt: skip
 
 
-def text_model(option: str) -> bool:
-    """A model option of the question-text family (its YAML, or one it extends, builds TextStudentModule)."""
-    node = OmegaConf.load(CONF_DIR / "model" / f"{option}.yaml")
-    parents = [d for d in node.get("defaults", []) if d != "_self_"]
-    return "text_module" in str(node.get("_target_", "")) or any(text_model(p) for p in parents)
-
-
 def test_every_group_has_options() -> None:
     for group in ("data", "model", "trainer", "logger", "callbacks", "debug", "experiment", "hparams_search"):
         assert options(group), group
@@ -74,7 +66,9 @@ def test_option_composes_and_instantiates(make_cfg, tmp_path: Path, group: str, 
             overrides += [f"data.train={kt / 'synthetic5' / 'naive_c5_q50_s4000_v0_train.csv'}"]
             overrides += [f"data.test={kt / 'synthetic5' / 'naive_c5_q50_s4000_v0_test.csv'}"]
     overrides += PARTNERS.get((group, option), [])
-    if group == "model" and text_model(option):  # composed with the family's data, tiny, one student
+    if (
+        group == "model" and model_family(option) == "text"
+    ):  # composed with the family's data, tiny, one student
         overrides += ["data=questions_synthetic", *TEXT_TINY, "data.student_rank=0"]
     if group == "experiment" and option.startswith("text_"):
         overrides += TEXT_TINY

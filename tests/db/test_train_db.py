@@ -14,7 +14,7 @@ from ktlab.data.synthetic import ClassroomConfig, generate_classroom
 from ktlab.db.ingest import ingest_frame
 from ktlab.db.models import MLModel
 from ktlab.train import train
-from tests.conftest import TINY_MODEL, run_cli
+from tests.conftest import TINY_MODEL, recomputed_test_auc, run_cli
 
 TINY_DB = [
     "data.max_len=16",
@@ -38,7 +38,7 @@ def test_train_from_database_records_registry_row(make_cfg, migrated_url: str, s
     cfg = make_cfg("train", "data=db", f"db.url='{migrated_url}'", *TINY_DB, tiny=False)
     assert cfg.registry._target_ == "ktlab.db.registry.DatabaseRegistry"
     metrics = train(cfg)
-    assert 0.0 <= metrics["test/auc"] <= 1.0
+    assert metrics["test/auc"] == pytest.approx(recomputed_test_auc(Path(cfg.paths.output_dir)), abs=1e-4)
 
     with sessions() as session:
         rows = session.scalars(select(MLModel)).all()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from omegaconf import DictConfig, open_dict
 
-from tests.conftest import ASSETS, CONF_DIR, compose_config
+from tests.conftest import ASSETS, CONF_DIR, compose_config, model_family
 
 #: Slices of the released files, laid out like the released folders (`paths.data_dir=tests/assets/kt`).
 KT = ASSETS / "kt"
@@ -16,9 +16,7 @@ PID = KT / "assist2009_pid"
 #: The 4-line slice with problem ids through its real config, so AKT's Rasch embeddings are exercised.
 
 #: Every sequence-model option (those built on KTLitModule; the question-text family has its own tests).
-MODELS = sorted(
-    p.stem for p in (CONF_DIR / "model").glob("*.yaml") if "ktlab.models.text_module" not in p.read_text()
-)
+MODELS = sorted(p.stem for p in (CONF_DIR / "model").glob("*.yaml") if model_family(p.stem) == "sequence")
 PID_DATA = [
     "data=assist2009_pid",
     f"paths.data_dir={KT}",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import recomputed_test_auc, run_cli
 from tests.zoo.conftest import KT
 
 TINY_BENCH = [
@@ -30,9 +30,9 @@ def test_two_job_sweep_through_submitit_local(tmp_path: Path) -> None:
         f"hydra.sweep.dir={sweep}", f"paths.log_dir={tmp_path / 'logs'}", *TINY_BENCH,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
-    for job in ("0", "1"):
-        metrics = json.loads((sweep / job / "metrics.json").read_text())
-        assert 0.0 <= metrics["test/auc"] <= 1.0
+    aucs = [json.loads((sweep / job / "metrics.json").read_text())["test/auc"] for job in ("0", "1")]
+    assert aucs[0] != aucs[1]  # each job ran its own seed
+    assert aucs[0] == pytest.approx(recomputed_test_auc(sweep / "0"), abs=1e-4)
     assert list((sweep / ".submitit").iterdir())  # the launcher's own job folders
 
 
