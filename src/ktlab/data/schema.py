@@ -85,7 +85,6 @@ class Column:
         integer: a number column stored as a small integer (0/1 answers, -1/0/1 adjustments).
         transform: applied before standardizing a numeric signal (``"log1p"`` for durations).
         batch_key: the name of its tensor in a batch (items, answer, oracle, categorical signals).
-        db_column: the ``exercise_responses`` column that stores it (None: not stored there).
     """
 
     name: str
@@ -98,7 +97,6 @@ class Column:
     integer: bool = False
     transform: str | None = None
     batch_key: str | None = None
-    db_column: str | None = None
 
     @property
     def categorical(self) -> bool:
@@ -115,7 +113,6 @@ COLUMNS: tuple[Column, ...] = (
         "a finite number ordering the learner's answers",
         required=True,
         check=lambda s: ~np.isfinite(s),
-        db_column="t",
     ),
     Column(
         "skill_id",
@@ -124,7 +121,6 @@ COLUMNS: tuple[Column, ...] = (
         "a non-empty skill id",
         required=True,
         batch_key="skill",
-        db_column="skill_domain",
     ),
     Column(
         "correct",
@@ -135,7 +131,6 @@ COLUMNS: tuple[Column, ...] = (
         check=lambda s: ~np.isin(s, [0, 1]),
         integer=True,
         batch_key="correct",
-        db_column="is_correct",
     ),
     Column(
         "difficulty",
@@ -143,7 +138,6 @@ COLUMNS: tuple[Column, ...] = (
         Role.BEFORE,
         f"a number in [{DIFFICULTY_RANGE[0]}, {DIFFICULTY_RANGE[1]}]",
         check=_outside(*DIFFICULTY_RANGE),
-        db_column="difficulty",
     ),
     Column(
         "adjustment",
@@ -152,7 +146,6 @@ COLUMNS: tuple[Column, ...] = (
         "-1, 0 or 1",
         check=lambda s: ~np.isin(s, ADJUSTMENTS),
         integer=True,
-        db_column="adjustment",
     ),
     Column(
         "time_spent",
@@ -161,7 +154,6 @@ COLUMNS: tuple[Column, ...] = (
         "a number of seconds > 0",
         check=lambda s: ~np.isfinite(s) | (s <= 0),
         transform="log1p",
-        db_column="time_taken",
     ),
     Column(
         "motivation",
@@ -169,7 +161,6 @@ COLUMNS: tuple[Column, ...] = (
         Role.DURING,
         "a number in [0, 1]",
         check=_outside(0.0, 1.0),
-        db_column="motivation",
     ),
     Column(
         "anxiety_level",
@@ -177,7 +168,6 @@ COLUMNS: tuple[Column, ...] = (
         Role.DURING,
         "a number in [0, 1]",
         check=_outside(0.0, 1.0),
-        db_column="anxiety_level",
     ),
     Column(
         "phase_type",
@@ -186,7 +176,6 @@ COLUMNS: tuple[Column, ...] = (
         "one of " + ", ".join(PHASES),
         choices=PHASES,
         batch_key="phase",
-        db_column="phase_type",
     ),
     Column("problem_id", "id", Role.ITEM, "a non-empty problem id", batch_key="problem"),
     Column(
@@ -202,7 +191,6 @@ COLUMNS: tuple[Column, ...] = (
         "datetime",
         Role.WHEN,
         "a date and time (ISO 8601, e.g. 2026-03-02T14:05:00)",
-        db_column="answered_at",
     ),
     Column(
         "split",

@@ -17,10 +17,11 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from ktlab.checks import Problem
+from ktlab.checks import Checks, Problem, raise_problems
 from ktlab.data.io import read_table
 from ktlab.data.schema import COLUMNS, INTERACTION_COLUMNS, SCHEMA, validate_interactions
 from ktlab.data.synthetic import ClassroomConfig, generate_classroom
+from ktlab.errors import DataValidationError
 from ktlab.utils.logging import get_logger
 from ktlab.utils.text import shorten
 
@@ -49,14 +50,51 @@ class FileSource:
     one gets a suggestion).
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, columns: Mapping[str, str] | None = None) -> None:
+        self.columns = {str(k): str(v) for k, v in (columns or {}).items()}
+        raise_problems("data.source", self.check_args({"columns": self.columns}))
         self.path = Path(path).expanduser()
         self.name = str(self.path)
 
+    @staticmethod
+    def check_args(args: Mapping[str, Any]) -> list[Problem]:
+        """The column map (``columns``: record column -> the file's column) names schema columns, once each."""
+        checks = Checks(args)
+        checks.require(
+            "columns",
+            lambda m: set(m) <= set(SCHEMA),
+            f"maps the schema's columns (the keys: {', '.join(SCHEMA)}) to the file's columns (the values)",
+        )
+        checks.require(
+            "columns", lambda m: len(set(m.values())) == len(m), "maps two columns to one file column"
+        )
+        return checks.problems
+
     def load(self, required: Sequence[str] = INTERACTION_COLUMNS) -> pd.DataFrame:
-        frame, line_offset = read_table(self.path, numbers=NUMBER_COLUMNS)
+        numbers = tuple(self.columns.get(name, name) for name in NUMBER_COLUMNS)
+        frame, line_offset = read_table(self.path, numbers=numbers)
+        frame = self._renamed(frame)
         warn_unknown_columns(frame.columns, self.name)
         return validate_interactions(frame, self.name, required=required, line_offset=line_offset)
+
+    def _renamed(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The file's columns under the schema's names (``data.source.columns``), at the edge of the reader."""
+        if not self.columns:
+            return frame
+        absent = [f"{record}: {file}" for record, file in self.columns.items() if file not in frame.columns]
+        twice = [
+            record for record, file in self.columns.items() if record != file and record in frame.columns
+        ]
+        if absent or twice:
+            what = (
+                f"it maps {', '.join(absent)}, and the file has no such column" if absent
+                else f"the file has {', '.join(twice)} already, beside the column mapped to it"
+            )  # fmt: skip
+            raise DataValidationError(
+                f"{self.name}: data.source.columns does not fit the file: {what}. Its columns are "
+                f"{shorten(', '.join(map(str, frame.columns)))}."
+            )
+        return frame.rename(columns={file: record for record, file in self.columns.items()})
 
 
 def warn_unknown_columns(columns: Sequence[object], source: str) -> list[str]:

@@ -38,7 +38,15 @@ from sqlalchemy.orm import Session
 from sqlalchemy.schema import AddConstraint, DropConstraint
 
 from ktlab.data.io import read_table
-from ktlab.data.schema import COLUMNS, CORE_COLUMNS, DIFFICULTY_RANGE, Column, Role, validate_interactions
+from ktlab.data.schema import (
+    CORE_COLUMNS,
+    DIFFICULTY_RANGE,
+    SCHEMA,
+    Column,
+    Role,
+    validate_interactions,
+)
+from ktlab.db.columns import EXERCISE_RESPONSES
 from ktlab.db.errors import DatabaseError
 from ktlab.db.identifiers import check_frame_identifiers
 from ktlab.db.messages import first_line
@@ -48,9 +56,8 @@ from ktlab.db.usernames import display_username, username_key
 
 log = logging.getLogger(__name__)
 
-#: The schema columns stored in ``exercise_responses`` and where: each column's declaration names its
-#: ``db_column`` (the learner becomes ``user_id``, and ``exercise_id``/``difficulty_level`` are derived).
-STORED = {column.name: column for column in COLUMNS if column.db_column and column.role is not Role.LEARNER}
+#: The schema columns stored in ``exercise_responses`` (where: :data:`ktlab.db.columns.EXERCISE_RESPONSES`).
+STORED = {name: SCHEMA[name] for name in EXERCISE_RESPONSES}
 CHUNK_ROWS = 200_000
 #: From this many rows on, PostgreSQL ingestion lifts the learner foreign key during the COPY and puts it
 #: back (checked in one pass) before the transaction ends: the per-row key check otherwise halves the speed.
@@ -124,7 +131,7 @@ def to_responses(
                 else pd.Series(np.nan, index=frame.index)
             ),
             **{
-                column.db_column: stored(column)
+                EXERCISE_RESPONSES[column.name]: stored(column)
                 for column in STORED.values()
                 if column.role is not Role.WHEN or column.name in frame
             },

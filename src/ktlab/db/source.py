@@ -14,7 +14,8 @@ import pandas as pd
 from sqlalchemy import Select, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from ktlab.data.schema import COLUMNS, CORE_COLUMNS, INTERACTION_COLUMNS, Role, validate_interactions
+from ktlab.data.schema import CORE_COLUMNS, INTERACTION_COLUMNS, validate_interactions
+from ktlab.db.columns import EXERCISE_RESPONSES
 from ktlab.db.engine import connect_error, make_engine, masked, require_schema
 from ktlab.db.errors import DatabaseError
 from ktlab.db.models import ExerciseResponse, User
@@ -22,11 +23,10 @@ from ktlab.db.models import ExerciseResponse, User
 log = logging.getLogger(__name__)
 
 #: How each schema column is read from the database: the learner is the user's name, the other stored
-#: columns are the ``exercise_responses`` columns their declarations name (``Column.db_column``).
+#: columns come from ``exercise_responses`` through the layout's column map (:mod:`ktlab.db.columns`).
 COLUMN_SQL = {
-    column.name: User.username if column.role is Role.LEARNER else getattr(ExerciseResponse, column.db_column)
-    for column in COLUMNS
-    if column.role is Role.LEARNER or column.db_column
+    "student_id": User.username,
+    **{name: getattr(ExerciseResponse, stored) for name, stored in EXERCISE_RESPONSES.items()},
 }
 
 
