@@ -137,3 +137,13 @@ def recomputed_test_auc(run_dir: Path) -> float | None:
     datamodule = restore_datamodule(model)
     datamodule.setup("test")
     return Evaluator().run(model, datamodule.test_dataloader())["auc"]
+
+
+def tiny_checkpoint(tmp_path: Path) -> Path:
+    """The best checkpoint of a tiny default run (the enriched GRU on a small synthetic classroom)."""
+    from ktlab.train import train
+
+    cfg = compose_config("train", [*TINY, "test=false"], tmp_path)
+    shrink_network(cfg)
+    train(cfg)
+    return Path(cfg.paths.output_dir) / "checkpoints" / "best.ckpt"

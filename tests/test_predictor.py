@@ -13,17 +13,12 @@ from ktlab.data.states import knowledge_states
 from ktlab.data.synthetic import ClassroomConfig, generate_classroom
 from ktlab.errors import CheckpointError, ConfigError
 from ktlab.predict import predict_frame
-from ktlab.train import train
-from tests.conftest import TINY, compose_config, shrink_network
+from tests.conftest import tiny_checkpoint
 
 
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    tmp = tmp_path_factory.mktemp("predictor")
-    cfg = compose_config("train", [*TINY, "test=false"], tmp)
-    shrink_network(cfg)
-    train(cfg)
-    return Path(cfg.paths.output_dir) / "checkpoints" / "best.ckpt"
+    return tiny_checkpoint(tmp_path_factory.mktemp("predictor"))
 
 
 @pytest.fixture(scope="module")

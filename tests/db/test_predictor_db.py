@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
@@ -12,17 +10,12 @@ from ktlab.data.schema import validate_interactions
 from ktlab.data.synthetic import ClassroomConfig, generate_classroom
 from ktlab.db.ingest import ingest_frame
 from ktlab.errors import ConfigError
-from ktlab.train import train
-from tests.conftest import TINY, compose_config, shrink_network
+from tests.conftest import tiny_checkpoint
 
 
 @pytest.fixture(scope="module")
 def predictor(tmp_path_factory: pytest.TempPathFactory) -> Predictor:
-    tmp = tmp_path_factory.mktemp("predictor_db")
-    cfg = compose_config("train", [*TINY, "test=false"], tmp)
-    shrink_network(cfg)
-    train(cfg)
-    return Predictor.load(Path(cfg.paths.output_dir) / "checkpoints" / "best.ckpt")
+    return Predictor.load(tiny_checkpoint(tmp_path_factory.mktemp("predictor_db")))
 
 
 def test_predictions_from_stored_answers_equal_those_from_the_frame(

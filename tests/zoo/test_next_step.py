@@ -14,17 +14,7 @@ from ktlab.models.checkpoint import load_model, restore_datamodule
 from ktlab.train import train
 from tests.conftest import TINY, compose_config
 from tests.zoo.conftest import PID, PID_DATA, TINY_TRAINER, shrink
-
-
-class Appended(torch.nn.Module):
-    """The same network without its ``next_step_logits`` shortcut: the generic path."""
-
-    def __init__(self, net: torch.nn.Module) -> None:
-        super().__init__()
-        self.inner = net
-
-    def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        return self.inner(batch)
+from tests.zoo.test_states import Hidden  # the network without its shortcuts: the generic path
 
 
 def _trained(tmp: Path, overrides: list[str]) -> torch.nn.Module:
@@ -55,7 +45,7 @@ def test_one_pass_shortcut_equals_appending_each_candidate(tmp_path: Path, overr
     history = frame[frame["student_id"].isin(learners)]
     encoder = datamodule.encoder
     fast = predict_next_step(model, history, encoder, max_len=16, batch_size=2)
-    slow = predict_next_step(Appended(model.net), history, encoder, max_len=16, batch_size=2)
+    slow = predict_next_step(Hidden(model.net), history, encoder, max_len=16, batch_size=2)
     assert len(fast) == len(learners) * len(encoder.skills)
     pd.testing.assert_frame_equal(fast.drop(columns="p_correct"), slow.drop(columns="p_correct"))
     assert fast["p_correct"].to_numpy() == pytest.approx(slow["p_correct"].to_numpy(), abs=1e-6)

@@ -336,15 +336,8 @@ class KTDataModule(LightningDataModule):
 
         See :func:`ktlab.data.next_step.predict_next_step`; ``max_len`` defaults to this data's.
         """
-        return predict_next_step(
-            model,
-            frame,
-            self.encoder,
-            max_len=max_len or self.max_len,
-            batch_size=batch_size,
-            source=source,
-            line_offset=line_offset,
-        )
+        reading = self._reading(source, line_offset, max_len, batch_size)
+        return predict_next_step(model, frame, self.encoder, **reading)
 
     def states(
         self,
@@ -360,11 +353,14 @@ class KTDataModule(LightningDataModule):
         See :func:`ktlab.data.states.knowledge_states`; ``max_len`` defaults to this data's.
         """
         return knowledge_states(
-            model,
-            frame,
-            self.encoder,
-            max_len=max_len or self.max_len,
-            batch_size=batch_size,
-            source=source,
-            line_offset=line_offset,
+            model, frame, self.encoder, **self._reading(source, line_offset, max_len, batch_size)
         )
+
+    def _reading(self, source: str, line_offset: int | None, max_len: int | None, batch_size: int) -> dict:
+        """How a history is read for a prediction: its name and lines, the window length, the batch size."""
+        return {
+            "max_len": max_len or self.max_len,
+            "batch_size": batch_size,
+            "source": source,
+            "line_offset": line_offset,
+        }
