@@ -33,7 +33,7 @@ def binary_scores(
     y = np.asarray(label.detach().cpu() if isinstance(label, torch.Tensor) else label).astype(np.int64)
     if len(y) == 0:
         return {"auc": None, "acc": None, "brier": None, "ece": None, "answers": 0}
-    ece = binary_calibration_error(torch.from_numpy(p), torch.from_numpy(y), n_bins=ECE_BINS, norm="l1")
+    ece = binary_calibration_error(torch.tensor(p), torch.tensor(y), n_bins=ECE_BINS, norm="l1")
     return {
         "auc": defined_auc(p, y),
         "acc": float(np.mean((p >= 0.5) == y)),
