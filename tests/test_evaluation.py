@@ -96,3 +96,26 @@ def test_eval_writes_predictions_from_which_its_metrics_recompute(run: Path, tmp
     assert again["auc"] == pytest.approx(metrics["test/auc"], abs=1e-5)
     assert again["acc"] == pytest.approx(metrics["test/acc"], abs=1e-5)
     assert again["brier"] == pytest.approx(metrics["test/brier"], abs=1e-5)
+
+
+class FirstHalfProtocol(NextStepProtocol):
+    """Scores only the first half of each window: a protocol that visibly differs from the default."""
+
+    name = "first_half"
+
+    def scored(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        scored = super().scored(batch)
+        scored[:, scored.shape[1] // 2 :] = False
+        return scored
+
+
+def test_the_protocol_is_an_object_the_module_is_given(make_cfg) -> None:
+    cfg = make_cfg("train", "+model.protocol._target_=tests.test_evaluation.FirstHalfProtocol", "test=false")
+    train(cfg)
+    model = load_model(Path(cfg.paths.output_dir) / "checkpoints" / "best.ckpt")
+    assert isinstance(model.protocol, FirstHalfProtocol)  # rebuilt from the checkpoint alone
+    datamodule = restore_datamodule(model)
+    datamodule.setup("test")
+    default = Evaluator().run(model, datamodule.test_dataloader())
+    halved = Evaluator(model.protocol).run(model, datamodule.test_dataloader())
+    assert 0 < halved["answers"] < default["answers"]

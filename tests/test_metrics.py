@@ -10,7 +10,8 @@ import torch
 from torchmetrics.functional.classification import binary_accuracy, binary_auroc
 
 from ktlab.errors import ConfigError
-from ktlab.models.kt_module import DefinedAUROC, KTLitModule, stage_metrics
+from ktlab.evaluation.epoch_metrics import DefinedAUROC, stage_metrics
+from ktlab.models.kt_module import KTLitModule
 from ktlab.models.losses import masked_bce_with_logits
 from ktlab.models.optim import build_optimizer
 

@@ -17,8 +17,8 @@ from ktlab.cli import user_error_in
 from ktlab.difficulty import estimate_difficulty, held_out, load_students, validate
 from ktlab.errors import ConfigError
 from ktlab.evaluate import evaluate
+from ktlab.evaluation.epoch_metrics import weighted_f1
 from ktlab.models.checkpoint import read_checkpoint
-from ktlab.models.text_module import weighted_f1
 from ktlab.predict import predict_frame
 from ktlab.text_report import summarize_students
 from ktlab.train import train

@@ -43,7 +43,7 @@ def binary_scores(
     }
 
 
-def weighted_f1(prob: np.ndarray, label: np.ndarray) -> float | None:
+def weighted_f1_score(prob: np.ndarray, label: np.ndarray) -> float | None:
     """F1 of the 0.5-threshold predictions, averaged over both classes weighted by their support."""
     y = np.asarray(label).astype(np.int64)
     if len(y) == 0:

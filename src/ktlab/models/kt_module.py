@@ -20,13 +20,11 @@ from hydra.utils import get_class, instantiate
 from lightning import LightningModule
 from omegaconf import DictConfig, ListConfig, OmegaConf
 from torch import nn
-from torchmetrics import MaxMetric, MeanMetric, MeanSquaredError, MetricCollection
-from torchmetrics.classification import BinaryAccuracy, BinaryAUROC, BinaryCalibrationError
-from torchmetrics.utilities import dim_zero_cat
+from torchmetrics import MaxMetric, MeanMetric, MetricCollection
 
 from ktlab.checks import Checks, Problem, raise_problems
 from ktlab.errors import ConfigError
-from ktlab.evaluation.metrics import ECE_BINS
+from ktlab.evaluation.epoch_metrics import DefinedAUROC, stage_metrics
 from ktlab.evaluation.protocols import NextStepProtocol
 from ktlab.models.checkpoint import load_running_best, mark_checkpoint, save_running_best
 from ktlab.models.losses import masked_bce_with_logits, per_answer_scale
@@ -59,35 +57,6 @@ def build_network(net: Mapping[str, Any], dims: Mapping[str, Any]) -> nn.Module:
     return instantiate(dict(net), **dims)
 
 
-class DefinedAUROC(BinaryAUROC):
-    """Exact ROC AUC that is NaN, not 0, when the epoch's answers hold a single class.
-
-    torchmetrics returns 0 with a warning there; an undefined AUC must not read as the worst possible one
-    (``metrics.json`` then writes ``null``).
-    """
-
-    def compute(self) -> torch.Tensor:
-        empty = isinstance(self.target, list) and not self.target  # a list before synchronization
-        target = torch.zeros(0) if empty else dim_zero_cat(self.target)
-        if target.numel() == 0 or bool(target.min() == target.max()):
-            return torch.tensor(float("nan"))
-        return super().compute()
-
-
-def stage_metrics(stage: str) -> MetricCollection:
-    """``<stage>/auc`` (exact, from every answer of the epoch) and ``<stage>/acc`` (threshold 0.5); the
-    test stage adds ``test/brier`` and ``test/ece`` (as :func:`ktlab.evaluation.binary_scores` defines
-    them: the mean squared error of the probabilities, and the 15-bin L1 calibration error)."""
-    metrics: dict[str, Any] = {
-        "auc": DefinedAUROC(validate_args=False),
-        "acc": BinaryAccuracy(validate_args=False),
-    }
-    if stage == "test":
-        metrics["brier"] = MeanSquaredError()
-        metrics["ece"] = BinaryCalibrationError(n_bins=ECE_BINS, norm="l1", validate_args=False)
-    return MetricCollection(metrics, prefix=f"{stage}/")
-
-
 class KTLitModule(LightningModule):
     """Trains and evaluates a next-step correctness network.
 
@@ -108,6 +77,9 @@ class KTLitModule(LightningModule):
             windows weigh as much as the many of a batch of long ones. Measured with DKT on ASSISTments
             2009: test AUC 0.8113 under ``"batch"``, 0.8215 under ``"answers"``, at the same speed.
             Validation and test losses are means over answers either way.
+        protocol: config (``_target_``) of the :class:`~ktlab.evaluation.Protocol` that decides which answers
+            are scored and trained on; None: :class:`~ktlab.evaluation.NextStepProtocol`
+            (``+model.protocol._target_=...`` sets another).
     """
 
     def __init__(
@@ -119,6 +91,7 @@ class KTLitModule(LightningModule):
         name: str = "kt",
         data: Mapping[str, Any] | None = None,
         loss_scale: str = "answers",
+        protocol: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__()
         raise_problems("model", self.check_args({"loss_scale": loss_scale}))
@@ -131,10 +104,12 @@ class KTLitModule(LightningModule):
                 "name": name,
                 "data": plain(data),
                 "loss_scale": loss_scale,
+                "protocol": plain(protocol),
             }
         )
         self.net = build_network(self.hparams.net, self.hparams.inputs["dims"])
-        self.protocol = NextStepProtocol()  # which answers are scored, in training as in evaluation
+        # which answers are scored and trained on, in training as in evaluation (a ktlab.evaluation protocol)
+        self.protocol = instantiate(protocol) if protocol else NextStepProtocol()
         self.train_metrics = stage_metrics("train")
         self.val_metrics = stage_metrics("val")
         self.test_metrics = stage_metrics("test")

@@ -23,59 +23,17 @@ from typing import Any
 import torch
 from hydra.utils import get_class
 from lightning import LightningModule
-from torchmetrics import MaxMetric, MeanMetric
-from torchmetrics.classification import MulticlassF1Score
+from torchmetrics import MaxMetric
 
 from ktlab.checks import Checks, Problem, raise_problems
 from ktlab.errors import ConfigError
+from ktlab.evaluation.epoch_metrics import StageMetrics
 from ktlab.models.checkpoint import load_running_best, mark_checkpoint, save_running_best
 from ktlab.models.components.text_encoder import encoder_config
-from ktlab.models.kt_module import DefinedAUROC, plain, stage_metrics
+from ktlab.models.kt_module import plain
 from ktlab.models.optim import configure_optimization
 
 log = logging.getLogger(__name__)
-
-
-def weighted_f1() -> MulticlassF1Score:
-    """F1 of each class weighted by its support: equal to scikit-learn's ``average="weighted"``."""
-    return MulticlassF1Score(num_classes=2, average="weighted", validate_args=False)
-
-
-class StageMetrics(torch.nn.Module):
-    """The metrics of one stage, computed over all its answers of an epoch.
-
-    Args:
-        stage: ``train``, ``val`` or ``test`` (the prefix of the metric names).
-    """
-
-    def __init__(self, stage: str) -> None:
-        super().__init__()
-        self.stage = stage
-        self.scores = stage_metrics(stage)  # auc, acc
-        self.f1 = weighted_f1()
-        self.loss = MeanMetric()
-        self.oracle = DefinedAUROC()
-
-    def update(
-        self, loss: torch.Tensor, p: torch.Tensor, answers: torch.Tensor, p_true: torch.Tensor
-    ) -> None:
-        self.loss.update(loss, weight=len(answers))
-        self.scores.update(p, answers)
-        self.f1.update((p >= 0.5).long(), answers)
-        known = torch.isfinite(p_true)
-        if self.stage != "train" and bool(known.any()):
-            self.oracle.update(p_true[known], answers[known])
-
-    def compute(self) -> dict[str, torch.Tensor]:
-        values = {**self.scores.compute(), f"{self.stage}/loss": self.loss.compute(),
-                  f"{self.stage}/f1_weighted": self.f1.compute()}  # fmt: skip
-        if self.oracle.update_called:
-            values[f"{self.stage}/oracle_auc"] = self.oracle.compute()
-        return values
-
-    def reset(self) -> None:
-        for metric in (self.scores, self.f1, self.loss, self.oracle):
-            metric.reset()
 
 
 class TextStudentModule(LightningModule):
