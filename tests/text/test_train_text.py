@@ -149,3 +149,21 @@ def test_per_student_mode_needs_a_student_rank(text_cfg) -> None:
         train(text_cfg("model.net._target_=ktlab.models.components.text_encoder.PerStudentNet"))
     error = user_error_in(info.value)
     assert isinstance(error, ConfigError) and "PerStudentNet trains one model per student" in str(error)
+
+
+def test_eval_writes_every_answers_prediction_for_the_text_students(text_cfg, tmp_path: Path) -> None:
+    from ktlab.evaluate import evaluate
+    from ktlab.evaluation import binary_scores
+    from tests.conftest import compose_config
+
+    cfg = text_cfg()
+    train(cfg)
+    ckpt = Path(cfg.paths.output_dir) / "checkpoints" / "best.ckpt"
+    eval_cfg = compose_config("eval", [f"ckpt_path={ckpt}"], tmp_path / "eval")
+    metrics = evaluate(eval_cfg)
+    answers = pd.read_csv(Path(eval_cfg.paths.output_dir) / "predictions.csv", dtype={"user_id": str})
+    assert list(answers.columns) == ["user_id", "question_id", "correct", "p_correct"]
+    assert answers["p_correct"].notna().all()
+    assert binary_scores(answers["p_correct"], answers["correct"])["auc"] == pytest.approx(
+        metrics["test/auc"], abs=1e-5
+    )
