@@ -175,3 +175,26 @@ def test_registry_versions_and_active_flag(migrated_url: str, sessions: sessionm
         assert stored_first.metrics["val/loss"] is None and not stored_first.is_active
         assert stored_first.config["seed"] == 7 and stored_first.config["output_dir"] == "/tmp/run1"
         assert session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_an_answer_of_several_skills_is_refused_before_anything_is_stored(sessions, engine: Engine) -> None:
+    from ktlab.data.schema import validate_interactions
+    from ktlab.db.ingest import ingest_frame
+    from ktlab.errors import DataValidationError
+
+    frame = pd.DataFrame(
+        {
+            "student_id": ["ana", "ana", "ana"],
+            "t": [0, 1, 1],
+            "skill_id": ["add", "sub", "mul"],
+            "correct": [1, 0, 0],
+        }
+    )
+    with pytest.raises(
+        DataValidationError, match=r"1 row\(s\) tag an answer with a further skill .*'ana', t=1"
+    ):
+        with sessions.begin() as session:
+            ingest_frame(
+                session, validate_interactions(frame, "multi.csv", required=CORE_COLUMNS), "multi.csv"
+            )
+    assert counts(engine)["exercise_responses"] == 0 and counts(engine)["users"] == 0

@@ -53,6 +53,7 @@ from ktlab.db.messages import first_line
 from ktlab.db.models import ExerciseResponse, User
 from ktlab.db.statements import insert_new
 from ktlab.db.usernames import display_username, username_key
+from ktlab.errors import DataValidationError
 
 log = logging.getLogger(__name__)
 
@@ -202,9 +203,19 @@ def ingest_frame(
         The number of answers stored.
 
     Raises:
-        DataValidationError: a text value is longer than its column, or a learner is spelled two ways.
+        DataValidationError: a text value is longer than its column, a learner is spelled two ways, or an
+            answer carries several skills (one row each), which the database cannot store.
         DatabaseError: the database refused the rows (e.g. answers that are stored already).
     """
+    several = frame.duplicated(["student_id", "t"]).to_numpy()
+    if several.any():
+        first = frame.iloc[int(several.argmax())]
+        raise DataValidationError(
+            f"{source}: {int(several.sum())} row(s) tag an answer with a further skill (the first: learner "
+            f"{first['student_id']!r}, t={first['t']:g}, skill {first['skill_id']!r}), and the learner database "
+            "stores one skill per answer (exercise_responses is keyed by learner and t). Store one row per "
+            "answer (its main skill), or train from the file itself (data=csv data.path=FILE). Nothing was stored."
+        )
     check_frame_identifiers(frame, source, exercise_ids)
     user_ids = ensure_users(session, frame["student_id"].unique().tolist())
     rows = to_responses(frame, user_ids, exercise_ids)
