@@ -190,11 +190,11 @@ def test_an_answer_of_several_skills_is_refused_before_anything_is_stored(sessio
             "correct": [1, 0, 0],
         }
     )
-    with pytest.raises(
-        DataValidationError, match=r"1 row\(s\) tag an answer with a further skill .*'ana', t=1"
+    with (
+        pytest.raises(
+            DataValidationError, match=r"1 row\(s\) tag an answer with a further skill .*'ana', t=1"
+        ),
+        sessions.begin() as session,
     ):
-        with sessions.begin() as session:
-            ingest_frame(
-                session, validate_interactions(frame, "multi.csv", required=CORE_COLUMNS), "multi.csv"
-            )
+        ingest_frame(session, validate_interactions(frame, "multi.csv", required=CORE_COLUMNS), "multi.csv")
     assert counts(engine)["exercise_responses"] == 0 and counts(engine)["users"] == 0
