@@ -37,8 +37,9 @@ def test_weighted_f1_equals_scikit_learns() -> None:
 def test_pooled_run_checkpoints_evaluates_predicts_and_exports(text_cfg, make_cfg) -> None:
     cfg = text_cfg()
     metrics = train(cfg)
-    for key in ("test/acc", "test/f1_weighted", "test/auc", "test/oracle_auc", "val/auc_best", "val/auc"):
-        assert metrics[key] is not None and 0.0 <= metrics[key] <= 1.0, key
+    assert all(metrics[key] is not None for key in ("test/acc", "test/f1_weighted", "test/auc", "val/auc"))
+    assert metrics["test/oracle_auc"] > 0.6  # the simulated students' true probabilities rank their answers
+    assert metrics["val/auc_best"] >= metrics["val/auc"]
     out = Path(cfg.paths.output_dir)
     written = json.loads((out / "metrics.json").read_text())
     assert written["test/oracle_auc"] == pytest.approx(metrics["test/oracle_auc"])
