@@ -60,6 +60,23 @@ class DatabaseSource:
             stmt = stmt.where(ExerciseResponse.skill_domain.in_(self.skill_domains))
         return stmt.order_by(User.username, ExerciseResponse.t)
 
+    def read(self, stmt: Select, create_dirs: bool = True) -> pd.DataFrame:
+        """The rows of ``stmt`` (one of :meth:`query`, maybe narrowed), unvalidated; names the source.
+
+        Raises:
+            DatabaseError: the database is unreachable or has no schema.
+        """
+        engine = make_engine(self.db, create_dirs=create_dirs)
+        try:
+            require_schema(engine)
+            self.name = f"database {masked(engine.url)}, table exercise_responses"
+            with engine.connect() as conn:
+                return pd.read_sql(stmt, conn)
+        except SQLAlchemyError as err:
+            raise connect_error(engine, err) from None
+        finally:
+            engine.dispose()
+
     def load(self, required: Sequence[str] = INTERACTION_COLUMNS) -> pd.DataFrame:
         """Read the answers (one query, vectorized) and validate them like a file.
 
@@ -67,16 +84,7 @@ class DatabaseSource:
             DatabaseError: the database is unreachable, has no schema, or holds no answers.
             DataValidationError: a stored answer lacks a signal the run reads (e.g. NULL motivation).
         """
-        engine = make_engine(self.db)
-        try:
-            require_schema(engine)
-            self.name = f"database {masked(engine.url)}, table exercise_responses"
-            with engine.connect() as conn:
-                frame = pd.read_sql(self.query(required), conn)
-        except SQLAlchemyError as err:
-            raise connect_error(engine, err) from None
-        finally:
-            engine.dispose()
+        frame = self.read(self.query(required))
         if frame.empty:
             scope = f" in skill domains {self.skill_domains}" if self.skill_domains else ""
             raise DatabaseError(

@@ -35,10 +35,7 @@ def history_from_db(
         DatabaseError: the database is unreachable or has no schema.
         KtlabError: no learner was named.
     """
-    from sqlalchemy.exc import SQLAlchemyError
-
     from ktlab.data.schema import validate_interactions
-    from ktlab.db.engine import connect_error, make_engine, masked, require_schema
     from ktlab.db.models import User
     from ktlab.db.source import DatabaseSource
 
@@ -46,21 +43,15 @@ def history_from_db(
     if not names:
         raise KtlabError("history_from_db: no learner named; pass one or more usernames.")
     source = DatabaseSource(db if db is not None else {})
-    engine = make_engine(source.db, create_dirs=False)
-    try:
-        require_schema(engine)
-        with engine.connect() as conn:
-            frame = pd.read_sql(source.query(list(required)).where(User.username.in_(names)), conn)
-    except SQLAlchemyError as err:
-        raise connect_error(engine, err) from None
-    finally:
-        engine.dispose()
-    name = f"database {masked(engine.url)}, table exercise_responses"
+    stmt = source.query(list(required)).where(User.username.in_(names))
+    frame = source.read(stmt, create_dirs=False)
     found = set(frame["student_id"].astype(str))
     absent = [n for n in names if n not in found]
     if absent:
-        log.warning("%s holds no answers of %d learner(s): %s", name, len(absent), ", ".join(absent[:10]))
+        log.warning(
+            "%s holds no answers of %d learner(s): %s", source.name, len(absent), ", ".join(absent[:10])
+        )
     if frame.empty:
         return frame
     frame["correct"] = frame["correct"].astype("int8")
-    return validate_interactions(frame, name, required=list(required))
+    return validate_interactions(frame, source.name, required=list(required))
