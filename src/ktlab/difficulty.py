@@ -268,20 +268,20 @@ def run(cfg: DictConfig) -> Path:
             "scripts/make_template.py --questions new_questions.csv` writes a template), or questions=test "
             "for the checkpoint's held-out questions."
         )
-    models = load_students(cfg.ckpt_path)
-    log.info("asking %d student model(s) from %s", len(models), cfg.ckpt_path)
+    students = load_students(cfg.ckpt_path)
+    log.info("asking %d student model(s) from %s", len(students), cfg.ckpt_path)
     if held:
-        datamodule, questions = held_out(models[0], str(cfg.questions), checkpoint_paths(cfg.ckpt_path)[0])
-        estimates = estimate_difficulty(models, questions, batch_size)
+        datamodule, questions = held_out(students[0], str(cfg.questions), checkpoint_paths(cfg.ckpt_path)[0])
+        estimates = estimate_difficulty(students, questions, batch_size)
         figures, table = validate(estimates, datamodule, questions, str(cfg.questions), cfg.get("plot"))
-        figures["n_models"] = len(models)
+        figures["n_models"] = len(students)
         (output.parent / "difficulty_validation.json").parent.mkdir(parents=True, exist_ok=True)
         (output.parent / "difficulty_validation.json").write_text(json.dumps(figures, indent=2) + "\n")
         log.info("validation on %d held-out questions: %s", len(table), json.dumps(figures))
     else:
         raw, line_offset = read_table(cfg.questions)
         table = estimate_difficulty(
-            models, raw, batch_size, source=str(cfg.questions), line_offset=line_offset
+            students, raw, batch_size, source=str(cfg.questions), line_offset=line_offset
         )
     path = write_table(table, output)
     log.info("wrote the difficulty of %d question(s) -> %s", len(table), path)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from sklearn.metrics import brier_score_loss, f1_score, roc_auc_score
+from sklearn.metrics import brier_score_loss, roc_auc_score
 from torchmetrics.functional.classification import binary_calibration_error
 
 ECE_BINS = 15
@@ -41,11 +41,3 @@ def binary_scores(
         "ece": float(ece),
         "answers": len(y),
     }
-
-
-def weighted_f1_score(prob: np.ndarray, label: np.ndarray) -> float | None:
-    """F1 of the 0.5-threshold predictions, averaged over both classes weighted by their support."""
-    y = np.asarray(label).astype(np.int64)
-    if len(y) == 0:
-        return None
-    return float(f1_score(y, (np.asarray(prob) >= 0.5).astype(np.int64), average="weighted", zero_division=0))
