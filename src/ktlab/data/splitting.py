@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.model_selection import GroupShuffleSplit
+from sklearn.model_selection import GroupKFold, GroupShuffleSplit
 
 
 def split_groups(groups: np.ndarray, val_fraction: float, test_fraction: float, seed: int) -> np.ndarray:
@@ -28,3 +28,21 @@ def split_groups(groups: np.ndarray, val_fraction: float, test_fraction: float, 
         keep, held = next(GroupShuffleSplit(1, test_size=share, random_state=seed).split(rest, groups=rest))
         label[rest[held]] = "val"
     return label[codes]
+
+
+def group_folds(groups: np.ndarray, n_folds: int, seed: int) -> np.ndarray:
+    """The fold (``0..n_folds-1``) of each element of ``groups``, every group whole in one fold.
+
+    For question-held-out evaluation: pass one group key per question (for example its sorted skill set,
+    so questions written from one template never sit on both sides of a fold). scikit-learn's
+    ``GroupKFold(shuffle=True)`` balances the folds' sizes over shuffled groups, seeded with ``seed``.
+    """
+    values = np.asarray(groups).astype(str)
+    n_groups = len(np.unique(values))
+    if n_folds < 2 or n_groups < n_folds:
+        raise ValueError(f"{n_folds} folds need at least {max(n_folds, 2)} groups; there are {n_groups}")
+    fold = np.empty(len(values), dtype=np.int64)
+    splitter = GroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    for index, (_, held) in enumerate(splitter.split(values, groups=values)):
+        fold[held] = index
+    return fold
