@@ -85,11 +85,27 @@ def test_evaluator_agrees_with_the_training_test_and_keeps_every_answer(run: Pat
     assert isinstance(per_skill, pd.DataFrame)
 
 
-def test_eval_writes_predictions_from_which_its_metrics_recompute(run: Path, tmp_path: Path) -> None:
+def test_eval_writes_predictions_from_which_its_metrics_recompute(
+    run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ktlab.evaluate
     from ktlab.evaluate import evaluate
 
+    calls: list[int] = []
+    loaded: list[torch.nn.Module] = []
+
+    def counting_load(*args, **kwargs):
+        model = load_model(*args, **kwargs)
+        model.net.register_forward_hook(lambda *_: calls.append(1))
+        loaded.append(model)
+        return model
+
+    monkeypatch.setattr(ktlab.evaluate, "load_model", counting_load)
     cfg = compose_config("eval", [f"ckpt_path={run / 'checkpoints' / 'best.ckpt'}"], tmp_path)
     metrics = evaluate(cfg)
+    datamodule = restore_datamodule(loaded[0])
+    datamodule.setup("test")
+    assert len(calls) == len(datamodule.test_dataloader())  # one pass gives the metrics and the answers
     answers = pd.read_csv(Path(cfg.paths.output_dir) / "predictions.csv", dtype={"student_id": str})
     assert list(answers.columns) == ["student_id", "t", "problem_id", "skill_id", "correct", "p_correct"]
     again = binary_scores(answers["p_correct"], answers["correct"])

@@ -19,7 +19,7 @@ from ktlab.checks import Checks, raise_problems
 from ktlab.cli import report_user_errors
 from ktlab.config_checks import check_config
 from ktlab.data.io import write_table
-from ktlab.evaluation.answers import answer_predictions
+from ktlab.evaluation.answers import AnswerRecorder
 from ktlab.models.checkpoint import load_model, restore_datamodule
 from ktlab.utils.instantiate import instantiate_group
 from ktlab.utils.logging import get_logger
@@ -53,7 +53,8 @@ def evaluate(cfg: DictConfig) -> dict[str, float | None]:
     loader = datamodule.dataloader(split, shuffle=False)
 
     loggers = instantiate_group(cfg.get("logger"), "logger")
-    callbacks, progress = terminal_progress_bar([])  # Lightning's own bar, on a terminal only
+    recorder = AnswerRecorder()  # keeps the per-answer predictions of the same test pass
+    callbacks, progress = terminal_progress_bar([recorder])  # Lightning's own bar, on a terminal only
     trainer: L.Trainer = instantiate(cfg.trainer, logger=loggers or False, callbacks=callbacks, **progress)
     trainer.test(model=model, dataloaders=loader)
     metrics = {
@@ -64,7 +65,7 @@ def evaluate(cfg: DictConfig) -> dict[str, float | None]:
         Path(cfg.paths.output_dir) / "metrics.json", metrics, checkpoint=str(cfg.ckpt_path), split=split
     )
     log.info("Metrics written to %s", path)
-    answers = answer_predictions(model, datamodule, split)
+    answers = recorder.table(datamodule, split)
     if answers is not None:
         table = write_table(answers, Path(cfg.paths.output_dir) / "predictions.csv")
         log.info("%d scored answers and their predictions written to %s", len(answers), table)

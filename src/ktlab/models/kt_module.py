@@ -144,7 +144,7 @@ class KTLitModule(LightningModule):
         metrics: MetricCollection,
         loss_metric: MeanMetric,
         oracle: DefinedAUROC | None = None,
-    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+    ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
         logits, aux_loss = split_output(self.net(batch))  # [B, T]
         target = batch["correct"]
         scored = self.protocol.scored(batch)
@@ -159,10 +159,10 @@ class KTLitModule(LightningModule):
             known = torch.isfinite(p_true)
             if bool(known.any()):
                 oracle.update(p_true[known], answers[known])
-        return loss, aux_loss
+        return loss, aux_loss, logits.detach()
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        loss, aux_loss = self._step(batch, self.train_metrics, self.train_loss)
+        loss, aux_loss, _ = self._step(batch, self.train_metrics, self.train_loss)
         if aux_loss is None:
             return loss
         self.train_aux_loss.update(aux_loss.detach())
@@ -171,8 +171,10 @@ class KTLitModule(LightningModule):
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         self._step(batch, self.val_metrics, self.val_loss, self.val_oracle_auc)
 
-    def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
-        self._step(batch, self.test_metrics, self.test_loss, self.test_oracle_auc)
+    def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        """Scores the batch; returns its logits ``[B, T]`` for callbacks that keep per-answer predictions
+        (:class:`~ktlab.evaluation.answers.AnswerRecorder`)."""
+        return self._step(batch, self.test_metrics, self.test_loss, self.test_oracle_auc)[2]
 
     # ------------------------------------------------------------------ epoch ends
     def _log_epoch(

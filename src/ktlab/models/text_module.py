@@ -123,23 +123,26 @@ class TextStudentModule(LightningModule):
         return torch.sigmoid(self.net(batch).float())
 
     # ------------------------------------------------------------------ steps
-    def _step(self, batch: Mapping[str, torch.Tensor], stage: str) -> torch.Tensor:
+    def _step(self, batch: Mapping[str, torch.Tensor], stage: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """The batch's loss and its success logits ``[B]`` (detached)."""
         logits = self.net(batch).float()  # [B]
         target = batch["correct"]
         loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, target)
         answers = target.long()
         p = torch.sigmoid(logits.detach())
         self.stages[stage].update(loss.detach(), p, answers, batch["p_true"])
-        return loss
+        return loss, logits.detach()
 
     def training_step(self, batch: Mapping[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        return self._step(batch, "train")
+        return self._step(batch, "train")[0]
 
     def validation_step(self, batch: Mapping[str, torch.Tensor], batch_idx: int) -> None:
         self._step(batch, "val")
 
-    def test_step(self, batch: Mapping[str, torch.Tensor], batch_idx: int) -> None:
-        self._step(batch, "test")
+    def test_step(self, batch: Mapping[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        """Scores the batch; returns its success logits ``[B]`` for callbacks that keep per-answer
+        predictions (:class:`~ktlab.evaluation.answers.AnswerRecorder`)."""
+        return self._step(batch, "test")[1]
 
     # ------------------------------------------------------------------ epoch ends
     def _log_epoch(self, stage: str) -> dict[str, torch.Tensor]:
