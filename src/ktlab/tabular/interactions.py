@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ktlab.data.schema import DIFFICULTY_RANGE, SPLIT_COLUMN
+from ktlab.db.columns import EXERCISE_RESPONSES
 from ktlab.db.platform_json import DATA_FILE
 from ktlab.tabular.data import PlatformData
 from ktlab.tabular.errors import TabularError
@@ -47,19 +48,28 @@ def level_difficulty(level: np.ndarray | pd.Series) -> np.ndarray:
     return low + (np.asarray(level, dtype=np.float64) - 1.0) * (high - low) / 4.0
 
 
+#: The schema columns read straight from the answers' stored columns (``ktlab.db.columns``), with their dtype.
+_STORED: dict[str, str | None] = {
+    "t": "float64",
+    "skill_id": None,
+    "correct": "int8",
+    "time_spent": "float64",
+    "timestamp": None,
+}
+
+
 def _interaction_columns(answers: pd.DataFrame, student_ids: np.ndarray) -> pd.DataFrame:
-    """The answers in the interaction schema's columns (module docstring), learners named ``student_ids``."""
-    return pd.DataFrame(
-        {
-            "student_id": student_ids,
-            "t": answers["t"].to_numpy(np.float64),
-            "skill_id": answers["skill_domain"].to_numpy(),
-            "correct": answers["is_correct"].to_numpy(np.int8),
-            "difficulty": level_difficulty(answers["difficulty_level"]),
-            "time_spent": answers["time_taken"].to_numpy(np.float64),
-            "timestamp": answers["answered_at"].to_numpy(),
-        }
-    )
+    """The answers in the interaction schema's columns (module docstring), learners named ``student_ids``.
+
+    The platform's answers are stored in the database's layout, so its column map
+    (:data:`ktlab.db.columns.EXERCISE_RESPONSES`) names the column each schema column comes from.
+    """
+    frame = pd.DataFrame({"student_id": student_ids})
+    for name, dtype in _STORED.items():
+        column = answers[EXERCISE_RESPONSES[name]]
+        frame[name] = column.to_numpy(dtype) if dtype else column.to_numpy()
+    frame.insert(4, "difficulty", level_difficulty(answers["difficulty_level"]))
+    return frame
 
 
 def sample_answers(usernames: Sequence[str], weeks: int = 4, seed: int = 0) -> pd.DataFrame:
