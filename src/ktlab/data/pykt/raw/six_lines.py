@@ -87,13 +87,13 @@ def write_data_txt(frame: pd.DataFrame, path: str | Path, learner_order: Learner
     temporary = path.with_name(path.name + ".partial")
     temporary.write_text("\n".join(records) + ("\n" if records else ""), encoding="utf-8")
     os.replace(temporary, path)
-    skills = frame["skills"].astype(str).str.split("_").explode().nunique() if len(frame) else 0
+    skills = {skill for joined in pd.unique(frame["skills"].astype(str)) for skill in joined.split("_")}
     written = Written(
         path=path,
         learners=len(records) // 6,
         answers=len(frame),
         questions=int(frame["question"].nunique()) if "question" in frame.columns else None,
-        skills=int(skills),
+        skills=len(skills),
     )
     log.info(
         "wrote %s: %d learners, %d answers, %s questions, %d skills",
