@@ -21,7 +21,7 @@ def _parser() -> argparse.ArgumentParser:
     listing = "\n".join(f"  {name:<19} {d.title}: {d.inputs}" for name, d in DATASETS.items())
     parser = argparse.ArgumentParser(
         prog="python -m ktlab.data.pykt.raw",
-        description=__doc__.splitlines()[0] + "\n\ndata sets:\n" + listing,
+        description="Write pyKT's 6-line data.txt from a raw release into --out.\n\ndata sets:\n" + listing,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(

@@ -17,7 +17,7 @@ from ktlab.errors import DataValidationError
 
 log = logging.getLogger(__name__)
 
-Reader = Callable[[Sequence[Path], "Progress | None"], pd.DataFrame]
+Reader = Callable[[Sequence[Path], Progress | None], pd.DataFrame]
 
 
 @dataclass(frozen=True)
