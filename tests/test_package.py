@@ -79,7 +79,16 @@ def _config_source(run: Path) -> str:
 def test_ktlab_help_lists_the_commands(tmp_path: Path) -> None:
     result = _run(["-m", "ktlab", "--help"], tmp_path, [ROOT / "src"])
     assert result.returncode == 0, result.stderr
-    for name in ("train", "eval", "predict", "estimate-difficulty", "train-tabular", "db", "tabular"):
+    for name in (
+        "train",
+        "eval",
+        "predict",
+        "estimate-difficulty",
+        "train-tabular",
+        "pykt-prepare",
+        "db",
+        "tabular",
+    ):
         assert f"\n  {name} " in result.stdout
     assert set(COMMANDS) == {
         "train",
@@ -87,6 +96,7 @@ def test_ktlab_help_lists_the_commands(tmp_path: Path) -> None:
         "predict",
         "estimate-difficulty",
         "train-tabular",
+        "pykt-prepare",
         "db",
         "tabular",
     }

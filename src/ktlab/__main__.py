@@ -51,6 +51,9 @@ COMMANDS: dict[str, Command] = {
         "ktlab.commands.train_tabular", "train a tabular model: ktlab train-tabular [model=performance_rf]",
         "tabular", _TABULAR + _DB,
     ),
+    "pykt-prepare": Command(
+        "ktlab.data.pykt.raw.__main__", "pyKT's data.txt from a raw release: ktlab pykt-prepare assist2009 FILE --out DIR",
+    ),
     "db": Command("ktlab.db.__main__", "learner database: ktlab db check | ktlab db init", "db", _DB),
     "tabular": Command(
         "ktlab.tabular.__main__", "at-risk lists, mastery timelines, next levels: ktlab tabular at-risk ...",

@@ -1,0 +1,119 @@
+"""The pyKT results collector, on run folders laid out as a 5-fold multirun of experiment=pykt writes them."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _collector():
+    spec = importlib.util.spec_from_file_location("collect_pykt", ROOT / "experiments" / "collect_pykt.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+collect = _collector()
+
+
+def fake_run(
+    folder: Path,
+    data_dir: str,
+    fold: int,
+    metrics: dict[str, float],
+    model: str = "dkt",
+    seed: int = 42,
+    overrides: tuple[str, ...] = (),
+) -> None:
+    """A finished run's files: metrics.json (pyKT's keys under test/) and .hydra/config.yaml, overrides.yaml."""
+    (folder / ".hydra").mkdir(parents=True)
+    (folder / "metrics.json").write_text(
+        json.dumps({**{f"test/{k}": v for k, v in metrics.items()}, "val/auc_best": 0.7, "model": model})
+    )
+    config = {
+        "seed": seed,
+        "data": {"dir": data_dir, "fold": fold, "max_len": 200},
+        "model": {"name": model},
+        "trainer": {"max_epochs": 200},
+        "callbacks": {
+            "model_checkpoint": {"monitor": "val/auc"},
+            "early_stopping": {"monitor": "val/auc", "patience": 10, "min_delta": 0.001},
+        },
+    }
+    (folder / ".hydra" / "config.yaml").write_text(yaml.safe_dump(config))
+    launched = ["experiment=pykt", f"data.dir={data_dir}", f"data.fold={fold}", f"model={model}", *overrides]
+    (folder / ".hydra" / "overrides.yaml").write_text(yaml.safe_dump(launched))
+
+
+AUC_2015 = [0.7262, 0.7270, 0.7281, 0.7266, 0.7276]
+
+
+@pytest.fixture
+def multiruns(tmp_path: Path) -> list[Path]:
+    sweep = tmp_path / "multiruns" / "2026-12-05_10-00-00"
+    for fold, auc in enumerate(AUC_2015):
+        fake_run(
+            sweep / str(fold), "/data/assist2015_pykt", fold, {"window_testauc": auc, "testauc": auc + 0.01}
+        )
+    other = tmp_path / "multiruns" / "2026-12-05_11-00-00"
+    for fold in range(4):  # a fold short, and a data set with question ids
+        metrics = {"window_testauc": 0.74, "windowauclate_mean": 0.75 + fold / 100, "oriauclate_mean": 0.7}
+        fake_run(
+            other / str(fold),
+            "/data/assist2009",
+            fold,
+            metrics,
+            model="dkt_gru",
+            overrides=("model.inputs=answers",),
+        )
+    return [sweep, other]
+
+
+def test_table_states_protocol_and_sits_beside_the_leaderboard(
+    multiruns: list[Path], tmp_path: Path, capsys
+) -> None:
+    out = tmp_path / "out"
+    assert collect.main([*map(str, multiruns), "--out", str(out)]) == 0
+    text = (out / "RESULTS_pykt.md").read_text()
+    assert "seed 1024" in text and "last 20% are the test set" in text
+    # ASSISTments 2015: window_testauc, mean ± sample std of the five folds, beside DKT 0.7271 ± 0.0005.
+    assert (
+        "| assist2015 | dkt | window_testauc | 0, 1, 2, 3, 4 | 42 | 0.7271 ± 0.0008 | DKT 0.7271 ± 0.0005 | "
+        "best val/auc, stopped 10 epochs after the last gain > 0.001, at most 200 epochs |"
+    ) in text
+    # Data with question ids: the fused AUC; the missing fold is shown.
+    assert (
+        "| assist2009 | dkt_gru (model.inputs=answers) | windowauclate_mean | 0, 1, 2, 3 (of 5) | 42 | 0.7650 ± 0.0129 |"
+        in text
+    )
+    assert "sparseKT-topK 0.7502; sparseKT-soft 0.7379; DKT+ 0.7285" in text
+    assert "Best ktlab arm: dkt 0.7271 ± 0.0008, above 4 of 9 leaderboard entries." in text
+    assert "RingoTC KnowledgeTracingLeaderboard" in text
+
+    saved = json.loads((out / "results_pykt.json").read_text())
+    row = next(r for r in saved["table"] if r["data"] == "assist2015")
+    assert row["mean"] == pytest.approx(sum(AUC_2015) / 5) and row["folds"] == [0, 1, 2, 3, 4]
+    assert row["all_keys"]["testauc"] == pytest.approx(sum(AUC_2015) / 5 + 0.01)
+    assert row["leaderboard"] == {"auc": 0.7271, "std": 0.0005}
+    assert len(saved["runs"]) == 9
+
+
+def test_writes_nothing_committed_by_default() -> None:
+    default = collect._parser().parse_args(["somewhere"]).out
+    assert default == ROOT / "logs" / "pykt"
+
+
+def test_a_folder_without_runs_exits_2(tmp_path: Path, capsys) -> None:
+    with pytest.raises(SystemExit) as done:
+        collect.main([str(tmp_path), "--out", str(tmp_path / "out")])
+    assert done.value.code == 2
+    assert "holds no metrics.json" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
