@@ -155,7 +155,8 @@ def train(cfg: DictConfig) -> dict[str, float]:
         log.info("Testing %s", f"best checkpoint {best}" if best else "the final weights")
         trainer.test(model=model, datamodule=datamodule, ckpt_path=best, weights_only=True)
         metrics.update(to_floats(trainer.callback_metrics))
-        metrics.update(to_floats(protocol_test_metrics(model, datamodule)))  # the best weights, loaded by test
+        # a data protocol's own test metrics (pyKT's), by the best weights test loaded into the model
+        metrics.update(to_floats(protocol_test_metrics(model, datamodule)))
 
     if trainer.is_global_zero:
         path = write_metrics(

@@ -22,7 +22,8 @@ leftover chunk). Early fusion (averaging hidden states) is not implemented.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Protocol as TypingProtocol
+from typing import Any
+from typing import Protocol as TypingProtocol
 
 import numpy as np
 import torch
@@ -66,7 +67,7 @@ def probabilities(logits: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def _collect(model: torch.nn.Module, loader: Any, with_questions: bool) -> dict[str, np.ndarray]:
+def collect_rows(model: torch.nn.Module, loader: Any, with_questions: bool) -> dict[str, np.ndarray]:
     """Scored rows of every sequence, in file order: ``p``, ``y`` and, with questions, ``qidx``, ``rest``,
     ``seq`` (the sequence's index in the file)."""
     protocol = PyktProtocol()
@@ -111,7 +112,7 @@ def fused_questions(rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """One fused prediction per question, from the scored rows of question-level sequences.
 
     Returns:
-        ``y`` (the question's answer) and one array per late fusion, question by question.
+        ``qidx``, ``y`` (the question's answer) and one array per late fusion, question by question.
     """
     n_seq = int(rows["seq"].max()) + 1 if len(rows["seq"]) else 0
     open_rows = np.zeros(n_seq, dtype=bool)
@@ -122,9 +123,10 @@ def fused_questions(rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     groups: dict[int, list[int]] = defaultdict(list)
     for i in np.flatnonzero(keep)[::-1]:  # fused in the reverse order of their sequences
         groups[int(rows["qidx"][i])].append(int(i))
-    out: dict[str, list[float]] = {"y": [], **{name: [] for name in FUSIONS}}
+    out: dict[str, list[float]] = {"qidx": [], "y": [], **{name: [] for name in FUSIONS}}
     for qidx in sorted(groups):
         members = groups[qidx]
+        out["qidx"].append(qidx)
         out["y"].append(int(rows["y"][members[0]]))
         for name, value in fuse([float(rows["p"][i]) for i in members]).items():
             out[name].append(value)
@@ -150,10 +152,10 @@ def pykt_test_metrics(
     """
     out: dict[str, float | None] = {}
     for key, name in (("test", "test_sequences"), ("window_test", "test_window_sequences")):
-        rows = _collect(model, data.sequence_loader(name, batch_size), with_questions=False)
+        rows = collect_rows(model, data.sequence_loader(name, batch_size), with_questions=False)
         out[f"{key}auc"], out[f"{key}acc"] = _auc_acc(rows["p"], rows["y"])
     for view, name in (("ori", "test_question_sequences"), ("window", "test_question_window_sequences")):
         if name in data.sets:
-            rows = _collect(model, data.sequence_loader(name, batch_size), with_questions=True)
+            rows = collect_rows(model, data.sequence_loader(name, batch_size), with_questions=True)
             out.update(question_metrics(rows, view))
     return {f"{prefix}{key}": value for key, value in out.items()}

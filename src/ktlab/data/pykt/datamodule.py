@@ -138,7 +138,10 @@ class PyktDataModule(LightningDataModule):
     def sizes(self) -> dict[str, int]:
         """Concepts and questions, from ``keyid2idx.json`` where given, else the largest ids seen."""
         if self.fitted_state:
-            return {"n_skills": int(self.fitted_state["n_skills"]), "n_problems": int(self.fitted_state["n_problems"])}
+            return {
+                "n_skills": int(self.fitted_state["n_skills"]),
+                "n_problems": int(self.fitted_state["n_problems"]),
+            }
         assert self.split is not None
         learners = self.split.train_valid + self.split.test
         out = {}
@@ -192,7 +195,9 @@ class PyktDataModule(LightningDataModule):
             return
         self.split, made_here = load_split(self.dir, self.n_folds, self.min_seq_len)
         if made_here:
-            log.info("%s: split from data.txt as pyKT splits it (seed 1024, %d folds)", self.dir, self.n_folds)
+            log.info(
+                "%s: split from data.txt as pyKT splits it (seed 1024, %d folds)", self.dir, self.n_folds
+            )
         folds = {learner["fold"] for learner in self.split.train_valid}
         if self.fold not in folds:
             raise DataValidationError(
@@ -236,7 +241,9 @@ class PyktDataModule(LightningDataModule):
         return DataLoader(
             SequenceDataset(tensors),
             batch_sampler=batches,
-            collate_fn=SequenceCollator(tensors, first_rows_only=name == "val" and self.selection == "first_rows"),
+            collate_fn=SequenceCollator(
+                tensors, first_rows_only=name == "val" and self.selection == "first_rows"
+            ),
             num_workers=self.num_workers,
         )
 

@@ -20,10 +20,7 @@ ROW_FIELDS: tuple[str, ...] = ("questions", "concepts", "responses", "timestamps
 def write_table(table: Table, columns: Sequence[str], path: Path) -> Path:
     """Write ``table`` with ``columns`` as pyKT does (``DataFrame.to_csv(index=None)``)."""
     frame = pd.DataFrame(
-        {
-            key: [row[key] if key in ONE_KEYS else ",".join(row[key]) for row in table]
-            for key in columns
-        },
+        {key: [row[key] if key in ONE_KEYS else ",".join(row[key]) for row in table] for key in columns},
         columns=list(columns),
     )
     frame.to_csv(path, index=False)

@@ -103,9 +103,25 @@ def _question_views(repeat: Sequence[str]) -> list[tuple[list[int], list[str]]]:
             views[-1][0].append(i)
             views[-1][1].append("1")
         else:
-            views.append((list(range(start)) + [i], [PAD] * start + ["1"] if start else [PAD]))
+            views.append(([*range(start), i], [PAD] * start + ["1"] if start else [PAD]))
         previous = flag
     return views
+
+
+class _View:
+    """One question view of a learner, cut into the sequences written."""
+
+    def __init__(self, rows: list[int], masks: list[str], values: dict, ones: dict, max_len: int) -> None:
+        self.rows, self.masks, self.values, self.ones, self.max_len = rows, masks, values, ones, max_len
+
+    def piece(self, lo: int, hi: int, pad: bool = False, last_only: bool = False) -> dict:
+        """Rows ``lo:hi`` of the view; ``last_only`` selects only its last row; ``pad`` pads to max_len."""
+        cut = self.rows[lo:hi]
+        seq = {key: [column[r] for r in cut] for key, column in self.values.items()}
+        seq["selectmasks"] = [PAD] * (len(cut) - 1) + ["1"] if last_only else self.masks[lo:hi]
+        if pad:
+            seq = {key: _padded(column, self.max_len) for key, column in seq.items()}
+        return {**self.ones, **seq}
 
 
 def question_sequences(
@@ -130,34 +146,26 @@ def question_sequences(
         }
         ones = {key: learner[key] for key in ONE_KEYS}
         for rows, masks in _question_views(repeat):
+            view = _View(rows, masks, values, ones, max_len)
             n = len(rows)
             if n < 2:
                 continue
-
-            def piece(lo: int, hi: int, pad: bool = False, last_only: bool = False) -> dict:
-                cut = rows[lo:hi]
-                seq = {key: [column[r] for r in cut] for key, column in values.items()}
-                seq["selectmasks"] = [PAD] * (len(cut) - 1) + ["1"] if last_only else masks[lo:hi]
-                if pad:
-                    seq = {key: _padded(column, max_len) for key, column in seq.items()}
-                return {**ones, **seq}
-
             if n < max_len:
-                out.append(piece(0, n, pad=True))
+                out.append(view.piece(0, n, pad=True))
             elif window:
                 if masks[max_len - 1] == "1":
-                    out.append(piece(0, max_len))
+                    out.append(view.piece(0, max_len))
                 for end in range(max_len + 1, n + 1):
                     if masks[end - 1] == "1":
-                        out.append(piece(end - max_len, end, last_only=True))
+                        out.append(view.piece(end - max_len, end, last_only=True))
             else:
                 start = 0
                 while n >= start + max_len:
                     if masks[start + max_len - 1] == "1":
-                        out.append(piece(start, start + max_len))
+                        out.append(view.piece(start, start + max_len))
                     start += max_len
                 if n - start >= min_seq_len:
-                    out.append(piece(start, n, pad=True))
+                    out.append(view.piece(start, n, pad=True))
     return out
 
 
