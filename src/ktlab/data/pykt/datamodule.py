@@ -94,6 +94,7 @@ class PyktDataModule(LightningDataModule):
                     "batch_size": batch_size,
                     "selection": selection,
                     "item_features": item_features,
+                    "num_workers": num_workers,
                 }
             ),
         )
@@ -119,18 +120,17 @@ class PyktDataModule(LightningDataModule):
         checks.integer("max_len", 2)
         checks.integer("min_seq_len", 1)
         checks.integer("batch_size", 1)
+        checks.integer("num_workers", 0)
+        checks.integer("fold", 0)
         checks.one_of("selection", SELECTIONS)
         checks.require(
             "item_features",
             lambda v: set(v) <= {"skill_id", "problem_id"} and "skill_id" in v,
             "must be [skill_id] or [skill_id, problem_id]",
         )
-        if not checks.problems:
-            checks.require(
-                "fold",
-                lambda v: isinstance(v, int) and 0 <= v < args["n_folds"],
-                f"must be a fold number, 0 .. {args['n_folds'] - 1}",
-            )
+        if not checks.problems and "fold" in args:
+            n_folds = args.get("n_folds", 5)
+            checks.require("fold", lambda v: v < n_folds, f"must be a fold number, 0 .. {n_folds - 1}")
         return checks.problems
 
     # ------------------------------------------------------------------ the contract

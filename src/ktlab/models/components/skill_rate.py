@@ -16,8 +16,13 @@ predictions) unchanged.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import torch
 from torch import nn
+
+from ktlab.checks import Problem
 
 
 class SkillRate(nn.Module):
@@ -26,6 +31,11 @@ class SkillRate(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.unused = nn.Parameter(torch.zeros(()))
+
+    @staticmethod
+    def check_args(args: Mapping[str, Any]) -> list[Problem]:
+        """No arguments, so no problems (see :mod:`ktlab.checks`)."""
+        return []
 
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """Logits ``[B, T]`` (float64): position ``t`` predicts step ``t`` from steps ``< t``."""
