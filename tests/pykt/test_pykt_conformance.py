@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from ktlab.evaluate import evaluate
 from ktlab.train import train
 from tests.conftest import compose_config, run_cli
 from tests.pykt.conftest import FIXTURE, SPLIT_FILES
@@ -39,7 +40,13 @@ def test_train_on_a_data_txt_gives_pykts_split_and_its_20_metrics(tmp_path: Path
     quiet = ["callbacks.learning_curves=null", "callbacks.progress_bar=null", "callbacks.model_summary=null"]
     cfg = compose_config("train", [*COMMAND, *overrides, *quiet], tmp_path)
     train(cfg)
-    check_run(Path(cfg.paths.output_dir))
+    run_dir = Path(cfg.paths.output_dir)
+    check_run(run_dir)
+    again = evaluate(
+        compose_config("eval", [f"ckpt_path={run_dir / 'checkpoints' / 'best.ckpt'}"], tmp_path / "eval")
+    )
+    for key, value in GOLDEN.items():  # eval.py on the checkpoint alone gives them too
+        assert again[f"test/{key}"] == pytest.approx(value, abs=1e-9), key
 
 
 @pytest.mark.slow
