@@ -17,7 +17,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from lightning import LightningDataModule
 from torch.utils.data import DataLoader
 
@@ -142,7 +141,8 @@ class PyktDataModule(LightningDataModule):
                 "n_skills": int(self.fitted_state["n_skills"]),
                 "n_problems": int(self.fitted_state["n_problems"]),
             }
-        assert self.split is not None
+        if self.split is None:
+            raise RuntimeError("sizes need setup() first")
         learners = self.split.train_valid + self.split.test
         out = {}
         for name, key in (("n_skills", "concepts"), ("n_problems", "questions")):
@@ -259,7 +259,3 @@ class PyktDataModule(LightningDataModule):
 
     def test_dataloader(self) -> DataLoader:
         return self.sequence_loader("test")
-
-    def lengths(self, name: str) -> np.ndarray:
-        """Real rows of every sequence of a set."""
-        return self.sets[name].lengths
