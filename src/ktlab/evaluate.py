@@ -20,6 +20,7 @@ from ktlab.cli import report_user_errors
 from ktlab.config_checks import check_config
 from ktlab.data.io import write_table
 from ktlab.evaluation.answers import AnswerRecorder
+from ktlab.evaluation.suites import protocol_record, protocol_test_metrics
 from ktlab.models.checkpoint import load_model, restore_datamodule
 from ktlab.utils.instantiate import instantiate_group
 from ktlab.utils.logging import get_logger
@@ -61,8 +62,14 @@ def evaluate(cfg: DictConfig) -> dict[str, float | None]:
         key.replace("test/", f"{split}/", 1): value
         for key, value in to_floats(trainer.callback_metrics).items()
     }
+    if split == "test":  # a data protocol's own test metrics (pyKT's)
+        metrics.update(to_floats(protocol_test_metrics(model, datamodule)))
     path = write_metrics(
-        Path(cfg.paths.output_dir) / "metrics.json", metrics, checkpoint=str(cfg.ckpt_path), split=split
+        Path(cfg.paths.output_dir) / "metrics.json",
+        metrics,
+        checkpoint=str(cfg.ckpt_path),
+        split=split,
+        **protocol_record(datamodule),
     )
     log.info("Metrics written to %s", path)
     answers = recorder.table(datamodule, split)

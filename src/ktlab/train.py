@@ -19,6 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 from ktlab.cli import report_user_errors
 from ktlab.config_checks import check_config
 from ktlab.errors import CheckpointError
+from ktlab.evaluation.suites import protocol_record, protocol_test_metrics
 from ktlab.models.checkpoint import INPUTS_KEY, read_checkpoint, shape_mismatches
 from ktlab.utils.csv_logger import CSVLogger
 from ktlab.utils.instantiate import instantiate_group
@@ -154,10 +155,16 @@ def train(cfg: DictConfig) -> dict[str, float]:
         log.info("Testing %s", f"best checkpoint {best}" if best else "the final weights")
         trainer.test(model=model, datamodule=datamodule, ckpt_path=best, weights_only=True)
         metrics.update(to_floats(trainer.callback_metrics))
+        # a data protocol's own test metrics (pyKT's), by the best weights test loaded into the model
+        metrics.update(to_floats(protocol_test_metrics(model, datamodule)))
 
     if trainer.is_global_zero:
         path = write_metrics(
-            output_dir / "metrics.json", metrics, checkpoint=best, model=cfg.model.get("name")
+            output_dir / "metrics.json",
+            metrics,
+            checkpoint=best,
+            model=cfg.model.get("name"),
+            **protocol_record(datamodule),
         )
         log.debug(
             "Metrics written to %s: %s",
