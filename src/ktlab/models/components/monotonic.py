@@ -1,4 +1,4 @@
-"""Monotonic attention (Ghosh, Heffernan and Lan, 2020, AKT section 3.2), written from the paper's equations.
+"""Monotonic attention (Ghosh, Heffernan and Lan, 2020, AKT section 3.2), from the paper's equations.
 
 Scaled dot-product attention whose scores decay with a context-aware distance between the query step
 ``t`` and the key step ``tau``::
@@ -8,12 +8,12 @@ Scaled dot-product attention whose scores decay with a context-aware distance be
     alpha_{t,tau} = softmax_{tau allowed}(exp(-theta_h * d(t, tau)) * q_t . k_tau / sqrt(D))
 
 with one learned decay rate ``theta_h = softplus(.) >= 0`` per head. The paper's equation has no square
-root; the authors' released implementation (github.com/arghosh/AKT, ``attention``) takes it, and its numbers
-come from that code, so it is the default here (``sqrt_distance=False`` gives the paper's equation). ``allowed`` is ``tau <= t``
-(``strict=False``, the encoders: a step may read its own question) or ``tau < t`` (``strict=True``, the
-knowledge retriever: never the answer being predicted); a query with no allowed key reads zeros. torch's
-fused attention kernels take no such score transform, so the attention is written out here, with a
-hand-written backward (:class:`_DecayedSoftmax`).
+root; the authors' released implementation (github.com/arghosh/AKT, ``attention``) takes it, and its
+numbers come from that code, so it is the default here (``sqrt_distance=False``: the paper's equation).
+``allowed`` is ``tau <= t`` (``strict=False``, the encoders: a step may read its own question) or
+``tau < t`` (``strict=True``, the knowledge retriever: never the answer being predicted); a query with no
+allowed key reads zeros. torch's fused attention kernels take no such score transform, so the attention is
+written out here, with a hand-written backward (:class:`_DecayedSoftmax`).
 
 Every step of the attention works on one query row at a time, and a query may read only keys at or before
 it, so the queries are taken in blocks of ``query_block`` steps and each block scores only the keys up to
