@@ -330,7 +330,7 @@ def test_akt_occurrence_penalty_counts_each_practised_step_once() -> None:
 
 @pytest.mark.parametrize("separate_qa", [False, True])
 def test_akt_answer_embedding_variants(separate_qa: bool) -> None:
-    """``separate_qa=False`` (released default): y = x + g[correct] + mu * h[correct], sharing the question."""
+    """``separate_qa=False`` (released default): y = x + g[correct] + mu * h[correct], sharing x."""
     torch.manual_seed(0)
     net = AKT(9, n_problems=30, dim=16, n_heads=2, ff_dim=16, head_dim=16, separate_qa=separate_qa).eval()
     with torch.no_grad():
