@@ -124,15 +124,20 @@ def _reference_weights(attention: MonotonicAttention, x: torch.Tensor, strict: b
         after = gamma.sum(-1, keepdim=True) - gamma.cumsum(-1)
         steps = torch.arange(t)
         distance = after.clamp(min=0.0) * (steps[:, None] - steps[None, :]).abs()
+        if attention.sqrt_distance:  # the released implementation's decay reads the root
+            distance = distance.sqrt()
     decay = torch.exp(-torch.nn.functional.softplus(attention.theta) * distance).clamp(1e-5, 1e5)
     return torch.softmax((scores * decay).masked_fill(~allowed, float("-inf")), dim=-1).nan_to_num(0.0)
 
 
 @pytest.mark.parametrize("strict", [False, True])
 @pytest.mark.parametrize("theta", [0.0, 3.0])  # 3.0: many decays on their floor (no gradient there)
-def test_monotonic_attention_backward_matches_autograd(strict: bool, theta: float) -> None:
+@pytest.mark.parametrize("sqrt_distance", [True, False])
+def test_monotonic_attention_backward_matches_autograd(
+    strict: bool, theta: float, sqrt_distance: bool
+) -> None:
     torch.manual_seed(3)
-    attention = MonotonicAttention(dim=16, n_heads=4, dropout=0.0).double()
+    attention = MonotonicAttention(dim=16, n_heads=4, dropout=0.0, sqrt_distance=sqrt_distance).double()
     with torch.no_grad():
         attention.theta.copy_(torch.tensor([theta, -1.0, 0.5, 2.0]).view(4, 1, 1).double())
     x = torch.randn(3, 30, 16, dtype=torch.float64)
@@ -288,7 +293,9 @@ def test_dkt_plus_waviness_is_zero_for_a_constant_state() -> None:
 
 
 RASCH_NETS = {
-    "akt": lambda: AKT(9, n_problems=30, dim=16, n_heads=2, ff_dim=16, head_dim=16, rasch_l2=0.5),
+    "akt": lambda: AKT(
+        9, n_problems=30, dim=16, n_heads=2, ff_dim=16, head_dim=16, rasch_l2=0.5, rasch_penalty="problems"
+    ),
     "dkt_gru": lambda: RecurrentTracer(9, n_problems=30, embed_dim=8, hidden_dim=12, rasch_l2=0.5),
 }
 
@@ -301,6 +308,44 @@ def test_rasch_penalty_is_the_training_aux_loss(name: str) -> None:
     out = net.train()(_batch())
     assert float(out.aux_loss) == pytest.approx(0.5 * 30)
     assert isinstance(net.eval()(_batch()), torch.Tensor)
+
+
+def test_akt_occurrence_penalty_counts_each_practised_step_once() -> None:
+    """The released AKT's penalty: mu ** 2 per step on the problem, over the batch's steps."""
+    net = AKT(9, n_problems=30, dim=16, n_heads=2, ff_dim=16, head_dim=16, rasch_l2=0.5)
+    batch = _batch()
+    problem, steps = batch["problem"], int(batch["mask"].sum())
+    with torch.no_grad():
+        net.rasch.difficulty.weight[1:] = 1.0
+        net.rasch.difficulty.weight[int(problem[1, 3])] = 3.0  # a problem practised n times counts 9 n
+    practised = int((problem == problem[1, 3]).sum())
+    out = net.train()(batch)
+    assert float(out.aux_loss) == pytest.approx(0.5 * (steps + 8 * practised) / steps)
+    net.zero_grad()
+    out.aux_loss.backward()
+    grad = net.rasch.difficulty.weight.grad.squeeze(1)
+    unpractised = [p for p in range(1, 31) if not bool((problem == p).any())]
+    assert unpractised and torch.all(grad[unpractised] == 0)  # only practised problems are pulled to 0
+
+
+@pytest.mark.parametrize("separate_qa", [False, True])
+def test_akt_answer_embedding_variants(separate_qa: bool) -> None:
+    """``separate_qa=False`` (released default): y = x + g[correct] + mu * h[correct], sharing x."""
+    torch.manual_seed(0)
+    net = AKT(9, n_problems=30, dim=16, n_heads=2, ff_dim=16, head_dim=16, separate_qa=separate_qa).eval()
+    with torch.no_grad():
+        net.rasch.difficulty.weight.uniform_(-1, 1)
+    batch = _batch()
+    x, y = net.embed(batch)
+    skill, correct = batch["skill"], batch["correct"].long()
+    mu = net.rasch.difficulty(batch["problem"])
+    if separate_qa:
+        answer = (2 * skill + correct) * (skill > 0)
+        expected = net.answer(answer) + mu * net.rasch.answer_variation(answer)
+    else:
+        expected = x + net.answer(correct) + mu * net.rasch.answer_variation(correct)
+    torch.testing.assert_close(y, expected)
+    torch.testing.assert_close(x, net.skill(skill) + mu * net.rasch.skill_variation(skill))
 
 
 @pytest.mark.parametrize("name", sorted(RASCH_NETS))

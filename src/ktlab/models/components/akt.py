@@ -1,18 +1,23 @@
 """AKT (Ghosh, Heffernan and Lan, 2020): context-aware attentive knowledge tracing.
 
-Embeddings (Rasch model-based, when problem ids are given, ``n_problems > 0``)::
+Embeddings (Rasch model-based, when problem ids are given, ``n_problems > 0``), by default as in the
+authors' released implementation (github.com/arghosh/AKT, ``separate_qa=False``)::
 
-    x_t = c[skill_t] + mu[problem_t] * d[skill_t]                      question of step t
-    y_t = e[skill_t, correct_t] + mu[problem_t] * f[skill_t, correct_t]  answered step t
+    x_t = c[skill_t] + mu[problem_t] * d[skill_t]                                  question of step t
+    y_t = c[skill_t] + g[correct_t] + mu[problem_t] * (d[skill_t] + h[correct_t])  answered step t
 
-``mu`` is one scalar difficulty per problem (id 0, an unseen problem, has ``mu = 0``;
-:mod:`ktlab.models.components.rasch`) and is L2-penalised (``rasch_l2``, returned as the training
-``aux_loss``); without problem ids ``mu = 0``.
-A question encoder (monotonic self-attention over ``x``, each step reading steps ``<= t``), a knowledge
-encoder (over ``y``, steps ``<= t``) and a knowledge retriever (query and key the encoded questions, value
-the encoded answers, steps ``< t`` only) give ``h_t``; ``logit_t = MLP([h_t ; x_t])``. The answer of
-step ``t`` enters only the knowledge encoder at position ``t``, which the retriever never reads for
-step ``t``: it cannot reach its own prediction (see :mod:`ktlab.models.components.monotonic`).
+or, with ``separate_qa=True``, one table per skill and answer: ``y_t = e[skill_t, correct_t] + mu *
+f[skill_t, correct_t]``. ``mu`` is one scalar difficulty per problem (id 0, an unseen problem, has
+``mu = 0``; :mod:`ktlab.models.components.rasch`), L2-penalised (``rasch_l2``, the training ``aux_loss``);
+without problem ids ``mu = 0``.
+
+A knowledge encoder (monotonic self-attention over ``y``, each step reading steps ``<= t``, with a
+feed-forward layer), then ``n_blocks`` times a question encoder (self-attention over ``x``, steps ``<= t``,
+no feed-forward layer unless ``question_ffn``) and a knowledge retriever (query and key the encoded
+questions, value the encoded answers, steps ``< t`` only, with a feed-forward layer) give ``h_t``;
+``logit_t = MLP([h_t ; x_t])``. The answer of step ``t`` enters only the knowledge encoder at position
+``t``, which the retriever never reads for step ``t``: it cannot reach its own prediction (see
+:mod:`ktlab.models.components.monotonic`).
 """
 
 from __future__ import annotations
@@ -29,6 +34,9 @@ from ktlab.models.components.monotonic import MonotonicBlock
 from ktlab.models.components.rasch import RaschShift
 from ktlab.models.output import NetOutput
 
+#: How the problem difficulties are penalised (see :mod:`ktlab.models.components.rasch`).
+RASCH_PENALTIES = ("occurrences", "problems")
+
 
 class AKT(nn.Module):
     """Attentive knowledge tracing with monotonic attention and Rasch problem embeddings.
@@ -38,29 +46,41 @@ class AKT(nn.Module):
         n_problems: problems seen in training (0: no problem ids, the AKT-NR variant).
         dim: embedding and attention width.
         n_heads: attention heads (must divide ``dim``).
-        n_blocks: blocks of each encoder (the retriever has ``n_blocks`` too).
+        n_blocks: blocks of the knowledge encoder, and question-encoder/retriever pairs after it.
         ff_dim: hidden width of the feed-forward layers.
-        head_dim: hidden width of the output MLP.
+        head_dim: hidden width of the output MLP (``2 dim -> head_dim -> head_dim / 2 -> 1``).
         dropout: dropout in attention, feed-forward layers and the output MLP.
         rasch_l2: weight of the L2 penalty on the problem difficulties ``mu``.
         attention_dropout: dropout on the attention weights (the published model uses ``dropout`` there).
         query_block: query steps the monotonic attention scores together (the result does not depend on
             it; see :mod:`ktlab.models.components.monotonic`).
+        separate_qa: one answered-step embedding per skill and answer (``e``, ``f``) instead of the
+            question's plus one per answer (``c + g``, ``d + h``; the released code's default).
+        question_ffn: the question encoder's blocks have a feed-forward layer (the released code's have
+            none).
+        sqrt_distance: the decay reads the square root of the context-aware distance (the released code).
+        rasch_penalty: ``occurrences``: ``rasch_l2 * sum(mu ** 2)`` over the batch's steps, divided by its
+            number of steps, the released code's penalty in a mean loss; ``problems``: ``rasch_l2 *
+            sum(mu ** 2)`` over every problem at every step.
     """
 
     def __init__(
         self,
         n_skills: int,
         n_problems: int = 0,
-        dim: int = 128,
+        dim: int = 256,
         n_heads: int = 8,
         n_blocks: int = 1,
-        ff_dim: int = 256,
-        head_dim: int = 256,
+        ff_dim: int = 2048,
+        head_dim: int = 512,
         dropout: float = 0.05,
         rasch_l2: float = 1e-5,
         attention_dropout: float = 0.05,
         query_block: int = 50,
+        separate_qa: bool = False,
+        question_ffn: bool = False,
+        sqrt_distance: bool = True,
+        rasch_penalty: str = "occurrences",
     ) -> None:
         super().__init__()
         raise_problems(
@@ -78,21 +98,34 @@ class AKT(nn.Module):
                     "rasch_l2": rasch_l2,
                     "attention_dropout": attention_dropout,
                     "query_block": query_block,
+                    "rasch_penalty": rasch_penalty,
                 }
             ),
         )
         self.rasch_l2 = rasch_l2
+        self.rasch_penalty = rasch_penalty
+        self.separate_qa = separate_qa
         self.skill = nn.Embedding(n_skills + 1, dim, padding_idx=0)  # c
-        self.answer = nn.Embedding(2 * (n_skills + 1), dim, padding_idx=0)  # e
-        self.rasch = RaschShift(n_problems, n_skills, dim) if n_problems > 0 else None  # mu, d, f
+        if separate_qa:
+            self.answer = nn.Embedding(2 * (n_skills + 1), dim, padding_idx=0)  # e
+        else:
+            self.answer = nn.Embedding(2, dim)  # g
+        self.rasch = (
+            RaschShift(n_problems, n_skills, dim, answer_rows=None if separate_qa else 2)  # mu, d, f or h
+            if n_problems > 0
+            else None
+        )
 
-        def blocks() -> nn.ModuleList:
+        def blocks(feed_forward: bool = True) -> nn.ModuleList:
             return nn.ModuleList(
-                MonotonicBlock(dim, n_heads, ff_dim, dropout, attention_dropout, query_block)
+                MonotonicBlock(
+                    dim, n_heads, ff_dim, dropout, attention_dropout, query_block, sqrt_distance, feed_forward
+                )
                 for _ in range(n_blocks)
             )
 
-        self.question_encoder, self.knowledge_encoder, self.retriever = blocks(), blocks(), blocks()
+        self.knowledge_encoder = blocks()
+        self.question_encoder, self.retriever = blocks(question_ffn), blocks()
         self.head = nn.Sequential(
             nn.Linear(2 * dim, head_dim),
             nn.ReLU(),
@@ -115,32 +148,46 @@ class AKT(nn.Module):
         checks.in_range("dropout", 0.0, 1.0)
         checks.in_range("attention_dropout", 0.0, 1.0)
         checks.at_least("rasch_l2", 0.0)
+        checks.one_of("rasch_penalty", RASCH_PENALTIES)
         if not checks.problems and {"dim", "n_heads"} <= set(args):
             checks.require("n_heads", lambda h: args["dim"] % h == 0, f"must divide dim={args['dim']}")
         return checks.problems
 
     def embed(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
         """The questions ``x [B, T, D]`` and the answered steps ``y [B, T, D]``."""
-        skill = batch["skill"]  # [B, T]
-        answer = (skill * 2 + batch["correct"].long()) * (skill > 0)
-        x, y = self.skill(skill), self.answer(answer)
+        skill, correct = batch["skill"], batch["correct"].long()  # [B, T]
+        x = self.skill(skill)
+        if self.separate_qa:
+            answer = (skill * 2 + correct) * (skill > 0)
+            y = self.answer(answer)
+        else:
+            answer = correct
+            y = x + self.answer(answer)
         if self.rasch is None or "problem" not in batch:
             return x, y
         shift_x, shift_y = self.rasch(batch["problem"], skill, answer)
+        if not self.separate_qa:  # the released code's y shift: mu * (d[skill] + h[correct])
+            shift_y = shift_y + shift_x
         return x + shift_x, y + shift_y
+
+    def penalty(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """The L2 penalty on the problem difficulties (see ``rasch_penalty``), before ``rasch_l2``."""
+        if self.rasch_penalty == "problems":
+            return self.rasch.penalty()
+        steps = batch["mask"].sum().clamp_min(1)
+        return self.rasch.occurrence_penalty(batch["problem"]) / steps
 
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor | NetOutput:
         """Logits ``[B, T]``: position ``t`` predicts step ``t`` from steps ``< t`` and its question."""
         x, y = self.embed(batch)
-        questions, knowledge = x, y
-        for block in self.question_encoder:
-            questions = block(questions, questions, questions, strict=False)
+        knowledge = y
         for block in self.knowledge_encoder:
             knowledge = block(knowledge, knowledge, knowledge, strict=False)
-        h = questions
-        for block in self.retriever:
-            h = block(h, questions, knowledge, strict=True)
+        h = x
+        for question_block, retriever_block in zip(self.question_encoder, self.retriever, strict=True):
+            h = question_block(h, h, h, strict=False)
+            h = retriever_block(h, h, knowledge, strict=True)
         logits = self.head(torch.cat([h, x], dim=-1)).squeeze(-1)
-        if not self.training or self.rasch is None or self.rasch_l2 == 0:
+        if not self.training or self.rasch is None or self.rasch_l2 == 0 or "problem" not in batch:
             return logits
-        return NetOutput(logits, self.rasch_l2 * self.rasch.penalty())
+        return NetOutput(logits, self.rasch_l2 * self.penalty(batch))

@@ -1,17 +1,19 @@
-"""Monotonic attention (Ghosh, Heffernan and Lan, 2020, AKT section 3.2), written from the paper's equations.
+"""Monotonic attention (Ghosh, Heffernan and Lan, 2020, AKT section 3.2), from the paper's equations.
 
 Scaled dot-product attention whose scores decay with a context-aware distance between the query step
 ``t`` and the key step ``tau``::
 
     gamma_{t,t'} = softmax_{t' allowed}(q_t . k_t' / sqrt(D))          (no gradient)
-    d(t, tau)    = |t - tau| * sum_{t' = tau+1..t} gamma_{t,t'}
+    d(t, tau)    = sqrt(|t - tau| * sum_{t' = tau+1..t} gamma_{t,t'})
     alpha_{t,tau} = softmax_{tau allowed}(exp(-theta_h * d(t, tau)) * q_t . k_tau / sqrt(D))
 
-with one learned decay rate ``theta_h = softplus(.) >= 0`` per head. ``allowed`` is ``tau <= t``
-(``strict=False``, the encoders: a step may read its own question) or ``tau < t`` (``strict=True``, the
-knowledge retriever: never the answer being predicted); a query with no allowed key reads zeros. torch's
-fused attention kernels take no such score transform, so the attention is written out here, with a
-hand-written backward (:class:`_DecayedSoftmax`).
+with one learned decay rate ``theta_h = softplus(.) >= 0`` per head. The paper's equation has no square
+root; the authors' released implementation (github.com/arghosh/AKT, ``attention``) takes it, and its
+numbers come from that code, so it is the default here (``sqrt_distance=False``: the paper's equation).
+``allowed`` is ``tau <= t`` (``strict=False``, the encoders: a step may read its own question) or
+``tau < t`` (``strict=True``, the knowledge retriever: never the answer being predicted); a query with no
+allowed key reads zeros. torch's fused attention kernels take no such score transform, so the attention is
+written out here, with a hand-written backward (:class:`_DecayedSoftmax`).
 
 Every step of the attention works on one query row at a time, and a query may read only keys at or before
 it, so the queries are taken in blocks of ``query_block`` steps and each block scores only the keys up to
@@ -65,6 +67,7 @@ class _DecayedSoftmax(torch.autograd.Function):
         strict: bool,
         first_row: int,
         keep: torch.Tensor | None,
+        sqrt_distance: bool,
     ) -> torch.Tensor:
         rows, cols = scores.shape[-2:]
         row_steps = torch.arange(first_row, first_row + rows, device=scores.device)
@@ -77,6 +80,8 @@ class _DecayedSoftmax(torch.autograd.Function):
         # gamma: attention without decay; sum over t' in (tau, t] of gamma = 1 - cumsum up to tau.
         distance = torch.softmax(torch.where(blocked, lowest, scores), dim=-1).cumsum_(-1)
         distance.neg_().add_(1.0).clamp_min_(0.0).mul_(gap)
+        if sqrt_distance:
+            distance.sqrt_()
         decay = torch.mul(distance, theta.neg()).exp_().clamp_min_(DECAY_FLOOR)
         distance.masked_fill_(decay <= DECAY_FLOOR, 0.0)  # on the floor the decay no longer moves with theta
         alpha = torch.softmax(torch.mul(scores, decay).masked_fill_(blocked, lowest), dim=-1)
@@ -86,7 +91,7 @@ class _DecayedSoftmax(torch.autograd.Function):
         return alpha if keep is None else alpha * keep
 
     @staticmethod
-    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, None, None, None]:
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, None, None, None, None]:
         alpha, decay, scores, distance, keep = ctx.saved_tensors
         if keep is not None:
             grad = grad * keep
@@ -94,11 +99,15 @@ class _DecayedSoftmax(torch.autograd.Function):
         dz.addcmul_(alpha, dz.sum(-1, keepdim=True), value=-1.0)  # softmax backward; blocked keys get 0
         d_scores = dz.mul_(decay)
         d_theta = -(d_scores * scores).mul_(distance).sum(dim=(0, 2, 3)).view(-1, 1, 1)
-        return d_scores, d_theta, None, None, None
+        return d_scores, d_theta, None, None, None, None
 
 
 class MonotonicAttention(nn.Module):
-    """Multi-head monotonic attention; query and key share their projection, as in AKT.
+    """Multi-head monotonic attention; query and key share their projection, as in AKT (``kq_same``).
+
+    Initialised as the released implementation: Xavier-uniform projections of the query/key and value,
+    zero biases, and decay rates ``theta`` Xavier-uniform over their ``[H, 1, 1]`` shape, that is uniform
+    in ``+-sqrt(6 / (1 + H))`` (``softplus`` of them spans about 0.3 to 1.2 for 8 heads).
 
     Args:
         dim: model width.
@@ -106,19 +115,27 @@ class MonotonicAttention(nn.Module):
         dropout: dropout on the attention weights.
         query_block: query steps scored together (each block reads only the keys up to its last step);
             any value gives the same result, smaller ones score less of the map in more, smaller calls.
+        sqrt_distance: the decay reads the square root of the distance (the released code) rather than
+            the distance (the paper's equation).
     """
 
-    def __init__(self, dim: int, n_heads: int, dropout: float, query_block: int = 50) -> None:
+    def __init__(
+        self, dim: int, n_heads: int, dropout: float, query_block: int = 50, sqrt_distance: bool = True
+    ) -> None:
         super().__init__()
         self.n_heads = n_heads
         self.dropout = dropout
         self.query_block = query_block
+        self.sqrt_distance = sqrt_distance
         self.qk = nn.Linear(dim, dim)
         self.v = nn.Linear(dim, dim)
         self.out = nn.Linear(dim, dim)
-        self.theta = nn.Parameter(torch.zeros(n_heads, 1, 1))  # softplus(0) = 0.69
+        self.theta = nn.Parameter(torch.zeros(n_heads, 1, 1))
+        nn.init.xavier_uniform_(self.theta)
         nn.init.xavier_uniform_(self.qk.weight)
         nn.init.xavier_uniform_(self.v.weight)
+        for layer in (self.qk, self.v, self.out):
+            nn.init.zeros_(layer.bias)
 
     def _heads(self, x: torch.Tensor) -> torch.Tensor:
         b, t, d = x.shape
@@ -131,7 +148,7 @@ class MonotonicAttention(nn.Module):
         scores = q @ k.transpose(-1, -2)
         theta = F.softplus(self.theta).to(scores.dtype)
         keep = keep_mask(scores.shape, dropout, scores.device, scores.dtype) if dropout > 0 else None
-        return _DecayedSoftmax.apply(scores, theta, strict, first_row, keep)
+        return _DecayedSoftmax.apply(scores, theta, strict, first_row, keep, self.sqrt_distance)
 
     def weights(self, query: torch.Tensor, key: torch.Tensor, strict: bool) -> torch.Tensor:
         """Attention weights ``[B, H, T, T]`` without dropout (rows with no allowed key are zero)."""
@@ -154,7 +171,15 @@ class MonotonicAttention(nn.Module):
 
 
 class MonotonicBlock(nn.Module):
-    """Monotonic attention, then a feed-forward layer, each with a residual connection and LayerNorm."""
+    """Monotonic attention, then (``feed_forward``) a feed-forward layer, each with a residual and LayerNorm.
+
+    Args:
+        dim, n_heads, query_block, sqrt_distance: as :class:`MonotonicAttention`.
+        ff_dim: hidden width of the feed-forward layer.
+        dropout: dropout on the residual branches and inside the feed-forward layer.
+        attention_dropout: dropout on the attention weights.
+        feed_forward: whether the block has its feed-forward layer (AKT's question encoder has none).
+    """
 
     def __init__(
         self,
@@ -164,18 +189,24 @@ class MonotonicBlock(nn.Module):
         dropout: float,
         attention_dropout: float,
         query_block: int = 50,
+        sqrt_distance: bool = True,
+        feed_forward: bool = True,
     ) -> None:
         super().__init__()
-        self.attention = MonotonicAttention(dim, n_heads, attention_dropout, query_block)
+        self.attention = MonotonicAttention(dim, n_heads, attention_dropout, query_block, sqrt_distance)
         self.norm1 = nn.LayerNorm(dim)
-        self.ffn = nn.Sequential(
-            nn.Linear(dim, ff_dim), nn.ReLU(), LaneDropout(dropout), nn.Linear(ff_dim, dim)
+        self.ffn = (
+            nn.Sequential(nn.Linear(dim, ff_dim), nn.ReLU(), LaneDropout(dropout), nn.Linear(ff_dim, dim))
+            if feed_forward
+            else None
         )
-        self.norm2 = nn.LayerNorm(dim)
+        self.norm2 = nn.LayerNorm(dim) if feed_forward else None
         self.drop = LaneDropout(dropout)
 
     def forward(
         self, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, strict: bool
     ) -> torch.Tensor:
         x = self.norm1(query + self.drop(self.attention(query, key, value, strict)))
+        if self.ffn is None:
+            return x
         return self.norm2(x + self.drop(self.ffn(x)))
