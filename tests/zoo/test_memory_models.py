@@ -82,7 +82,7 @@ def test_qikt_adds_each_modules_loss_only_when_weighted() -> None:
     batch = _batch()
     assert isinstance(QIKT(9, dim=8).train()(batch), torch.Tensor)
     out = QIKT(9, dim=8, aux_weights=(1.0, 0.0, 0.5)).train()(batch)
-    assert isinstance(out, NetOutput) and out.aux_loss.ndim == 0 and float(out.aux_loss) > 0
+    assert isinstance(out, NetOutput) and out.aux_loss.ndim == 0 and out.aux_loss.item() > 0
     out.aux_loss.backward()
 
 

@@ -20,7 +20,7 @@ Step ``t``'s prediction reads ``M^v_{t-1}``, which holds the writes of steps ``<
 never reaches it. Everything but the write is computed for all steps at once; the write is a first-order
 linear recurrence over ``[B, N, value_dim]`` memories, run by :class:`MemoryReads` with a hand-written
 backward pass (autograd through the step loop builds and sums ``[B, T, N, value_dim]`` products and was
-measured ~30x slower on a CPU; no library has this recurrence). Steps whose skill is padding or unseen in
+measured ~3x slower on a CPU; no library has this recurrence). Steps whose skill is padding or unseen in
 training (id 0) write nothing.
 """
 
