@@ -176,8 +176,9 @@ class DKVMN(nn.Module):
         writes = (skill > 0).unsqueeze(-1).to(w.dtype) * w  # padding and unseen skills write nothing
         initial = self.initial_value.expand(len(skill), -1, -1)  # M^v_0, [B, N, Dv]
         erase, add = torch.sigmoid(self.erase(v)), torch.tanh(self.add(v))
-        dtype = initial.dtype  # the memory's, whatever autocast gave the layers
-        return MemoryReads.apply(w.to(dtype), writes.to(dtype), erase.to(dtype), add.to(dtype), initial)
+        dtype = initial.dtype  # the memory's, whatever autocast gave the layers; the recurrence runs in it
+        with torch.autocast(initial.device.type, enabled=False):
+            return MemoryReads.apply(w.to(dtype), writes.to(dtype), erase.to(dtype), add.to(dtype), initial)
 
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """Logits ``[B, T]``: position ``t`` predicts step ``t`` from steps ``< t`` and its skill."""
