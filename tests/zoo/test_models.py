@@ -12,9 +12,11 @@ from ktlab.data.formats import read_lines
 from ktlab.models.components.akt import AKT
 from ktlab.models.components.dkt import DKT
 from ktlab.models.components.dkt_plus import DKTPlus
+from ktlab.models.components.dkvmn import DKVMN
 from ktlab.models.components.dropout import LaneDropout, dropout_mask
 from ktlab.models.components.monotonic import MonotonicAttention
 from ktlab.models.components.problem_history import problem_history
+from ktlab.models.components.qikt import QIKT
 from ktlab.models.components.recurrent import RecurrentTracer
 from ktlab.models.components.sakt import SAKT
 from ktlab.models.output import split_output
@@ -69,6 +71,9 @@ def _batch(b: int = 3, t: int = 25, k: int = 9, p: int = 30, seed: int = 0) -> d
 NETS = {
     "dkt": lambda: DKT(9, embed_dim=8, hidden_dim=12),
     "dkt_plus": lambda: DKTPlus(9, embed_dim=8, hidden_dim=12),
+    "dkvmn": lambda: DKVMN(9, memory_size=5, key_dim=8, value_dim=12, summary_dim=8),
+    "qikt": lambda: QIKT(9, dim=8),
+    "qikt_problems": lambda: QIKT(9, n_problems=30, dim=8),
     "sakt": lambda: SAKT(9, dim=16, n_heads=2),
     "akt_rasch": lambda: AKT(9, n_problems=30, dim=16, n_heads=2, ff_dim=16, head_dim=16, n_blocks=2),
     "akt": lambda: AKT(9, dim=16, n_heads=2, ff_dim=16, head_dim=16),
