@@ -7,6 +7,8 @@ import math
 
 import pytest
 import torch
+import torch.nn.functional as F
+from torchmetrics.functional.classification import binary_auroc
 
 from ktlab.errors import ConfigError
 from ktlab.models.components.past_attention import PastAttention, SparseSelection, sinusoid_positions
@@ -129,3 +131,37 @@ def test_simplekt_without_problem_ids_ignores_them() -> None:
 def test_sparsekt_names_its_bad_arguments() -> None:
     with pytest.raises(ConfigError, match=r"mode.*choose one of topk, soft.*ratio.*\(0, 1\]"):
         SparseKT(9, mode="top", ratio=0.0)
+
+
+def _ability_data(n: int, seed: int, t: int = 30, k: int = 5) -> dict[str, torch.Tensor]:
+    """Learners who answer each skill always right or always wrong, with 10% of answers flipped."""
+    g = torch.Generator().manual_seed(seed)
+    skill = torch.randint(1, k + 1, (n, t), generator=g)
+    right = (torch.rand(n, k + 1, generator=g) < 0.5).gather(1, skill).float()
+    flipped = torch.rand(n, t, generator=g) < 0.1
+    return {
+        "skill": skill,
+        "correct": torch.where(flipped, 1 - right, right),
+        "mask": torch.ones(n, t).bool(),
+    }
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", [None, "topk", "soft"])
+def test_simplekt_and_sparsekt_learn_each_learners_skill_from_the_earlier_answers(mode: str | None) -> None:
+    """Only the earlier answers on the same skill tell the answer: attention must find them."""
+    torch.manual_seed(0)
+    sizes = {"dim": 32, "n_heads": 2, "ff_dim": 32, "head_dim": 32}
+    net = SimpleKT(5, **sizes) if mode is None else SparseKT(5, mode=mode, **sizes)
+    train, test = _ability_data(512, seed=0), _ability_data(256, seed=1)
+    optimizer = torch.optim.Adam(net.parameters(), 1e-3)
+    for _ in range(300):
+        rows = torch.randint(0, 512, (64,))
+        logits = net.train()({key: value[rows] for key, value in train.items()})
+        loss = F.binary_cross_entropy_with_logits(logits[:, 1:], train["correct"][rows, 1:])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    with torch.no_grad():
+        scores = net.eval()(test)[:, 10:].flatten()
+    assert binary_auroc(scores, test["correct"][:, 10:].flatten().long()) > 0.85  # 0.5: no memory of skills
