@@ -18,7 +18,10 @@ from ktlab.models.components.monotonic import MonotonicAttention
 from ktlab.models.components.problem_history import problem_history
 from ktlab.models.components.qikt import QIKT
 from ktlab.models.components.recurrent import RecurrentTracer
+from ktlab.models.components.saint import SAINT
 from ktlab.models.components.sakt import SAKT
+from ktlab.models.components.simplekt import SimpleKT
+from ktlab.models.components.sparsekt import SparseKT
 from ktlab.models.output import split_output
 from ktlab.predict import predict_frame
 from ktlab.train import train
@@ -78,6 +81,13 @@ NETS = {
     "akt_rasch": lambda: AKT(9, n_problems=30, dim=16, n_heads=2, ff_dim=16, head_dim=16, n_blocks=2),
     "akt": lambda: AKT(9, dim=16, n_heads=2, ff_dim=16, head_dim=16),
     "dkt_gru_rasch": lambda: RecurrentTracer(9, n_problems=30, embed_dim=8, hidden_dim=12, head_dim=8),
+    "simplekt_rasch": lambda: SimpleKT(9, n_problems=30, dim=16, n_heads=2, ff_dim=16, head_dim=16),
+    "simplekt": lambda: SimpleKT(9, dim=16, n_heads=2, ff_dim=16, head_dim=16, n_blocks=1),
+    "sparsekt_topk": lambda: SparseKT(9, n_problems=30, k=3, dim=16, n_heads=2, ff_dim=16, head_dim=16),
+    "sparsekt_soft": lambda: SparseKT(
+        9, n_problems=30, mode="soft", dim=16, n_heads=2, ff_dim=16, head_dim=16
+    ),
+    "saint": lambda: SAINT(9, n_problems=30, dim=16, n_heads=2, ff_dim=16, n_blocks=2),
 }
 
 
