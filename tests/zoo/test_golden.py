@@ -54,6 +54,9 @@ GOLDEN: dict[str, tuple[list[float], list[float], float]] = {
         -0.094479,
     ),
     "sakt": ([0.39218, 0.121974, 0.636971, -0.061824], [0.260816, 0.703706, 0.655534, 0.608161], 3.980508),
+    # Checked by hand: log 2 = 0.693147 where a skill's one earlier answer was right (rate 2/3), -log 2
+    # where it was wrong (1/3), 0 for a skill not seen before (1/2); the first learner's two cancel.
+    "skill_rate": ([0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.693147, 0.0], 0.693147),
 }
 
 SEQUENCE_MODELS = sorted(
