@@ -1,5 +1,5 @@
 """pyKT's early fusion: a network's row features averaged over a question's concept rows, then its
-output layer once (SAKT and AKT expose them; the skill rate does not)."""
+output layer once (SAKT exposes them; the skill rate does not)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import torch
 
 from ktlab.data.pykt.datamodule import PyktDataModule
 from ktlab.evaluation.pykt import EARLY, collect_rows, fused_questions, pykt_test_metrics
-from ktlab.models.components.akt import AKT
 from ktlab.models.components.sakt import SAKT
 from ktlab.models.components.skill_rate import SkillRate
 from tests.pykt.conftest import FIXTURE
@@ -21,17 +20,14 @@ WINDOWS = "test_question_window_sequences"  # every scored row is fused (no left
 
 @pytest.fixture(scope="module")
 def data() -> PyktDataModule:
-    module = PyktDataModule(dir=str(FIXTURE), max_len=20, item_features=["skill_id", "problem_id"])
+    module = PyktDataModule(dir=str(FIXTURE), max_len=20)
     module.setup()
     return module
 
 
-def network(kind: type, data: PyktDataModule) -> torch.nn.Module:
+def network(data: PyktDataModule) -> SAKT:
     torch.manual_seed(0)
-    sizes = data.sizes
-    if kind is AKT:
-        return AKT(sizes["n_skills"], sizes["n_problems"], dim=16, n_heads=2, ff_dim=16, head_dim=16).eval()
-    return SAKT(sizes["n_skills"], dim=16, n_heads=2, max_len=32).eval()
+    return SAKT(data.sizes["n_skills"], dim=16, n_heads=2, max_len=32).eval()
 
 
 def rows_by_question(rows: dict[str, np.ndarray]) -> dict[int, list[int]]:
@@ -41,19 +37,15 @@ def rows_by_question(rows: dict[str, np.ndarray]) -> dict[int, list[int]]:
     return groups
 
 
-@pytest.mark.parametrize("kind", [SAKT, AKT])
-def test_row_features_through_the_output_layer_are_the_forward_logits(
-    kind: type, data: PyktDataModule
-) -> None:
-    net = network(kind, data)
+def test_row_features_through_the_output_layer_are_the_forward_logits(data: PyktDataModule) -> None:
+    net = network(data)
     batch = next(iter(data.sequence_loader(WINDOWS)))
     with torch.no_grad():
         assert torch.equal(net.row_logits(net.row_features(batch)), net(batch))
 
 
-@pytest.mark.parametrize("kind", [SAKT, AKT])
-def test_a_one_row_question_keeps_its_rows_prediction(kind: type, data: PyktDataModule) -> None:
-    net = network(kind, data)
+def test_a_one_row_question_keeps_its_rows_prediction(data: PyktDataModule) -> None:
+    net = network(data)
     rows = collect_rows(net, data.sequence_loader(WINDOWS), with_questions=True, features=True)
     fused = fused_questions(rows, net)
     groups = rows_by_question(rows)
@@ -63,7 +55,7 @@ def test_a_one_row_question_keeps_its_rows_prediction(kind: type, data: PyktData
 
 
 def test_with_a_linear_output_layer_early_fusion_averages_the_logits(data: PyktDataModule) -> None:
-    net = network(SAKT, data)  # SAKT's output layer is linear: mean of features -> mean of logits
+    net = network(data)  # SAKT's output layer is linear: mean of features -> mean of logits
     rows = collect_rows(net, data.sequence_loader(WINDOWS), with_questions=True, features=True)
     fused = fused_questions(rows, net)
     groups = rows_by_question(rows)
@@ -76,7 +68,7 @@ def test_with_a_linear_output_layer_early_fusion_averages_the_logits(data: PyktD
 
 
 def test_the_metric_keys_follow_the_network(data: PyktDataModule) -> None:
-    with_early = pykt_test_metrics(network(SAKT, data), data)
+    with_early = pykt_test_metrics(network(data), data)
     early_keys = {f"test/{view}{metric}{EARLY}" for view in ("ori", "window") for metric in ("auc", "acc")}
     assert early_keys <= set(with_early) and all(0 < with_early[key] < 1 for key in early_keys)
     assert len(with_early) == 24

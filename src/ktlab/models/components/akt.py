@@ -131,18 +131,6 @@ class AKT(nn.Module):
 
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor | NetOutput:
         """Logits ``[B, T]``: position ``t`` predicts step ``t`` from steps ``< t`` and its question."""
-        logits = self.row_logits(self.row_features(batch))
-        if not self.training or self.rasch is None or self.rasch_l2 == 0:
-            return logits
-        return NetOutput(logits, self.rasch_l2 * self.rasch.penalty())
-
-    def row_logits(self, features: torch.Tensor) -> torch.Tensor:
-        """The output layer: logits ``[...]`` of row features ``[..., 2D]``."""
-        return self.head(features).squeeze(-1)
-
-    def row_features(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        """What the output layer reads at every row, the retrieved knowledge beside the question,
-        ``[B, T, 2D]`` (averaged over a question's concept rows by pyKT's early fusion)."""
         x, y = self.embed(batch)
         questions, knowledge = x, y
         for block in self.question_encoder:
@@ -152,4 +140,7 @@ class AKT(nn.Module):
         h = questions
         for block in self.retriever:
             h = block(h, questions, knowledge, strict=True)
-        return torch.cat([h, x], dim=-1)
+        logits = self.head(torch.cat([h, x], dim=-1)).squeeze(-1)
+        if not self.training or self.rasch is None or self.rasch_l2 == 0:
+            return logits
+        return NetOutput(logits, self.rasch_l2 * self.rasch.penalty())
