@@ -18,6 +18,18 @@ slow AKT), extrapolates the epoch and reports no AUC for it.
 
 Figures swing 2-5x with other load on the machine: arms of one model run back to back, and the 1-minute
 load average is recorded beside each arm.
+
+``--protocol pykt`` times each model's training epoch on pyKT's split instead (``experiment=pykt
+data=pykt``: the chunks of the folds other than ``--fold`` of ``--data-dir``, in file order, batches of
+256, 64 for the attention models, as pyKT trains them)::
+
+    python scripts/bench_zoo.py --protocol pykt --data-dir /path/to/assist2015_pykt --fold 0 \
+        --models dkt sakt --max-batches 20 > bench_zoo_pykt.json
+
+``--max-batches N`` times only the first N batches of the epoch; answers per second are the answers
+trained on in those batches (pyKT's selected rows but the first of each chunk) over their seconds, and
+the epoch's seconds are extrapolated from them. pyKT is not run on this protocol: its side is null with
+a note.
 """
 
 from __future__ import annotations
@@ -269,8 +281,27 @@ def main() -> None:
         default="32-true",
         help="Lightning precision of the ktlab arms (bf16-mixed: bfloat16 autocast; pyKT's arms stay float32)",
     )
+    parser.add_argument(
+        "--protocol",
+        choices=["assist2009", "pykt"],
+        default="assist2009",
+        help="assist2009: the released fold 1 beside pyKT; pykt: pyKT's split of --data-dir (see above)",
+    )
+    parser.add_argument("--fold", type=int, default=0, help="--protocol pykt: the validation fold")
+    parser.add_argument(
+        "--max-batches", type=int, default=None, help="--protocol pykt: time the first N batches only"
+    )
+    parser.add_argument("--max-len", type=int, default=200, help="--protocol pykt: chunk length")
     args = parser.parse_args()
     L.seed_everything(0, verbose=False)
+    if args.protocol == "pykt":
+        from bench_zoo_pykt import pykt_protocol_bench  # this script's folder
+
+        out = pykt_protocol_bench(
+            args.models, args.data_dir, args.fold, args.max_batches, max_len=args.max_len
+        )
+        print(json.dumps(out, indent=2))
+        return
     have_pykt = (Path(args.pykt) / "pykt").is_dir()
     if have_pykt:
         sys.path.insert(0, args.pykt)

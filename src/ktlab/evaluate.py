@@ -48,7 +48,7 @@ def evaluate(cfg: DictConfig) -> dict[str, float | None]:
     model = load_model(cfg.ckpt_path, data_cfg, "or leave the data override out to use the checkpoint's own")
     if data_cfg is None:
         log.info("Evaluating on the checkpoint's own data config <%s>", model.hparams.data["_target_"])
-    datamodule = restore_datamodule(model, data_cfg)
+    datamodule = restore_datamodule(model, data_cfg, **own_output(model, data_cfg, cfg.paths.output_dir))
     datamodule.prepare_data()
     datamodule.setup("test")
     loader = datamodule.dataloader(split, shuffle=False)
@@ -77,6 +77,20 @@ def evaluate(cfg: DictConfig) -> dict[str, float | None]:
         table = write_table(answers, Path(cfg.paths.output_dir) / "predictions.csv")
         log.info("%d scored answers and their predictions written to %s", len(answers), table)
     return metrics
+
+
+def own_output(model: L.LightningModule, data_cfg: dict | None, output_dir: str | Path) -> dict[str, str]:
+    """Where the checkpoint's own data config writes its built files, moved into this run's folder.
+
+    A stored data config holds its ``cache_dir`` resolved to the training run's folder (``data=pykt``
+    writes its split and sequence files there); evaluation writes them into its own output folder under
+    the same name instead, so the training run's files are never modified. A ``data`` override resolves
+    ``cache_dir`` against this run already and is left as it is.
+    """
+    if data_cfg is not None:
+        return {}
+    cache_dir = (model.hparams.get("data") or {}).get("cache_dir")
+    return {"cache_dir": str(Path(output_dir) / Path(str(cache_dir)).name)} if cache_dir else {}
 
 
 @report_user_errors

@@ -76,6 +76,9 @@ GOLDEN: dict[str, tuple[list[float], list[float], float]] = {
         [0.254406, 0.260489, 0.27992, 0.255903],
         3.346478,
     ),
+    # Checked by hand: log 2 = 0.693147 where a skill's one earlier answer was right (rate 2/3), -log 2
+    # where it was wrong (1/3), 0 for a skill not seen before (1/2); the first learner's two cancel.
+    "skill_rate": ([0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.693147, 0.0], 0.693147),
 }
 
 SEQUENCE_MODELS = sorted(

@@ -24,7 +24,7 @@ from ktlab.checks import Checks, Problem, raise_problems
 from ktlab.data.pykt.files import read_keyid2idx, read_table
 from ktlab.data.pykt.protocol_files import PyktSplit, build_sequences, split_data_txt, write_all
 from ktlab.data.pykt.tensors import SequenceCollator, SequenceDataset, SequenceTensors
-from ktlab.errors import DataValidationError
+from ktlab.errors import ConfigError, DataValidationError
 from ktlab.utils.logging import get_logger
 
 log = get_logger(__name__)
@@ -211,7 +211,7 @@ class PyktDataModule(LightningDataModule):
                     f"data.cache_dir={self.cache_dir} is the input folder; the built files go elsewhere."
                 )
             write_all(self.split, self.cache_dir)
-        skill_key = "concepts" if "concepts" in self.split.fields else "questions"
+        skill_key = self._skill_key
         seqs = self.split.sequences
         chunks = seqs["train_valid_sequences"]
         self.sets = {
@@ -229,10 +229,21 @@ class PyktDataModule(LightningDataModule):
             ", ".join(f"{name} {len(tensors)}" for name, tensors in self.sets.items() if name != "test"),
         )
 
+    @property
+    def _skill_key(self) -> str:
+        """The column read as skills: concepts, or questions for a question-only data set."""
+        return "concepts" if self.split is not None and "concepts" in self.split.fields else "questions"
+
     # ------------------------------------------------------------------ loaders
     def sequence_loader(self, name: str, batch_size: int | None = None) -> DataLoader:
         """Batches of one sequence set in file order: ``train``, ``val``, ``test`` or a test file's name
         (``test_window_sequences``, ``test_question_sequences``, ...)."""
+        if name == "all" and "all" not in self.sets and self.split is not None:
+            # every learner: the chunks of the train/validation folds, then those of the test learners
+            seqs = self.split.sequences
+            self.sets["all"] = SequenceTensors.from_table(
+                seqs["train_valid_sequences"] + seqs["test_sequences"], self._skill_key
+            )
         if name not in self.sets:
             raise KeyError(f"no sequence set {name!r}; there are {', '.join(sorted(self.sets))}")
         tensors = self.sets[name]
@@ -248,7 +259,8 @@ class PyktDataModule(LightningDataModule):
         )
 
     def dataloader(self, split: str, shuffle: bool | None = None) -> DataLoader:
-        """A loader over ``train``, ``val`` or ``test`` (pyKT never shuffles; ``shuffle`` is ignored)."""
+        """A loader over ``train``, ``val``, ``test`` or ``all`` (every learner's chunks, the train and
+        validation folds' then the test learners'); pyKT never shuffles, ``shuffle`` is ignored."""
         return self.sequence_loader(split)
 
     def train_dataloader(self) -> DataLoader:
@@ -259,3 +271,27 @@ class PyktDataModule(LightningDataModule):
 
     def test_dataloader(self) -> DataLoader:
         return self.sequence_loader("test")
+
+    # ------------------------------------------------------------------ prediction (refused)
+    def predict(self, model: Any, frame: Any, **options: Any) -> Any:
+        """Refused: see :meth:`refuse_histories`."""
+        raise self.refuse_histories("predictions")
+
+    def states(self, model: Any, frame: Any, **options: Any) -> Any:
+        """Refused: see :meth:`refuse_histories`."""
+        raise self.refuse_histories("knowledge states")
+
+    def refuse_histories(self, what: str) -> ConfigError:
+        """Why a model trained on pyKT's protocol reads no history file, as one paragraph.
+
+        Its concept and question ids are pyKT's renumbered ones (``keyid2idx.json`` of its split), and the
+        checkpoint stores no mapping from a history file's skill and problem names to them.
+        """
+        return ConfigError(
+            f"{what} from a history file are not offered for a model trained on pyKT's protocol "
+            f"(data=pykt, data.dir={self.dir}): it reads pyKT's renumbered concept and question ids, and "
+            "the checkpoint keeps no mapping from a history's skill and problem names to them. Score it "
+            "on pyKT's split with `python eval.py ckpt_path=<run>/checkpoints/best.ckpt split=test` (or "
+            "split=val, train, all), or train on ktlab's own data (data=csv, data=assist2009, ...) to "
+            "predict from histories."
+        )

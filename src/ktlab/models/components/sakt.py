@@ -124,6 +124,15 @@ class SAKT(nn.Module):
 
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """Logits ``[B, T]``: position ``t`` predicts step ``t`` from steps ``< t``."""
+        return self.row_logits(self.row_features(batch))
+
+    def row_logits(self, features: torch.Tensor) -> torch.Tensor:
+        """The output layer: logits ``[...]`` of row features ``[..., D]``."""
+        return self.head(features).squeeze(-1)
+
+    def row_features(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """What the output layer reads at every row, ``[B, T, D]`` (averaged over a question's concept rows
+        by pyKT's early fusion, :mod:`ktlab.evaluation.pykt`)."""
         skill = batch["skill"]  # [B, T]
         b, t = skill.shape
         if t > self.max_len:
@@ -138,4 +147,4 @@ class SAKT(nn.Module):
         for block in self.blocks:
             x = block["norm1"](x + self.drop(block["attention"](x, memory)))
             x = block["norm2"](x + self.drop(block["ffn"](x)))
-        return self.head(x).squeeze(-1)
+        return x
