@@ -1,5 +1,5 @@
 """pyKT's early fusion: a network's row features averaged over a question's concept rows, then its
-output layer once (SAKT exposes them; the skill rate does not)."""
+output layer once (SAKT, AKT, DKVMN, simpleKT and sparseKT expose them; the skill rate does not)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,12 @@ import torch
 
 from ktlab.data.pykt.datamodule import PyktDataModule
 from ktlab.evaluation.pykt import EARLY, collect_rows, fused_questions, pykt_test_metrics
+from ktlab.models.components.akt import AKT
+from ktlab.models.components.dkvmn import DKVMN
 from ktlab.models.components.sakt import SAKT
+from ktlab.models.components.simplekt import SimpleKT
 from ktlab.models.components.skill_rate import SkillRate
+from ktlab.models.components.sparsekt import SparseKT
 from tests.pykt.conftest import FIXTURE
 
 WINDOWS = "test_question_window_sequences"  # every scored row is fused (no leftover rows left out)
@@ -20,7 +24,7 @@ WINDOWS = "test_question_window_sequences"  # every scored row is fused (no left
 
 @pytest.fixture(scope="module")
 def data() -> PyktDataModule:
-    module = PyktDataModule(dir=str(FIXTURE), max_len=20)
+    module = PyktDataModule(dir=str(FIXTURE), max_len=20, item_features=["skill_id", "problem_id"])
     module.setup()
     return module
 
@@ -30,6 +34,23 @@ def network(data: PyktDataModule) -> SAKT:
     return SAKT(data.sizes["n_skills"], dim=16, n_heads=2, max_len=32).eval()
 
 
+def networks(data: PyktDataModule) -> dict[str, torch.nn.Module]:
+    """Every network with row features, small, with problem ids where it reads them."""
+    skills, problems = data.sizes["n_skills"], data.sizes["n_problems"]
+    attention = {"dim": 16, "n_heads": 2, "ff_dim": 16, "head_dim": 16}
+    torch.manual_seed(0)
+    return {
+        "sakt": network(data),
+        "akt": AKT(skills, problems, **attention).eval(),
+        "dkvmn": DKVMN(skills, memory_size=4, key_dim=8, value_dim=8, summary_dim=8).eval(),
+        "simplekt": SimpleKT(skills, problems, **attention).eval(),
+        "sparsekt": SparseKT(skills, problems, mode="topk", k=2, **attention).eval(),
+    }
+
+
+NAMES = ("sakt", "akt", "dkvmn", "simplekt", "sparsekt")
+
+
 def rows_by_question(rows: dict[str, np.ndarray]) -> dict[int, list[int]]:
     groups: dict[int, list[int]] = defaultdict(list)
     for i, qidx in enumerate(rows["qidx"]):
@@ -37,15 +58,36 @@ def rows_by_question(rows: dict[str, np.ndarray]) -> dict[int, list[int]]:
     return groups
 
 
-def test_row_features_through_the_output_layer_are_the_forward_logits(data: PyktDataModule) -> None:
-    net = network(data)
+@pytest.mark.parametrize("name", NAMES)
+def test_row_features_through_the_output_layer_are_the_forward_logits(
+    data: PyktDataModule, name: str
+) -> None:
+    net = networks(data)[name]
     batch = next(iter(data.sequence_loader(WINDOWS)))
+    assert "problem" in batch
     with torch.no_grad():
-        assert torch.equal(net.row_logits(net.row_features(batch)), net(batch))
+        features = net.row_features(batch)
+        assert features.shape[:2] == batch["skill"].shape and features.dim() == 3
+        assert torch.equal(net.row_logits(features), net(batch))
 
 
-def test_a_one_row_question_keeps_its_rows_prediction(data: PyktDataModule) -> None:
-    net = network(data)
+def test_akt_training_forward_keeps_the_rasch_penalty(data: PyktDataModule) -> None:
+    net = networks(data)["akt"].train()
+    with torch.no_grad():  # difficulties away from their zero start, so that the penalty is not 0
+        net.rasch.difficulty.weight[1:].normal_(generator=torch.Generator().manual_seed(0))
+    batch = next(iter(data.sequence_loader(WINDOWS)))
+    torch.manual_seed(1)  # the same dropout draws on both paths
+    out = net(batch)
+    torch.manual_seed(1)
+    composed = net.row_logits(net.row_features(batch))
+    assert torch.equal(out.logits, composed)
+    assert out.aux_loss.item() > 0
+    assert torch.allclose(out.aux_loss, net.rasch_l2 * net.penalty(batch))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_one_row_question_keeps_its_rows_prediction(data: PyktDataModule, name: str) -> None:
+    net = networks(data)[name]
     rows = collect_rows(net, data.sequence_loader(WINDOWS), with_questions=True, features=True)
     fused = fused_questions(rows, net)
     groups = rows_by_question(rows)
@@ -67,10 +109,14 @@ def test_with_a_linear_output_layer_early_fusion_averages_the_logits(data: PyktD
     assert not np.allclose(fused[EARLY], fused["late_mean"], atol=1e-3)  # not the late mean
 
 
-def test_the_metric_keys_follow_the_network(data: PyktDataModule) -> None:
-    with_early = pykt_test_metrics(network(data), data)
+@pytest.mark.parametrize("name", NAMES)
+def test_the_metric_keys_follow_the_network(data: PyktDataModule, name: str) -> None:
     early_keys = {f"test/{view}{metric}{EARLY}" for view in ("ori", "window") for metric in ("auc", "acc")}
+    with_early = pykt_test_metrics(networks(data)[name], data)
     assert early_keys <= set(with_early) and all(0 < with_early[key] < 1 for key in early_keys)
     assert len(with_early) == 24
-    without = pykt_test_metrics(SkillRate(), data)  # no row features: pyKT's 20 only
-    assert len(without) == 20 and not early_keys & set(without)
+
+
+def test_a_network_without_row_features_gets_pyKTs_20_keys_only(data: PyktDataModule) -> None:
+    without = pykt_test_metrics(SkillRate(), data)
+    assert len(without) == 20 and not any(key.endswith(EARLY) for key in without)
