@@ -1,5 +1,6 @@
 """pyKT's early fusion: a network's row features averaged over a question's concept rows, then its
-output layer once (SAKT, AKT, DKVMN, simpleKT and sparseKT expose them; the skill rate does not)."""
+output layer once. The networks checked are every option of ``conf/model/`` whose class exposes
+``row_features`` and ``row_logits`` (SAKT, AKT, DKVMN, simpleKT and sparseKT; the skill rate does not)."""
 
 from __future__ import annotations
 
@@ -8,16 +9,15 @@ from collections import defaultdict
 import numpy as np
 import pytest
 import torch
+from hydra.utils import get_class
 
 from ktlab.data.pykt.datamodule import PyktDataModule
 from ktlab.evaluation.pykt import EARLY, collect_rows, fused_questions, pykt_test_metrics
-from ktlab.models.components.akt import AKT
-from ktlab.models.components.dkvmn import DKVMN
 from ktlab.models.components.sakt import SAKT
-from ktlab.models.components.simplekt import SimpleKT
 from ktlab.models.components.skill_rate import SkillRate
-from ktlab.models.components.sparsekt import SparseKT
+from ktlab.models.kt_module import build_network
 from tests.pykt.conftest import FIXTURE
+from tests.zoo.conftest import MODELS, SMALL, net_config
 
 WINDOWS = "test_question_window_sequences"  # every scored row is fused (no leftover rows left out)
 
@@ -34,21 +34,19 @@ def network(data: PyktDataModule) -> SAKT:
     return SAKT(data.sizes["n_skills"], dim=16, n_heads=2, max_len=32).eval()
 
 
-def networks(data: PyktDataModule) -> dict[str, torch.nn.Module]:
-    """Every network with row features, small, with problem ids where it reads them."""
-    skills, problems = data.sizes["n_skills"], data.sizes["n_problems"]
-    attention = {"dim": 16, "n_heads": 2, "ff_dim": 16, "head_dim": 16}
+def _has_row_features(option: str) -> bool:
+    cls = get_class(net_config(option, SMALL)["_target_"])
+    return callable(getattr(cls, "row_features", None)) and callable(getattr(cls, "row_logits", None))
+
+
+#: The options of conf/model/ with early fusion (found there: a new one needs no edit here).
+NAMES = [option for option in MODELS if _has_row_features(option)]
+
+
+def build(option: str, data: PyktDataModule) -> torch.nn.Module:
+    """``conf/model/<option>.yaml``'s network at small sizes, with the fixture's skills and problems."""
     torch.manual_seed(0)
-    return {
-        "sakt": network(data),
-        "akt": AKT(skills, problems, **attention).eval(),
-        "dkvmn": DKVMN(skills, memory_size=4, key_dim=8, value_dim=8, summary_dim=8).eval(),
-        "simplekt": SimpleKT(skills, problems, **attention).eval(),
-        "sparsekt": SparseKT(skills, problems, mode="topk", k=2, **attention).eval(),
-    }
-
-
-NAMES = ("sakt", "akt", "dkvmn", "simplekt", "sparsekt")
+    return build_network(net_config(option, SMALL), data.sizes).eval()
 
 
 def rows_by_question(rows: dict[str, np.ndarray]) -> dict[int, list[int]]:
@@ -58,13 +56,18 @@ def rows_by_question(rows: dict[str, np.ndarray]) -> dict[int, list[int]]:
     return groups
 
 
+def test_the_networks_with_early_fusion_are_found() -> None:
+    assert {"sakt", "akt", "dkvmn", "simplekt", "sparsekt_topk", "sparsekt_soft"} <= set(NAMES)
+    assert "skill_rate" not in NAMES and "dkt" not in NAMES
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_row_features_through_the_output_layer_are_the_forward_logits(
     data: PyktDataModule, name: str
 ) -> None:
-    net = networks(data)[name]
+    net = build(name, data)
     batch = next(iter(data.sequence_loader(WINDOWS)))
-    assert "problem" in batch
+    assert "problem" in batch and data.sizes["n_problems"] > 0
     with torch.no_grad():
         features = net.row_features(batch)
         assert features.shape[:2] == batch["skill"].shape and features.dim() == 3
@@ -72,7 +75,7 @@ def test_row_features_through_the_output_layer_are_the_forward_logits(
 
 
 def test_akt_training_forward_keeps_the_rasch_penalty(data: PyktDataModule) -> None:
-    net = networks(data)["akt"].train()
+    net = build("akt", data).train()
     with torch.no_grad():  # difficulties away from their zero start, so that the penalty is not 0
         net.rasch.difficulty.weight[1:].normal_(generator=torch.Generator().manual_seed(0))
     batch = next(iter(data.sequence_loader(WINDOWS)))
@@ -87,7 +90,7 @@ def test_akt_training_forward_keeps_the_rasch_penalty(data: PyktDataModule) -> N
 
 @pytest.mark.parametrize("name", NAMES)
 def test_a_one_row_question_keeps_its_rows_prediction(data: PyktDataModule, name: str) -> None:
-    net = networks(data)[name]
+    net = build(name, data)
     rows = collect_rows(net, data.sequence_loader(WINDOWS), with_questions=True, features=True)
     fused = fused_questions(rows, net)
     groups = rows_by_question(rows)
@@ -112,7 +115,7 @@ def test_with_a_linear_output_layer_early_fusion_averages_the_logits(data: PyktD
 @pytest.mark.parametrize("name", NAMES)
 def test_the_metric_keys_follow_the_network(data: PyktDataModule, name: str) -> None:
     early_keys = {f"test/{view}{metric}{EARLY}" for view in ("ori", "window") for metric in ("auc", "acc")}
-    with_early = pykt_test_metrics(networks(data)[name], data)
+    with_early = pykt_test_metrics(build(name, data), data)
     assert early_keys <= set(with_early) and all(0 < with_early[key] < 1 for key in early_keys)
     assert len(with_early) == 24
 
