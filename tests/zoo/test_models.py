@@ -1,4 +1,5 @@
-"""Every `model=` option trains one tiny epoch on a real slice and predicts; DKT+ and AKT specifics."""
+"""Every `model=` option trains one tiny epoch on a real slice and predicts, and none reads its own answer or
+a later step (both found in conf/model/); DKT+ and AKT specifics."""
 
 from __future__ import annotations
 
