@@ -11,6 +11,9 @@ the leaderboard's metric, ``test/windowauclate_mean`` on data with question ids 
 ``test/window_testauc`` on ASSISTments 2015, Statics 2011 and POJ (and on any data without question
 ids), beside the leaderboard's figure for the same model and its source
 (``experiments/pykt_leaderboard.yaml``). The JSON holds every run and the means of all of pyKT's keys.
+Runs of a network with early fusion (``ktlab.evaluation.pykt``) also carry its four keys,
+``{ori,window}{auc,acc}early_preds``, into the JSON (per run and in the means), and the table shows
+``windowaucearly_preds`` in a column of its own ("—" for runs without it).
 
 The files go to ``logs/pykt/`` unless ``--out`` names a folder; the committed table in ``experiments/``
 is rewritten only with ``--out experiments``. A folder without a finished run, or a run whose config or
@@ -44,6 +47,10 @@ KEYS: tuple[str, ...] = (
     *(f"{w}{m}{k}" for w in ("ori", "window") for m in ("auc", "acc")
       for k in ("concepts", "late_mean", "late_vote", "late_all")),
 )  # fmt: skip
+#: pyKT's early-fusion test keys (``ktlab.evaluation.pykt.EARLY``), written only by networks that have it.
+EARLY_KEYS: tuple[str, ...] = tuple(f"{w}{m}early_preds" for w in ("ori", "window") for m in ("auc", "acc"))
+#: The early-fusion key shown in the table, beside the leaderboard metric.
+EARLY_COLUMN = "windowaucearly_preds"
 #: The data sets whose leaderboard figure is the skill-level window AUC (no question ids, or pyKT's choice).
 WINDOW_TESTAUC_DATA = frozenset({"assist2015", "statics2011", "poj"})
 #: Overrides that vary between the runs of one arm, or only say where things go: not part of its name.
@@ -134,7 +141,10 @@ def read_run(metrics_path: Path) -> Run:
         fold=None if fold is None else int(fold),
         seed=None if seed is None else int(seed),
         selection=selection_rule(config),
-        metrics={key: metrics.get(f"test/{key}") for key in KEYS},
+        metrics={
+            **{key: metrics.get(f"test/{key}") for key in KEYS},
+            **{key: metrics[f"test/{key}"] for key in EARLY_KEYS if f"test/{key}" in metrics},
+        },
     )
 
 
@@ -188,6 +198,7 @@ def summarize(runs: list[Run], board: dict[str, Any]) -> list[dict[str, Any]]:
             arm_runs = sorted((r for r in mine if r.arm == arm), key=lambda r: (r.fold or 0, r.seed or 0))
             values = [float(v) for r in arm_runs if (v := r.metrics.get(metric)) is not None]
             mean, std, text = mean_std(values)
+            keys = (*KEYS, *(k for k in EARLY_KEYS if any(k in r.metrics for r in arm_runs)))
             name = board.get("ktlab", {}).get(arm_runs[0].model)
             published = entry.get("models", {}).get(name) if name else None
             rows.append(
@@ -206,8 +217,9 @@ def summarize(runs: list[Run], board: dict[str, Any]) -> list[dict[str, Any]]:
                     "selection": sorted({r.selection for r in arm_runs}),
                     "all_keys": {
                         k: mean_std([float(v) for r in arm_runs if (v := r.metrics.get(k)) is not None])[0]
-                        for k in KEYS
+                        for k in keys
                     },
+                    "early_fusion": early_fusion(arm_runs),
                     "leaderboard_model": name,
                     "leaderboard": published,
                     "leaderboard_metric": entry.get("metric"),
@@ -215,6 +227,15 @@ def summarize(runs: list[Run], board: dict[str, Any]) -> list[dict[str, Any]]:
                 }
             )
     return rows
+
+
+def early_fusion(runs: list[Run]) -> dict[str, Any] | None:
+    """The table's early-fusion figure of one arm's runs (:data:`EARLY_COLUMN`); None when none has it."""
+    values = [float(v) for r in runs if (v := r.metrics.get(EARLY_COLUMN)) is not None]
+    if not values:
+        return None
+    mean, std, text = mean_std(values)
+    return {"metric": EARLY_COLUMN, "scored_runs": len(values), "mean": mean, "std": std, "text": text}
 
 
 def _folds(folds: list[int]) -> str:
@@ -240,17 +261,21 @@ def markdown(rows: list[dict[str, Any]], board: dict[str, Any], command: str) ->
         "",
         "Metric: pyKT's leaderboard metric per data set, `windowauclate_mean` (question-level AUC, late fusion "
         "by mean, on the test windows) on data with question ids, `window_testauc` (skill-level AUC on the "
-        "test windows) on ASSISTments 2015, Statics 2011 and POJ.",
+        "test windows) on ASSISTments 2015, Statics 2011 and POJ. The early-fusion column is "
+        f"`{EARLY_COLUMN}` (a question's row features averaged before the output layer), for the networks "
+        "that have it, on data with question ids; the leaderboard reports late fusion.",
         "",
-        "| data set | model | metric | folds | seeds | test AUC | leaderboard (same model) | checkpoint selection |",
-        "|---|---|---|---|---|---|---|---|",
+        "| data set | model | metric | folds | seeds | test AUC | early fusion AUC | leaderboard (same model) "
+        "| checkpoint selection |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         seeds = ", ".join(map(str, row["seeds"])) or "—"
         selection = "; ".join(row["selection"])
         lines.append(
             f"| {row['data']} | {row['arm']} | {row['metric']} | {_folds(row['folds'])} | {seeds} | "
-            f"{row['text']} | {_published(row)} | {selection} |"
+            f"{row['text']} | {row['early_fusion']['text'] if row['early_fusion'] else '—'} | "
+            f"{_published(row)} | {selection} |"
         )
     lines += ["", "Leaderboard figures (5-fold means) and their sources:", ""]
     for data in dict.fromkeys(r["data"] for r in rows):

@@ -86,13 +86,13 @@ def test_table_states_protocol_and_sits_beside_the_leaderboard(
     assert "seed 1024" in text and "last 20% are the test set" in text
     # ASSISTments 2015: window_testauc, mean ± sample std of the five folds, beside DKT 0.7271 ± 0.0005.
     assert (
-        "| assist2015 | dkt | window_testauc | 0, 1, 2, 3, 4 | 42 | 0.7271 ± 0.0008 | DKT 0.7271 ± 0.0005 | "
+        "| assist2015 | dkt | window_testauc | 0, 1, 2, 3, 4 | 42 | 0.7271 ± 0.0008 | — | DKT 0.7271 ± 0.0005 | "
         "best val/auc, stopped 10 epochs after the last gain > 0.001, at most 200 epochs |"
     ) in text
     # Data with question ids: the fused AUC; the missing fold is shown.
     assert (
-        "| assist2009 | dkt_gru (model.inputs=answers) | windowauclate_mean | 0, 1, 2, 3 (of 5) | 42 | 0.7650 ± 0.0129 |"
-        in text
+        "| assist2009 | dkt_gru (model.inputs=answers) | windowauclate_mean | 0, 1, 2, 3 (of 5) | 42 | 0.7650 ± 0.0129 "
+        "| — |" in text
     )
     assert "sparseKT-topK 0.7502; sparseKT-soft 0.7379; DKT+ 0.7285" in text
     assert "Best ktlab arm: dkt 0.7271 ± 0.0008, above 4 of 9 leaderboard entries." in text
@@ -104,6 +104,41 @@ def test_table_states_protocol_and_sits_beside_the_leaderboard(
     assert row["all_keys"]["testauc"] == pytest.approx(sum(AUC_2015) / 5 + 0.01)
     assert row["leaderboard"] == {"auc": 0.7271, "std": 0.0005}
     assert len(saved["runs"]) == 9
+    assert row["early_fusion"] is None and not any(k.endswith("early_preds") for k in row["all_keys"])
+
+
+def test_early_fusion_keys_are_carried_when_present(multiruns: list[Path], tmp_path: Path) -> None:
+    sweep = tmp_path / "multiruns" / "2026-12-05_12-00-00"
+    early = [0.761, 0.765, 0.770]
+    for fold, auc in enumerate(early):
+        metrics = {"window_testauc": 0.74, "windowauclate_mean": 0.75, "oriauclate_mean": 0.7}
+        metrics |= {"windowaucearly_preds": auc, "windowaccearly_preds": 0.71}
+        metrics |= {"oriaucearly_preds": auc - 0.01, "oriaccearly_preds": 0.70}
+        fake_run(sweep / str(fold), "/data/assist2009", fold, metrics, model="akt")
+    out = tmp_path / "out"
+    assert collect.main([*map(str, multiruns), str(sweep), "--out", str(out)]) == 0
+    saved = json.loads((out / "results_pykt.json").read_text())
+    row = next(r for r in saved["table"] if r["model"] == "akt")
+    assert set(collect.EARLY_KEYS) <= set(row["all_keys"])
+    assert row["all_keys"]["windowaucearly_preds"] == pytest.approx(sum(early) / 3)
+    assert row["all_keys"]["oriaccearly_preds"] == pytest.approx(0.70)
+    assert row["early_fusion"]["scored_runs"] == 3
+    assert row["early_fusion"]["text"] == "0.7653 ± 0.0045"
+    akt_runs = [r for r in saved["runs"] if r["model"] == "akt"]
+    assert len(akt_runs) == 3 and all(r["metrics"]["windowaucearly_preds"] in early for r in akt_runs)
+    dkt_run = next(r for r in saved["runs"] if r["model"] == "dkt")
+    assert not set(collect.EARLY_KEYS) & set(dkt_run["metrics"])  # absent, not null, without early fusion
+    text = (out / "RESULTS_pykt.md").read_text()
+    assert (
+        "| assist2009 | akt | windowauclate_mean | 0, 1, 2 (of 5) | 42 | 0.7500 ± 0.0000 | 0.7653 ± 0.0045 |"
+        in text
+    )
+
+
+def test_the_early_keys_are_the_evaluators() -> None:
+    from ktlab.evaluation.pykt import EARLY
+
+    assert tuple(f"{w}{m}{EARLY}" for w in ("ori", "window") for m in ("auc", "acc")) == collect.EARLY_KEYS
 
 
 def test_writes_nothing_committed_by_default() -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
-from omegaconf import DictConfig, open_dict
+from omegaconf import DictConfig, OmegaConf, open_dict
 
 from tests.conftest import ASSETS, CONF_DIR, compose_config, model_family
 
@@ -25,6 +26,23 @@ PID_DATA = [
 ]
 TINY_TRAINER = ["trainer.max_epochs=1", "trainer.log_every_n_steps=1", "callbacks.progress_bar=null"]
 SMALL = {"embed_dim": 8, "hidden_dim": 16, "head_dim": 16, "dim": 16, "ff_dim": 16, "n_heads": 2}
+
+
+def _net_node(option: str) -> dict[str, Any]:
+    """The ``net`` node of ``conf/model/<option>.yaml``, merged over those of the options it extends."""
+    node = OmegaConf.load(CONF_DIR / "model" / f"{option}.yaml")
+    merged = OmegaConf.create()
+    for parent in node.get("defaults", []):
+        if parent != "_self_":
+            merged = OmegaConf.merge(merged, {"net": _net_node(parent)})
+    merged = OmegaConf.merge(merged, {"net": node.get("net", {})})
+    return OmegaConf.to_container(merged.net)
+
+
+def net_config(option: str, sizes: Mapping[str, Any]) -> dict[str, Any]:
+    """The network config of ``conf/model/<option>.yaml`` (following its defaults), each setting named in
+    ``sizes`` replaced by its value there (build it with ``ktlab.models.kt_module.build_network``)."""
+    return {key: sizes.get(key, value) for key, value in _net_node(option).items()}
 
 
 def shrink(cfg: DictConfig) -> DictConfig:

@@ -17,11 +17,10 @@ import os
 
 import pytest
 import torch
-from omegaconf import OmegaConf
 
 from ktlab.models.kt_module import build_network
 from ktlab.models.output import split_output
-from tests.conftest import CONF_DIR, model_family
+from tests.zoo.conftest import MODELS, net_config
 
 SMALL = {"embed_dim": 8, "hidden_dim": 12, "head_dim": 12, "dim": 16, "ff_dim": 16, "n_heads": 2}
 DIMS = {
@@ -81,21 +80,8 @@ GOLDEN: dict[str, tuple[list[float], list[float], float]] = {
     "skill_rate": ([0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.693147, 0.0], 0.693147),
 }
 
-SEQUENCE_MODELS = sorted(
-    p.stem for p in CONF_DIR.joinpath("model").glob("*.yaml") if model_family(p.stem) == "sequence"
-)
-
-
-def _net_config(option: str) -> dict:
-    """The network config of ``conf/model/<option>.yaml`` (following its defaults), with small sizes."""
-    node = OmegaConf.load(CONF_DIR / "model" / f"{option}.yaml")
-    merged = OmegaConf.create()
-    for parent in node.get("defaults", []):
-        if parent != "_self_":
-            merged = OmegaConf.merge(merged, {"net": _net_config(parent)})
-    merged = OmegaConf.merge(merged, {"net": node.get("net", {})})
-    net = OmegaConf.to_container(merged.net)
-    return {key: SMALL.get(key, value) for key, value in net.items()}
+#: Every sequence option of ``conf/model/`` (its YAML is found there; no list to edit).
+SEQUENCE_MODELS = MODELS
 
 
 def _batch(seed: int = 3, b: int = 2, t: int = 7) -> dict[str, torch.Tensor]:
@@ -116,7 +102,7 @@ def _batch(seed: int = 3, b: int = 2, t: int = 7) -> dict[str, torch.Tensor]:
 
 def _logits(option: str) -> tuple[torch.Tensor, torch.Tensor]:
     torch.manual_seed(0)
-    net = build_network(_net_config(option), DIMS).eval()
+    net = build_network(net_config(option, SMALL), DIMS).eval()
     batch = _batch()
     with torch.no_grad():
         logits, _ = split_output(net(batch))

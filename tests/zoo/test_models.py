@@ -1,32 +1,32 @@
-"""Every `model=` option trains one tiny epoch on a real slice and predicts; DKT+ and AKT specifics."""
+"""Every `model=` option trains one tiny epoch on a real slice and predicts, and none reads its own answer or
+a later step (both found in conf/model/); DKT+ and AKT specifics."""
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from hydra.utils import get_class
 
 from ktlab.data.formats import read_lines
 from ktlab.models.components.akt import AKT
 from ktlab.models.components.dkt import DKT
 from ktlab.models.components.dkt_plus import DKTPlus
-from ktlab.models.components.dkvmn import DKVMN
 from ktlab.models.components.dropout import LaneDropout, dropout_mask
 from ktlab.models.components.monotonic import MonotonicAttention
 from ktlab.models.components.problem_history import problem_history
-from ktlab.models.components.qikt import QIKT
 from ktlab.models.components.recurrent import RecurrentTracer
-from ktlab.models.components.saint import SAINT
-from ktlab.models.components.sakt import SAKT
-from ktlab.models.components.simplekt import SimpleKT
-from ktlab.models.components.sparsekt import SparseKT
+from ktlab.models.kt_module import build_network
 from ktlab.models.output import split_output
 from ktlab.predict import predict_frame
 from ktlab.train import train
 from tests.conftest import recomputed_test_auc
-from tests.zoo.conftest import MODELS, PID
+from tests.zoo.conftest import MODELS, PID, SMALL, net_config
 
 #: The fast suite trains the classic DKT; the attention models and DKT+ train in the slow suite (each ~6-8 s).
 SMOKE = [m if m == "dkt" else pytest.param(m, marks=pytest.mark.slow) for m in MODELS]
@@ -71,24 +71,49 @@ def _batch(b: int = 3, t: int = 25, k: int = 9, p: int = 30, seed: int = 0) -> d
     }
 
 
-NETS = {
-    "dkt": lambda: DKT(9, embed_dim=8, hidden_dim=12),
-    "dkt_plus": lambda: DKTPlus(9, embed_dim=8, hidden_dim=12),
-    "dkvmn": lambda: DKVMN(9, memory_size=5, key_dim=8, value_dim=12, summary_dim=8),
-    "qikt": lambda: QIKT(9, dim=8),
-    "qikt_problems": lambda: QIKT(9, n_problems=30, dim=8),
-    "sakt": lambda: SAKT(9, dim=16, n_heads=2),
-    "akt_rasch": lambda: AKT(9, n_problems=30, dim=16, n_heads=2, ff_dim=16, head_dim=16, n_blocks=2),
-    "akt": lambda: AKT(9, dim=16, n_heads=2, ff_dim=16, head_dim=16),
-    "dkt_gru_rasch": lambda: RecurrentTracer(9, n_problems=30, embed_dim=8, hidden_dim=12, head_dim=8),
-    "simplekt_rasch": lambda: SimpleKT(9, n_problems=30, dim=16, n_heads=2, ff_dim=16, head_dim=16),
-    "simplekt": lambda: SimpleKT(9, dim=16, n_heads=2, ff_dim=16, head_dim=16, n_blocks=1),
-    "sparsekt_topk": lambda: SparseKT(9, n_problems=30, k=3, dim=16, n_heads=2, ff_dim=16, head_dim=16),
-    "sparsekt_soft": lambda: SparseKT(
-        9, n_problems=30, mode="soft", dim=16, n_heads=2, ff_dim=16, head_dim=16
-    ),
-    "saint": lambda: SAINT(9, n_problems=30, dim=16, n_heads=2, ff_dim=16, n_blocks=2),
+#: The data sizes the leakage test builds every network with (those of :func:`_leak_batch`).
+LEAK_DIMS = {
+    "n_skills": 9,
+    "n_problems": 30,
+    "n_phases": 3,
+    "context_dim": 4,
+    "query_dim": 2,
+    "phase_in_context": True,
+    "phase_in_query": True,
 }
+
+
+def _leak_cases() -> dict[str, Callable[[], torch.nn.Module]]:
+    """Every sequence option of ``conf/model/`` (found there: a new YAML needs no edit here), built from its
+    YAML at small sizes; a network that takes ``n_problems`` also without problem ids. Then settings no
+    YAML uses that change which steps reach which (AKT's interleaved stack of two blocks)."""
+    cases: dict[str, Callable[[], torch.nn.Module]] = {}
+    for option in MODELS:
+        config = net_config(option, SMALL)
+        cases[option] = partial(build_network, config, LEAK_DIMS)
+        if "n_problems" in inspect.signature(get_class(config["_target_"])).parameters:
+            cases[f"{option}_without_problems"] = partial(
+                build_network, config, {**LEAK_DIMS, "n_problems": 0}
+            )
+    cases["akt_two_blocks"] = partial(
+        AKT, 9, n_problems=30, dim=16, n_heads=2, ff_dim=16, head_dim=16, n_blocks=2
+    )
+    return cases
+
+
+NETS = _leak_cases()
+
+
+def _leak_batch() -> dict[str, torch.Tensor]:
+    """:func:`_batch` with context signals, queries and phases of :data:`LEAK_DIMS`' sizes."""
+    batch = _batch()
+    g = torch.Generator().manual_seed(1)
+    mask = batch["mask"]
+    b, t = mask.shape
+    batch["context"] = torch.randn(b, t, LEAK_DIMS["context_dim"], generator=g) * mask[..., None]
+    batch["query"] = torch.randn(b, t, LEAK_DIMS["query_dim"], generator=g) * mask[..., None]
+    batch["phase"] = torch.randint(1, LEAK_DIMS["n_phases"] + 1, (b, t), generator=g) * mask
+    return batch
 
 
 @pytest.mark.parametrize("name", sorted(NETS))
@@ -97,7 +122,7 @@ def test_no_prediction_reads_its_own_answer_or_a_later_step(name: str) -> None:
     and changing its answer leaves prediction t unchanged too."""
     torch.manual_seed(0)
     net = NETS[name]().eval()
-    batch = _batch()
+    batch = _leak_batch()
     base, _ = split_output(net(batch))
     for t in (0, 7, 18):
         flipped = {**batch, "correct": batch["correct"].clone()}

@@ -19,9 +19,9 @@ the questions after the last sequence whose selected rows all end a question are
 leftover chunk).
 
 Early fusion, for a network exposing what its output layer reads at each row (``row_features(batch)``
-``[B, T, H]`` and ``row_logits(features)``, the output layer; SAKT does): the features of a question's
-fused rows are averaged (float64, then float32, as pyKT does) and passed through the output layer once
-(``{ori,window}{auc,acc}early_preds``). Networks without them get no early-fusion keys, as pyKT's DKT.
+``[B, T, H]`` and ``row_logits(features)``, the output layer; SAKT, AKT, DKVMN, simpleKT and sparseKT
+do): the features of a question's fused rows are averaged (float64, then float32, as pyKT does) and
+passed through the output layer once (``{ori,window}{auc,acc}early_preds``). Networks without them get no early-fusion keys, as pyKT's DKT.
 """
 
 from __future__ import annotations

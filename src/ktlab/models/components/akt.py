@@ -178,7 +178,21 @@ class AKT(nn.Module):
         return self.rasch.occurrence_penalty(batch["problem"]) / steps
 
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor | NetOutput:
-        """Logits ``[B, T]``: position ``t`` predicts step ``t`` from steps ``< t`` and its question."""
+        """Logits ``[B, T]``: position ``t`` predicts step ``t`` from steps ``< t`` and its question; while
+        training with problem ids and ``rasch_l2 > 0``, with the Rasch penalty as ``aux_loss``."""
+        logits = self.row_logits(self.row_features(batch))
+        if not self.training or self.rasch is None or self.rasch_l2 == 0 or "problem" not in batch:
+            return logits
+        return NetOutput(logits, self.rasch_l2 * self.penalty(batch))
+
+    def row_logits(self, features: torch.Tensor) -> torch.Tensor:
+        """The output MLP: logits ``[...]`` of row features ``[..., 2D]``."""
+        return self.head(features).squeeze(-1)
+
+    def row_features(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """What the output MLP reads at every row, the retrieved knowledge beside the question,
+        ``[h_t ; x_t]`` ``[B, T, 2D]`` (averaged over a question's concept rows by pyKT's early fusion,
+        :mod:`ktlab.evaluation.pykt`)."""
         x, y = self.embed(batch)
         knowledge = y
         for block in self.knowledge_encoder:
@@ -187,7 +201,4 @@ class AKT(nn.Module):
         for question_block, retriever_block in zip(self.question_encoder, self.retriever, strict=True):
             h = question_block(h, h, h, strict=False)
             h = retriever_block(h, h, knowledge, strict=True)
-        logits = self.head(torch.cat([h, x], dim=-1)).squeeze(-1)
-        if not self.training or self.rasch is None or self.rasch_l2 == 0 or "problem" not in batch:
-            return logits
-        return NetOutput(logits, self.rasch_l2 * self.penalty(batch))
+        return torch.cat([h, x], dim=-1)

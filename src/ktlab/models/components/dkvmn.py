@@ -182,7 +182,16 @@ class DKVMN(nn.Module):
 
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """Logits ``[B, T]``: position ``t`` predicts step ``t`` from steps ``< t`` and its skill."""
+        return self.row_logits(self.row_features(batch))
+
+    def row_logits(self, features: torch.Tensor) -> torch.Tensor:
+        """The output layer (dropout, then ``w_2 . f + b_2``): logits ``[...]`` of summaries
+        ``[..., summary_dim]``."""
+        return self.out(self.dropout(features)).squeeze(-1)
+
+    def row_features(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """The summaries ``f_t`` the output layer reads at every row, ``[B, T, summary_dim]`` (averaged
+        over a question's concept rows by pyKT's early fusion, :mod:`ktlab.evaluation.pykt`)."""
         k, w = self.attention(batch["skill"])
         read = self.reads(batch, k, w).to(k.dtype)  # r_t from M^v_{t-1}
-        f = torch.tanh(self.summary(torch.cat([read, k], dim=-1)))  # [B, T, summary_dim]
-        return self.out(self.dropout(f)).squeeze(-1)
+        return torch.tanh(self.summary(torch.cat([read, k], dim=-1)))

@@ -136,13 +136,23 @@ class SimpleKT(nn.Module):
         return concept + self.difficulty(batch["problem"]) * self.variation(skill), answered
 
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor | NetOutput:
-        """Logits ``[B, T]``: position ``t`` predicts step ``t`` from steps ``< t`` and its question."""
+        """Logits ``[B, T]``: position ``t`` predicts step ``t`` from steps ``< t`` and its question; while
+        training with problem ids and ``rasch_l2 > 0``, with the difficulty penalty as ``aux_loss``."""
+        logits = self.row_logits(self.row_features(batch))
+        if not self.training or self.difficulty is None or self.rasch_l2 == 0:
+            return logits
+        return NetOutput(logits, self.rasch_l2 * self.difficulty.weight.pow(2).sum())
+
+    def row_logits(self, features: torch.Tensor) -> torch.Tensor:
+        """The output MLP: logits ``[...]`` of row features ``[..., 2D]``."""
+        return self.head(features).squeeze(-1)
+
+    def row_features(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """What the output MLP reads at every row, ``[h_t ; x_t]`` ``[B, T, 2D]`` (averaged over a
+        question's concept rows by pyKT's early fusion, :mod:`ktlab.evaluation.pykt`)."""
         x, y = self.embed(batch)
         positions = sinusoid_positions(x.shape[1], x.shape[2], x.device)
         h, values = x + positions, y + positions
         for block in self.blocks:
             h = block(h, h, values)
-        logits = self.head(torch.cat([h, x], dim=-1)).squeeze(-1)
-        if not self.training or self.difficulty is None or self.rasch_l2 == 0:
-            return logits
-        return NetOutput(logits, self.rasch_l2 * self.difficulty.weight.pow(2).sum())
+        return torch.cat([h, x], dim=-1)
