@@ -1,6 +1,6 @@
 """Run the benchmark (or ablation) arms of ``experiments/suites.yaml`` over seeds; write RESULTS.md + JSON.
 
-    python experiments/run_benchmarks.py --suite benchmarks --seeds 1 2 3 --data-dir /work/shared/data
+    python experiments/run_benchmarks.py --suite benchmarks --seeds 1 2 3 --data-dir ../shared/data
     python experiments/run_benchmarks.py --suite benchmarks --only dkt:assist2009 --seeds 1 --max-epochs 5
     python experiments/run_benchmarks.py --suite ablation --seeds 1 2 3
     python experiments/run_benchmarks.py --collect --seeds 1 2 3 --out experiments   # the committed table
@@ -370,7 +370,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--only", nargs="*", default=None, help="arms as NAME:DATA (e.g. dkt:assist2009)")
     parser.add_argument(
-        "--data-dir", default=None, help="paths.data_dir for the runs (e.g. /work/shared/data)"
+        "--data-dir", default=None, help="paths.data_dir for the runs (e.g. ../shared/data)"
     )
     parser.add_argument("--max-epochs", type=int, default=None)
     parser.add_argument("--log-dir", type=Path, default=ROOT / "logs" / "benchmarks")

@@ -1,6 +1,6 @@
 """Training speed and test AUC of the benchmark models on ASSISTments 2009 fold 1, beside pyKT 0.0.38.
 
-    python scripts/bench_zoo.py --data-dir /work/shared/data --pykt /tmp/pykt --epochs 2 > bench_zoo.json
+    python scripts/bench_zoo.py --data-dir ../shared/data --pykt /tmp/pykt --epochs 2 > bench_zoo.json
 
 For each model (dkt, dkt_plus, sakt, akt; simplekt, sparsekt_topk, sparsekt_soft and saint have a ktlab
 arm only, ``--models simplekt saint``) the ktlab arm trains through Lightning exactly as ``train.py`` does
