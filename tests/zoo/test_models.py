@@ -9,11 +9,15 @@ import pytest
 import torch
 
 from ktlab.data.formats import read_lines
+from ktlab.models.components.afm import AFM
 from ktlab.models.components.akt import AKT
+from ktlab.models.components.bkt import BKT
 from ktlab.models.components.dkt import DKT
 from ktlab.models.components.dkt_plus import DKTPlus
 from ktlab.models.components.dropout import LaneDropout, dropout_mask
+from ktlab.models.components.irt import IRT
 from ktlab.models.components.monotonic import MonotonicAttention
+from ktlab.models.components.pfa import PFA
 from ktlab.models.components.problem_history import problem_history
 from ktlab.models.components.recurrent import RecurrentTracer
 from ktlab.models.components.sakt import SAKT
@@ -73,6 +77,11 @@ NETS = {
     "akt_rasch": lambda: AKT(9, n_problems=30, dim=16, n_heads=2, ff_dim=16, head_dim=16, n_blocks=2),
     "akt": lambda: AKT(9, dim=16, n_heads=2, ff_dim=16, head_dim=16),
     "dkt_gru_rasch": lambda: RecurrentTracer(9, n_problems=30, embed_dim=8, hidden_dim=12, head_dim=8),
+    "bkt": lambda: BKT(9),
+    "pfa": lambda: PFA(9, init_std=0.1),
+    "afm": lambda: AFM(9, init_std=0.1),
+    "irt": lambda: IRT(9),
+    "irt_2pl_problems": lambda: IRT(9, n_problems=30, variant="2pl"),
 }
 
 
