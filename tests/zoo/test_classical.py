@@ -187,3 +187,23 @@ def test_irt_recovers_the_difficulties_it_simulated() -> None:
     assert np.corrcoef(fitted.numpy(), difficulty)[0, 1] > 0.99
     # the ability estimate shrinks toward 0, so the scale is recovered only roughly
     assert float(fitted.max() - fitted.min()) == pytest.approx(4.0, rel=0.25)
+
+
+def test_prior_counts_are_the_earlier_answers_on_the_same_key() -> None:
+    """Against a loop over every pair of rows, with multi-skill answers and padding."""
+    g = torch.Generator().manual_seed(4)
+    skill = torch.randint(0, 5, (3, 40), generator=g)
+    values = torch.rand(3, 40, 2, generator=g)
+    mask = torch.ones(3, 40, dtype=torch.bool)
+    mask[2, 30:] = False
+    batch = {"mask": mask, "copy": (torch.rand(3, 40, generator=g) < 0.3) & mask}
+    values = values * mask[..., None]
+    groups = answer_groups(batch)
+    counts = prior_counts(skill, values, groups)
+    expected = torch.zeros_like(counts)
+    for i in range(3):
+        for t in range(40):
+            for j in range(t):
+                if skill[i, j] == skill[i, t] and groups[i, j] < groups[i, t]:
+                    expected[i, t] += values[i, j]
+    torch.testing.assert_close(counts, expected)
