@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from ktlab.models.components.afm import AFM
-from ktlab.models.components.bkt import BKT, logit
+from ktlab.models.components.bkt import BKT, bkt_filter, logit
 from ktlab.models.components.irt import IRT
 from ktlab.models.components.pfa import PFA
 from ktlab.models.components.practice import answer_groups, online_ability, prior_counts
@@ -207,3 +207,23 @@ def test_prior_counts_are_the_earlier_answers_on_the_same_key() -> None:
                 if skill[i, j] == skill[i, t] and groups[i, j] < groups[i, t]:
                     expected[i, t] += values[i, j]
     torch.testing.assert_close(counts, expected)
+
+
+def test_bkt_knowledge_stays_a_probability_after_it_rounds_to_one() -> None:
+    """A streak of right answers rounds P(known) to exactly 1 in float32; a wrong answer then must not push it
+    above 1 (where ``1 - p`` no longer equals ``slip`` exactly, a posterior of ``slip / (1 - p)`` did, and the
+    next wrong answers blew it up to infinity)."""
+    net = BKT(1)
+    _set_bkt(net, 1, 0.52, 0.1, 0.21, 0.209)
+    correct = torch.tensor([[1.0] * 40 + [0.0, 1.0, 0.0, 0.0, 0.0, 0.0] * 5])
+    batch = {
+        "skill": torch.ones_like(correct).long(),
+        "correct": correct,
+        "mask": torch.ones_like(correct).bool(),
+    }
+    _, known = bkt_filter(**net.probabilities(), skill=batch["skill"], correct=correct, update=batch["mask"])
+    assert float(known[0, 40]) > 0.9999  # the streak took it to (or next to) 1
+    assert bool(((known >= 0) & (known <= 1)).all())
+    logits = net(batch)
+    torch.nn.functional.binary_cross_entropy_with_logits(logits, correct).backward()
+    assert torch.isfinite(logits).all() and torch.isfinite(net.raw.grad).all()

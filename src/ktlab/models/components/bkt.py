@@ -69,18 +69,26 @@ def bkt_filter(
     b, t = skill.shape
     state = prior.expand(b, -1)  # [B, K + 1] P(known) of every skill before the current step
     g, s, lr = guess[skill], slip[skill], learn[skill]  # [B, T] each
+    # Bayes' rule as a / (a + b + tiny): the posterior stays in [0, 1] and no denominator is 0 even when a
+    # parameter's sigmoid saturates to exactly 0 or 1 (a clamped p in the denominator let it leave [0, 1]).
+    tiny = torch.finfo(prior.dtype).eps
     p_out, known_out = [], []
     for step in range(t):
         k = skill[:, step : step + 1]  # [B, 1]
         known = state.gather(1, k).squeeze(1)  # [B]
-        right_known = known * (1 - s[:, step])
-        p = (right_known + (1 - known) * g[:, step]).clamp(EPS, 1 - EPS)
+        right_known, right_unknown = known * (1 - s[:, step]), (1 - known) * g[:, step]
+        wrong_known, wrong_unknown = known * s[:, step], (1 - known) * (1 - g[:, step])
+        p = right_known + right_unknown
         y = correct[:, step]
-        posterior = torch.where(y > 0.5, right_known / p, known * s[:, step] / (1 - p))
+        posterior = torch.where(
+            y > 0.5,
+            right_known / (p + tiny),
+            wrong_known / (wrong_known + wrong_unknown + tiny),
+        )
         after = posterior + (1 - posterior) * lr[:, step]
         after = torch.where(update[:, step], after, known)
         state = state.scatter(1, k, after.unsqueeze(1))
-        p_out.append(p)
+        p_out.append(p.clamp(EPS, 1 - EPS))
         known_out.append(known)
     return torch.stack(p_out, 1), torch.stack(known_out, 1)
 

@@ -127,6 +127,7 @@ def online_ability(
     information = weight * a * a * p * (1 - p)
     score_before = score.cumsum(1) - score
     information_before = information.cumsum(1) - information
-    theta = score_before / (prior_precision + information_before)
+    # the floor keeps 0 / 0 out of the first step should the learned precision underflow
+    theta = score_before / (prior_precision.clamp_min(1e-6) + information_before)
     # every row of an answer takes its first row's estimate: the later rows must not read their own answer
     return theta if groups is None else at_answer_start(theta, groups)
