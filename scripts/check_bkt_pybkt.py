@@ -120,8 +120,9 @@ def loglike(p: torch.Tensor, batch: dict[str, torch.Tensor]) -> float:
 
 def ktlab_predictions(params: dict[str, float], batch: dict[str, torch.Tensor]) -> torch.Tensor:
     tensors = {n: torch.tensor([0.5, params[n]], dtype=torch.float64) for n in NAMES}
-    p, _ = bkt_filter(**tensors, skill=batch["skill"], correct=batch["correct"], update=batch["mask"])
-    return p
+    return bkt_filter(
+        **tensors, skill=batch["skill"], correct=batch["correct"], update=batch["mask"]
+    ).p_correct
 
 
 def fit_gradient(batch: dict[str, torch.Tensor], steps: int, lr: float) -> dict[str, float]:

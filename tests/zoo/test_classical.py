@@ -82,7 +82,7 @@ def _fit(net: torch.nn.Module, batch: dict[str, torch.Tensor], steps: int, lr: f
 
 def test_bkt_recovers_the_parameters_it_simulated() -> None:
     truth = [(0.2, 0.15, 0.2, 0.1), (0.5, 0.05, 0.3, 0.15), (0.1, 0.3, 0.1, 0.05)]
-    batch = _simulate_bkt(truth, learners=800, steps=36, seed=0)
+    batch = _simulate_bkt(truth, learners=500, steps=30, seed=0)
     torch.manual_seed(0)
     net = BKT(3)
     _fit(net, batch, steps=80, lr=0.15)
@@ -222,11 +222,35 @@ def test_bkt_knowledge_stays_a_probability_after_it_rounds_to_one() -> None:
         "mask": torch.ones_like(correct).bool(),
     }
     with torch.no_grad():
-        _, known = bkt_filter(
+        known = bkt_filter(
             **net.probabilities(), skill=batch["skill"], correct=correct, update=batch["mask"]
-        )
+        ).known_before
     assert float(known[0, 40]) > 0.9999  # the streak took it to (or next to) 1
     assert bool(((known >= 0) & (known <= 1)).all())
     logits = net(batch)
     torch.nn.functional.binary_cross_entropy_with_logits(logits, correct).backward()
     assert torch.isfinite(logits).all() and torch.isfinite(net.raw.grad).all()
+
+
+def test_bkt_skill_states_are_the_next_step_predictions_on_each_skill() -> None:
+    torch.manual_seed(0)
+    net = BKT(4).eval()
+    with torch.no_grad():
+        net.raw.add_(torch.randn_like(net.raw))  # every skill its own parameters
+    g = torch.Generator().manual_seed(1)
+    mask = torch.ones(3, 12, dtype=torch.bool)
+    mask[2, 8:] = False
+    batch = {
+        "skill": torch.randint(1, 5, (3, 12), generator=g) * mask,
+        "correct": torch.randint(0, 2, (3, 12), generator=g).float() * mask,
+        "mask": mask,
+    }
+    states = net.skill_states(batch)  # [B, T, K]
+    assert states.shape == (3, 12, 4)
+    for t in (0, 5, 10):
+        for k in range(1, 5):
+            probe = {key: value[:, : t + 2].clone() for key, value in batch.items()}
+            probe["skill"][:, t + 1] = k
+            probe["mask"][:, t + 1] = True
+            expected = torch.sigmoid(net(probe))[:, t + 1]
+            torch.testing.assert_close(states[:2, t, k - 1], expected[:2].detach())

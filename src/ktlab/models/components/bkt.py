@@ -11,6 +11,8 @@ algorithm carries ``P(known)`` for every skill of every window; at step ``t`` on
 
 so the prediction of step ``t`` reads the answers before it only. The filter runs sequentially over time
 and in parallel over the windows of a batch and all skills (one ``[B, K + 1]`` state).
+:meth:`BKT.skill_states` returns every skill's success probability after each step (the knowledge state
+``predict.py ... states=true`` writes).
 
 Parameters are unconstrained reals mapped through sigmoids; ``guess`` and ``slip`` are scaled into
 ``(0, guess_slip_max)`` (0.5 by default) so that knowing a skill always makes a right answer more likely
@@ -30,7 +32,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 from torch import nn
@@ -45,6 +47,14 @@ def logit(p: float) -> float:
     return math.log(p / (1 - p))
 
 
+class Filtered(NamedTuple):
+    """What the forward algorithm computes over a batch of windows."""
+
+    p_correct: torch.Tensor  # [B, T] the probability of a right answer at each step, before it
+    known_before: torch.Tensor  # [B, T] P(known) of the step's skill before its answer
+    known_after: torch.Tensor | None  # [B, T, K + 1] P(known) of every skill after each step (if kept)
+
+
 def bkt_filter(
     prior: torch.Tensor,
     learn: torch.Tensor,
@@ -53,7 +63,8 @@ def bkt_filter(
     skill: torch.Tensor,
     correct: torch.Tensor,
     update: torch.Tensor,
-) -> tuple[torch.Tensor, torch.Tensor]:
+    keep_states: bool = False,
+) -> Filtered:
     """Run the BKT forward algorithm over windows.
 
     Args:
@@ -61,10 +72,7 @@ def bkt_filter(
         skill: ``[B, T]`` skill ids; ``correct`` ``[B, T]`` answers (0/1).
         update: ``[B, T]`` bool, the rows whose answer updates their skill's state (real rows of a known
             skill).
-
-    Returns:
-        ``(p_correct, known_before)``, each ``[B, T]``: the predicted probability of a right answer at each
-        step and ``P(known)`` of its skill before that step's answer.
+        keep_states: also return every skill's ``P(known)`` after each step (``[B, T, K + 1]`` memory).
     """
     b, t = skill.shape
     state = prior.expand(b, -1)  # [B, K + 1] P(known) of every skill before the current step
@@ -72,7 +80,7 @@ def bkt_filter(
     # Bayes' rule as a / (a + b + tiny): the posterior stays in [0, 1] and no denominator is 0 even when a
     # parameter's sigmoid saturates to exactly 0 or 1 (a clamped p in the denominator let it leave [0, 1]).
     tiny = torch.finfo(prior.dtype).eps
-    p_out, known_out = [], []
+    p_out, known_out, states = [], [], []
     for step in range(t):
         k = skill[:, step : step + 1]  # [B, 1]
         known = state.gather(1, k).squeeze(1)  # [B]
@@ -90,7 +98,11 @@ def bkt_filter(
         state = state.scatter(1, k, after.unsqueeze(1))
         p_out.append(p.clamp(EPS, 1 - EPS))
         known_out.append(known)
-    return torch.stack(p_out, 1), torch.stack(known_out, 1)
+        if keep_states:
+            states.append(state)
+    return Filtered(
+        torch.stack(p_out, 1), torch.stack(known_out, 1), torch.stack(states, 1) if keep_states else None
+    )
 
 
 class BKT(nn.Module):
@@ -168,5 +180,20 @@ class BKT(nn.Module):
         """Logits ``[B, T]``: position ``t`` predicts step ``t`` from steps ``< t``."""
         skill = batch["skill"]
         update = batch["mask"] & (skill > 0)
-        p, _ = bkt_filter(**self.probabilities(), skill=skill, correct=batch["correct"], update=update)
+        p = bkt_filter(**self.probabilities(), skill=skill, correct=batch["correct"], update=update).p_correct
         return torch.log(p) - torch.log1p(-p)
+
+    @torch.no_grad()
+    def skill_states(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Success probability of every skill after each step: ``[B, T, K]`` (skill ids 1..K).
+
+        ``[:, t, k - 1]`` is what :meth:`forward` would predict for a step on skill ``k`` right after step
+        ``t``: ``P(known) (1 - slip) + (1 - P(known)) guess`` from the filtered state.
+        """
+        params = self.probabilities()
+        skill = batch["skill"]
+        update = batch["mask"] & (skill > 0)
+        known = bkt_filter(**params, skill=skill, correct=batch["correct"], update=update, keep_states=True)
+        after = known.known_after[..., 1:]  # [B, T, K]
+        slip, guess = params["slip"][1:], params["guess"][1:]
+        return (after * (1 - slip) + (1 - after) * guess).clamp(EPS, 1 - EPS)
