@@ -17,13 +17,14 @@ def answer_groups(batch: dict[str, torch.Tensor]) -> torch.Tensor:
     """``[B, T]`` long: the index, within its window, of the answer each row belongs to.
 
     Rows flagged ``copy`` continue the answer of the row before (the same learner and step, another skill);
-    without a ``copy`` key every row is an answer of its own.
+    without a ``copy`` key every row is an answer of its own. Padding rows are groups of their own.
     """
-    mask = batch["mask"]
     copy = batch.get("copy")
-    starts = mask if copy is None else mask & ~copy
-    starts = starts.clone()
-    starts[:, 0] = True  # a window cut inside an answer starts a group at its first row
+    if copy is None:
+        starts = torch.ones_like(batch["mask"])
+    else:
+        starts = ~(copy & batch["mask"])
+        starts[:, 0] = True  # a window cut inside an answer starts a group at its first row
     return starts.long().cumsum(1) - 1
 
 
