@@ -47,6 +47,7 @@ class WindowCollator:
         p_true  [B, L] float (NaN where unknown)
         problem [B, L] long (when data.item_features names problem_id)
         row     [B, L] long: each step's row in the encoded table (evaluation maps answers back with it)
+        item_vec [B, L, E] float (with question_text: each step's question-text vector, zeros when unknown)
     """
 
     def __init__(self, encoded: EncodedInteractions, starts: np.ndarray, lengths: np.ndarray) -> None:
@@ -55,6 +56,9 @@ class WindowCollator:
         # Flat tensors plus one padding row at the end, which padded positions point to.
         self.fields = {key: _pad_row(torch.from_numpy(values)) for key, values in encoded.fields.items()}
         self.pad_index = len(encoded)
+        self.lookups = {
+            key: (index, torch.from_numpy(table)) for key, (index, table) in encoded.lookups.items()
+        }
 
     def __call__(self, items: list[Item]) -> dict[str, torch.Tensor]:
         if isinstance(items[0], tuple):
@@ -66,6 +70,8 @@ class WindowCollator:
         mask = steps[None, :] < lengths[:, None]  # [B, L]
         flat = torch.where(mask, starts[:, None] + steps[None, :], self.pad_index)
         batch = {key: values[flat] for key, values in self.fields.items()}
+        for key, (index, table) in self.lookups.items():
+            batch[key] = table[batch[index]]  # padded steps read row 0 (zeros)
         batch["mask"] = mask
         batch["row"] = flat
         return batch
