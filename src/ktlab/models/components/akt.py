@@ -13,6 +13,8 @@ encoder (over ``y``, steps ``<= t``) and a knowledge retriever (query and key th
 the encoded answers, steps ``< t`` only) give ``h_t``; ``logit_t = MLP([h_t ; x_t])``. The answer of
 step ``t`` enters only the knowledge encoder at position ``t``, which the retriever never reads for
 step ``t``: it cannot reach its own prediction (see :mod:`ktlab.models.components.monotonic`).
+With question texts (``item_vec_dim > 0``, :mod:`ktlab.models.components.item_text`) the question's
+projected text is added to ``x_t`` and, projected by the answer, to ``y_t``.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from torch import nn
 
 from ktlab.checks import Checks, Problem, raise_problems
 from ktlab.models.components.dropout import LaneDropout
+from ktlab.models.components.item_text import item_text
 from ktlab.models.components.monotonic import MonotonicBlock
 from ktlab.models.components.rasch import RaschShift
 from ktlab.models.output import NetOutput
@@ -46,6 +49,9 @@ class AKT(nn.Module):
         attention_dropout: dropout on the attention weights (the published model uses ``dropout`` there).
         query_block: query steps the monotonic attention scores together (the result does not depend on
             it; see :mod:`ktlab.models.components.monotonic`).
+        item_vec_dim: width of the question-text vectors (0: the data gives none).
+        text_dropout: dropout on the question-text vectors.
+        text_rank: width of the layer the question-text vectors are narrowed to.
     """
 
     def __init__(
@@ -61,6 +67,9 @@ class AKT(nn.Module):
         rasch_l2: float = 1e-5,
         attention_dropout: float = 0.05,
         query_block: int = 50,
+        item_vec_dim: int = 0,
+        text_dropout: float = 0.2,
+        text_rank: int = 16,
     ) -> None:
         super().__init__()
         raise_problems(
@@ -78,6 +87,9 @@ class AKT(nn.Module):
                     "rasch_l2": rasch_l2,
                     "attention_dropout": attention_dropout,
                     "query_block": query_block,
+                    "item_vec_dim": item_vec_dim,
+                    "text_dropout": text_dropout,
+                    "text_rank": text_rank,
                 }
             ),
         )
@@ -85,6 +97,7 @@ class AKT(nn.Module):
         self.skill = nn.Embedding(n_skills + 1, dim, padding_idx=0)  # c
         self.answer = nn.Embedding(2 * (n_skills + 1), dim, padding_idx=0)  # e
         self.rasch = RaschShift(n_problems, n_skills, dim) if n_problems > 0 else None  # mu, d, f
+        self.text = item_text(item_vec_dim, dim, dim, text_dropout, text_rank)
 
         def blocks() -> nn.ModuleList:
             return nn.ModuleList(
@@ -117,6 +130,9 @@ class AKT(nn.Module):
         checks.at_least("rasch_l2", 0.0)
         if not checks.problems and {"dim", "n_heads"} <= set(args):
             checks.require("n_heads", lambda h: args["dim"] % h == 0, f"must divide dim={args['dim']}")
+        checks.integer("item_vec_dim", 0)
+        checks.in_range("text_dropout", 0.0, 1.0)
+        checks.integer("text_rank", 1)
         return checks.problems
 
     def embed(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -124,6 +140,8 @@ class AKT(nn.Module):
         skill = batch["skill"]  # [B, T]
         answer = (skill * 2 + batch["correct"].long()) * (skill > 0)
         x, y = self.skill(skill), self.answer(answer)
+        if self.text is not None:
+            x, y = x + self.text.question(batch), y + self.text.answer(batch)
         if self.rasch is None or "problem" not in batch:
             return x, y
         shift_x, shift_y = self.rasch(batch["problem"], skill, answer)
