@@ -109,3 +109,16 @@ def test_without_a_fold_nothing_is_held_out_and_a_bad_fold_is_refused() -> None:
     assert not np.concatenate([b[HELD_OUT][b["mask"]].numpy() for b in datamodule.dataloader("test")]).any()
     with pytest.raises(ConfigError, match="held_out_fold=5"):
         _datamodule(5)
+
+
+def test_problem_dropout_hides_ids_in_training_batches_only() -> None:
+    datamodule = _datamodule(None, problem_dropout=0.5)
+    datamodule.setup()
+    torch.manual_seed(0)
+    train = [b for b in datamodule.dataloader("train")]
+    hidden = torch.cat([(b["problem"] == 0)[b["mask"]] for b in train]).float().mean()
+    assert 0.4 < float(hidden) < 0.6  # about half, drawn per step
+    for split in ("val", "test"):
+        assert all((b["problem"] > 0)[b["mask"]].all() for b in datamodule.dataloader(split))
+    with pytest.raises(ConfigError, match="problem_dropout"):
+        _datamodule(None, problem_dropout=1.5)

@@ -101,6 +101,9 @@ class KTDataModule(LightningDataModule):
         text_cache_dir: where the text vectors are cached (None: computed at every setup).
         text_components: reduce the text vectors to this many whitened principal coordinates, fitted on
             the questions' texts (0: keep them whole; see :func:`~ktlab.data.item_text.fit_reduction`).
+        problem_dropout: share of the training steps whose problem id is hidden (0, unseen), drawn anew
+            for every batch, so a model learns to predict questions it does not know (see
+            :class:`~ktlab.data.batching.WindowCollator`).
     """
 
     def __init__(
@@ -128,6 +131,7 @@ class KTDataModule(LightningDataModule):
         text_encoder: str | None = None,
         text_cache_dir: str | None = None,
         text_components: int = 0,
+        problem_dropout: float = 0.0,
     ) -> None:
         super().__init__()
         item_features = list(item_features or ["skill_id"])
@@ -148,6 +152,7 @@ class KTDataModule(LightningDataModule):
                     "random_cuts": random_cuts,
                     "min_eval_answers": min_eval_answers,
                     "text_components": text_components,
+                    "problem_dropout": problem_dropout,
                 }
             ),
         )
@@ -161,6 +166,7 @@ class KTDataModule(LightningDataModule):
         self.text_encoder = text_encoder
         self.text_cache_dir = text_cache_dir
         self.text_components = text_components
+        self.problem_dropout = problem_dropout
         self.source = source
         self.max_len = max_len
         self.batch_size = batch_size
@@ -193,6 +199,7 @@ class KTDataModule(LightningDataModule):
         checks.integer("bucket_batches", 1)
         checks.integer("min_eval_answers", 0)
         checks.integer("text_components", 0)
+        checks.in_range("problem_dropout", 0.0, 1.0)
         checks.require("random_cuts", lambda v: isinstance(v, bool), "must be true or false")
         if not checks.problems:
             held_out = args.get("val_fraction", 0.1) + args.get("test_fraction", 0.1)
@@ -346,7 +353,7 @@ class KTDataModule(LightningDataModule):
         return DataLoader(
             dataset,
             batch_sampler=sampler,
-            collate_fn=dataset.collator(),
+            collate_fn=dataset.collator(self.problem_dropout if split == "train" and shuffle else 0.0),
             num_workers=self.num_workers,
             pin_memory=self.pin_memory,
             persistent_workers=self.num_workers > 0,

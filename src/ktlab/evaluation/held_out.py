@@ -20,7 +20,8 @@ HELD_OUT = "held_out"
 
 
 class FlaggedProtocol(Protocol):
-    """The positions ``base`` scores whose ``key`` flag equals ``flagged``.
+    """The positions ``base`` scores whose ``key`` flag equals ``flagged`` (a batch without the flag
+    has none flagged).
 
     Args:
         base: the protocol narrowed (default :class:`NextStepProtocol`).
@@ -36,9 +37,10 @@ class FlaggedProtocol(Protocol):
 
     def scored(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         scored = self.base.scored(batch)
-        if self.key not in batch:
-            raise KeyError(f"the batch has no '{self.key}' flag (question-held-out data gives it)")
-        return scored & (batch[self.key] == self.flagged)
+        flag = batch.get(self.key)
+        if flag is None:  # data that holds nothing out: no answer is flagged
+            return scored if not self.flagged else torch.zeros_like(scored)
+        return scored & (flag == self.flagged)
 
 
 @torch.no_grad()
