@@ -68,7 +68,7 @@ class AKT(nn.Module):
         attention_dropout: float = 0.05,
         query_block: int = 50,
         item_vec_dim: int = 0,
-        text_dropout: float = 0.2,
+        text_dropout: float = 0.5,
         text_rank: int = 16,
     ) -> None:
         super().__init__()

@@ -54,7 +54,7 @@ class DKT(nn.Module):
         num_layers: int = 1,
         dropout: float = 0.2,
         item_vec_dim: int = 0,
-        text_dropout: float = 0.2,
+        text_dropout: float = 0.5,
         text_rank: int = 16,
     ) -> None:
         super().__init__()

@@ -39,7 +39,7 @@ class ItemText(nn.Module):
     """
 
     def __init__(
-        self, item_vec_dim: int, question_dim: int, answer_dim: int = 0, dropout: float = 0.2, rank: int = 16
+        self, item_vec_dim: int, question_dim: int, answer_dim: int = 0, dropout: float = 0.5, rank: int = 16
     ) -> None:
         super().__init__()
         self.reduce = nn.Sequential(nn.Dropout(dropout), nn.Linear(item_vec_dim, rank, bias=False))

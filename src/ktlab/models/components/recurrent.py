@@ -87,7 +87,7 @@ class RecurrentTracer(nn.Module):
         rasch_l2: float = 3e-4,
         problem_history: bool = True,
         item_vec_dim: int = 0,
-        text_dropout: float = 0.2,
+        text_dropout: float = 0.5,
         text_rank: int = 16,
     ) -> None:
         super().__init__()
