@@ -13,6 +13,8 @@ from omegaconf import open_dict
 from ktlab.data import item_text
 from ktlab.data.item_text import default_encoder, encoder_key, text_hash, text_vectors
 from ktlab.errors import ConfigError
+from ktlab.evaluation.held_out import held_out_scores
+from ktlab.models.checkpoint import load_model, restore_datamodule
 from ktlab.models.components.akt import AKT
 from ktlab.models.components.dkt import DKT
 from ktlab.models.components.recurrent import RecurrentTracer
@@ -117,9 +119,16 @@ def test_a_tiny_run_with_question_texts_and_a_held_out_fold(make_cfg, tmp_path: 
         "trainer.max_epochs=2",
     )
     with open_dict(cfg):
-        cfg.callbacks = None
         cfg.logger = None
     metrics = train(cfg)
-    assert 0.0 <= metrics["test/auc"] <= 1.0
     cached = list((tmp_path / "data" / "cache" / "item_text").rglob("*.npy"))
     assert len(cached) == 30  # every question's text, the held-out ones too
+    # the checkpoint alone rebuilds the data (text table included) and scores the test answers alike
+    model = load_model(Path(cfg.paths.output_dir) / "checkpoints" / "best.ckpt")
+    datamodule = restore_datamodule(model)
+    datamodule.setup("test")
+    assert datamodule.encoder.item_text and datamodule.encoder.text_table.shape == (31, 384)
+    scores = held_out_scores(model, datamodule.test_dataloader())
+    assert scores["all"]["auc"] == pytest.approx(metrics["test/auc"], abs=1e-5)
+    assert scores["unseen"]["answers"] > 0
+    assert scores["seen"]["answers"] + scores["unseen"]["answers"] == scores["all"]["answers"]
