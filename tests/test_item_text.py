@@ -116,7 +116,7 @@ def test_a_tiny_run_with_question_texts_and_a_held_out_fold(make_cfg, tmp_path: 
         "data.test_fraction=0.2",
         "data.min_eval_answers=0",
         "model=dkt_gru",
-        "trainer.max_epochs=2",
+        "trainer.max_epochs=1",
     )
     with open_dict(cfg):
         cfg.logger = None
