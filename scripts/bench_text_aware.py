@@ -40,6 +40,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fold 0 only, 4 epochs")
     parser.add_argument("--models", default="dkt,dkt_gru", help="comma-separated model configs")
     parser.add_argument("--folds", type=int, default=None, help="how many of the 5 folds to run")
+    parser.add_argument("--only-folds", default=None, help="comma-separated folds to run (e.g. 2,3,4)")
     parser.add_argument("--epochs", type=int, default=None)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--cache-dir", default=None, help="text-vector cache (default: <data-dir>/../cache)")
@@ -54,7 +55,8 @@ def main() -> None:
     out: dict = {}
     for model in args.models.split(","):
         runs = {name: [] for name in VARIANTS}
-        for fold in range(folds):
+        chosen = [int(k) for k in args.only_folds.split(",")] if args.only_folds else range(folds)
+        for fold in chosen:
             for name, items in VARIANTS.items():
                 result = fit_and_score(
                     [
@@ -83,7 +85,12 @@ def main() -> None:
         out[model] = summary
     first = out[args.models.split(",")[0]]
     result = {"text_aware": first["text_aware"], "id_only": first["id_only"], "models": out}
-    result["settings"] = {"folds": folds, "epochs": epochs, "seed": args.seed, "quick": args.quick}
+    result["settings"] = {
+        "folds": args.only_folds or folds,
+        "epochs": epochs,
+        "seed": args.seed,
+        "quick": args.quick,
+    }
     print(json.dumps(result, indent=1))
 
 
