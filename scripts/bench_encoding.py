@@ -15,7 +15,7 @@ import time
 import numpy as np
 
 from ktlab.data.encoding import InteractionEncoder, make_windows
-from ktlab.data.schema import CONTEXT_COLUMNS, validate_interactions
+from ktlab.data.schema import TEMPLATE_SIGNALS, validate_interactions
 from ktlab.data.synthetic import ClassroomConfig, generate_classroom
 
 
@@ -36,7 +36,7 @@ def main() -> None:
     args = parser.parse_args()
     frame = generate_classroom(ClassroomConfig(n_students=args.students))
     n = len(frame)
-    features = list(CONTEXT_COLUMNS)
+    features = list(TEMPLATE_SIGNALS)
     query = ["difficulty", "adjustment", "phase_type"]
     validated = validate_interactions(frame, "bench")
 

@@ -15,7 +15,7 @@ from ktlab.data.encoding import (
     max_random_windows,
     random_windows,
 )
-from ktlab.data.schema import CONTEXT_COLUMNS, validate_interactions
+from ktlab.data.schema import TEMPLATE_SIGNALS, validate_interactions
 from ktlab.data.synthetic import ClassroomConfig, generate_classroom
 from ktlab.models.components.recurrent import RecurrentTracer
 
@@ -31,7 +31,7 @@ def frame() -> pd.DataFrame:
 
 def test_transform_sorts_and_standardizes(frame: pd.DataFrame) -> None:
     shuffled = frame.sample(frac=1.0, random_state=0)
-    encoder = InteractionEncoder(CONTEXT_COLUMNS, QUERY).fit(shuffled)
+    encoder = InteractionEncoder(TEMPLATE_SIGNALS, QUERY).fit(shuffled)
     encoded = encoder.transform(shuffled)
     assert len(encoded) == len(frame)
     for i in range(len(encoded.student_ids)):
@@ -43,12 +43,12 @@ def test_transform_sorts_and_standardizes(frame: pd.DataFrame) -> None:
 
 
 def test_unseen_skill_and_phase_map_to_zero(frame: pd.DataFrame) -> None:
-    encoder = InteractionEncoder(CONTEXT_COLUMNS, QUERY).fit(frame[frame["skill_id"] != "4"])
+    encoder = InteractionEncoder(TEMPLATE_SIGNALS, QUERY).fit(frame[frame["skill_id"] != "4"])
     encoded = encoder.transform(frame)
     assert (encoded.fields["skill"] == 0).sum() == (frame["skill_id"] == "4").sum()
     # A phase absent from the training rows maps to id 0 (a zero one-hot), the others keep their ids.
     seen = frame[frame["phase_type"] != "defi"]
-    encoder = InteractionEncoder(CONTEXT_COLUMNS, QUERY).fit(seen)
+    encoder = InteractionEncoder(TEMPLATE_SIGNALS, QUERY).fit(seen)
     assert "defi" not in encoder.vocab["phase_type"]
     order = np.lexsort((frame["t"].to_numpy(), pd.factorize(frame["student_id"])[0]))
     phases = frame["phase_type"].to_numpy()[order]
@@ -58,7 +58,7 @@ def test_unseen_skill_and_phase_map_to_zero(frame: pd.DataFrame) -> None:
 
 
 def test_state_dict_round_trip(frame: pd.DataFrame) -> None:
-    encoder = InteractionEncoder(CONTEXT_COLUMNS, QUERY).fit(frame)
+    encoder = InteractionEncoder(TEMPLATE_SIGNALS, QUERY).fit(frame)
     clone = InteractionEncoder.from_state_dict(encoder.state_dict())
     a, b = encoder.transform(frame), clone.transform(frame)
     np.testing.assert_array_equal(a.fields["context"], b.fields["context"])
@@ -66,7 +66,7 @@ def test_state_dict_round_trip(frame: pd.DataFrame) -> None:
 
 
 def test_empty_table_encodes_to_no_learner(frame: pd.DataFrame) -> None:
-    encoder = InteractionEncoder(CONTEXT_COLUMNS, QUERY).fit(frame)
+    encoder = InteractionEncoder(TEMPLATE_SIGNALS, QUERY).fit(frame)
     encoded = encoder.transform(frame.iloc[:0])
     assert encoded.offsets.tolist() == [0] and len(encoded.student_ids) == 0
     assert encoded.fields["context"].shape == (0, encoder.dims["context_dim"])
@@ -151,7 +151,7 @@ def test_training_order_changes_every_epoch_and_is_reproducible() -> None:
 
 
 def test_collated_batch_is_padded_and_masked(frame: pd.DataFrame) -> None:
-    encoder = InteractionEncoder(CONTEXT_COLUMNS, QUERY).fit(frame)
+    encoder = InteractionEncoder(TEMPLATE_SIGNALS, QUERY).fit(frame)
     encoded = encoder.transform(frame)
     starts, lengths = make_windows(encoded.offsets, max_len=12)
     dataset = WindowDataset(encoded, starts, lengths)
@@ -167,7 +167,7 @@ def test_prediction_at_t_never_sees_the_answer_at_t(frame: pd.DataFrame) -> None
     """Changing what is measured at step t (answer, time, affect) leaves logits <= t untouched, and
     changing the known-before query of step t changes only logit t."""
     torch.manual_seed(0)
-    encoder = InteractionEncoder(CONTEXT_COLUMNS, QUERY).fit(frame)
+    encoder = InteractionEncoder(TEMPLATE_SIGNALS, QUERY).fit(frame)
     encoded = encoder.transform(frame)
     starts, lengths = make_windows(encoded.offsets, max_len=20)
     batch = WindowDataset(encoded, starts, lengths).collator()([0, 1])

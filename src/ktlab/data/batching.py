@@ -32,8 +32,8 @@ class WindowDataset(Dataset[Item]):
     def __getitem__(self, index: Item) -> Item:
         return index
 
-    def collator(self) -> WindowCollator:
-        return WindowCollator(self.encoded, self.starts, self.lengths)
+    def collator(self, problem_dropout: float = 0.0) -> WindowCollator:
+        return WindowCollator(self.encoded, self.starts, self.lengths, problem_dropout)
 
 
 class WindowCollator:
@@ -47,14 +47,30 @@ class WindowCollator:
         p_true  [B, L] float (NaN where unknown)
         problem [B, L] long (when data.item_features names problem_id)
         row     [B, L] long: each step's row in the encoded table (evaluation maps answers back with it)
+        item_vec [B, L, E] float (with question_text: each step's question-text vector, zeros when unknown)
+
+    With ``problem_dropout > 0`` (training batches only) that share of the steps, drawn anew for every
+    batch, have their problem id replaced by 0, the id of a question unseen in training: the model then
+    learns to predict a question it does not know from the rest (its skills, its text), as it must for a
+    new question at test time.
     """
 
-    def __init__(self, encoded: EncodedInteractions, starts: np.ndarray, lengths: np.ndarray) -> None:
+    def __init__(
+        self,
+        encoded: EncodedInteractions,
+        starts: np.ndarray,
+        lengths: np.ndarray,
+        problem_dropout: float = 0.0,
+    ) -> None:
+        self.problem_dropout = problem_dropout
         self.starts = torch.from_numpy(starts)
         self.lengths = torch.from_numpy(lengths)
         # Flat tensors plus one padding row at the end, which padded positions point to.
         self.fields = {key: _pad_row(torch.from_numpy(values)) for key, values in encoded.fields.items()}
         self.pad_index = len(encoded)
+        self.lookups = {
+            key: (index, torch.from_numpy(table)) for key, (index, table) in encoded.lookups.items()
+        }
 
     def __call__(self, items: list[Item]) -> dict[str, torch.Tensor]:
         if isinstance(items[0], tuple):
@@ -66,6 +82,11 @@ class WindowCollator:
         mask = steps[None, :] < lengths[:, None]  # [B, L]
         flat = torch.where(mask, starts[:, None] + steps[None, :], self.pad_index)
         batch = {key: values[flat] for key, values in self.fields.items()}
+        for key, (index, table) in self.lookups.items():
+            batch[key] = table[batch[index]]  # padded steps read row 0 (zeros)
+        if self.problem_dropout > 0 and "problem" in batch:
+            hidden = torch.rand(batch["problem"].shape) < self.problem_dropout
+            batch["problem"] = batch["problem"].masked_fill(hidden, 0)
         batch["mask"] = mask
         batch["row"] = flat
         return batch

@@ -24,8 +24,9 @@ from torch.utils.data import DataLoader
 from ktlab.checks import Checks, Problem, raise_problems
 from ktlab.data.batching import LengthBucketBatchSampler, RandomCutBatchSampler, WindowDataset
 from ktlab.data.encoding import InteractionEncoder, make_windows
+from ktlab.data.item_text import ItemTexts, text_table
 from ktlab.data.next_step import predict_next_step
-from ktlab.data.schema import SPLIT_COLUMN, SPLIT_NAMES, feature_problems, required_columns
+from ktlab.data.schema import ITEM_TEXT, SPLIT_COLUMN, SPLIT_NAMES, feature_problems, required_columns
 from ktlab.data.sources import InteractionSource
 from ktlab.data.split_sizes import check_split_sizes, split_size
 from ktlab.data.splitting import split_groups
@@ -74,7 +75,8 @@ class KTDataModule(LightningDataModule):
         source: an :class:`~ktlab.data.sources.InteractionSource` (``data.source`` in config).
         context_features: signals of each answered step the model reads.
         query_features: known-before signals of the predicted step.
-        item_features: item ids the model embeds (``skill_id``, plus ``problem_id`` where the data has it).
+        item_features: item ids the model embeds (``skill_id``, plus ``problem_id`` where the data has it),
+            and ``question_text``: each question's text vector (see :mod:`ktlab.data.item_text`).
         max_len: longest window; longer sequences are cut into consecutive windows.
         batch_size: windows per batch (per process under DDP).
         val_fraction: share of learners held out for validation (random split only).
@@ -93,6 +95,15 @@ class KTDataModule(LightningDataModule):
         train: the training file of sources with released split files (read by interpolation, like ``path``).
         valid: their validation file.
         test: their test file.
+        item_text: where the questions' texts come from (:class:`~ktlab.data.item_text.ItemTexts`), for
+            ``question_text`` among the item features.
+        text_encoder: the frozen text encoder's directory (None: the packaged MiniLM).
+        text_cache_dir: where the text vectors are cached (None: computed at every setup).
+        text_components: reduce the text vectors to this many whitened principal coordinates, fitted on
+            the questions' texts (0: keep them whole; see :func:`~ktlab.data.item_text.fit_reduction`).
+        problem_dropout: share of the training steps whose problem id is hidden (0, unseen), drawn anew
+            for every batch, so a model learns to predict questions it does not know (see
+            :class:`~ktlab.data.batching.WindowCollator`).
     """
 
     def __init__(
@@ -116,6 +127,11 @@ class KTDataModule(LightningDataModule):
         train: str | None = None,
         valid: str | None = None,
         test: str | None = None,
+        item_text: ItemTexts | None = None,
+        text_encoder: str | None = None,
+        text_cache_dir: str | None = None,
+        text_components: int = 0,
+        problem_dropout: float = 0.0,
     ) -> None:
         super().__init__()
         item_features = list(item_features or ["skill_id"])
@@ -135,10 +151,22 @@ class KTDataModule(LightningDataModule):
                     "bucket_batches": bucket_batches,
                     "random_cuts": random_cuts,
                     "min_eval_answers": min_eval_answers,
+                    "text_components": text_components,
+                    "problem_dropout": problem_dropout,
                 }
             ),
         )
+        if ITEM_TEXT in item_features and item_text is None:
+            raise ConfigError(
+                f"data.item_features names {ITEM_TEXT} but data.item_text gives no question texts; set "
+                "data.item_text (e.g. the texts of data=dbe_kt22) or drop question_text."
+            )
         self.required = required_columns(context_features, query_features, item_features)
+        self.item_text = item_text
+        self.text_encoder = text_encoder
+        self.text_cache_dir = text_cache_dir
+        self.text_components = text_components
+        self.problem_dropout = problem_dropout
         self.source = source
         self.max_len = max_len
         self.batch_size = batch_size
@@ -170,6 +198,8 @@ class KTDataModule(LightningDataModule):
         checks.integer("num_workers", 0)
         checks.integer("bucket_batches", 1)
         checks.integer("min_eval_answers", 0)
+        checks.integer("text_components", 0)
+        checks.in_range("problem_dropout", 0.0, 1.0)
         checks.require("random_cuts", lambda v: isinstance(v, bool), "must be true or false")
         if not checks.problems:
             held_out = args.get("val_fraction", 0.1) + args.get("test_fraction", 0.1)
@@ -240,10 +270,20 @@ class KTDataModule(LightningDataModule):
             return
         frame = self.source.load(self.required)
         groups = self._groups(frame)
-        self.parts = {name: frame[frame["student_id"].isin(ids)] for name, ids in groups.items()}
-        self.parts["all"] = frame
+        self.parts = self.split_parts(frame, groups)
         if not self.encoder.fitted:
             self.encoder.fit(self.parts["train"])
+        if self.encoder.item_text and self.encoder.text_table is None:
+            assert self.item_text is not None  # checked in __init__
+            ids, table, reduction = text_table(
+                self.item_text,
+                self.encoder.text_ids,
+                self.text_encoder,
+                self.text_cache_dir,
+                self.text_components,
+                self.encoder.text_reduction,
+            )
+            self.encoder.set_text_table(ids, table, reduction)
         for name in SPLITS:
             self.datasets[name] = self._windows(self.parts[name])
         sizes = {name: split_size(name, len(groups[name]), self.datasets[name]) for name in SPLITS}
@@ -255,6 +295,12 @@ class KTDataModule(LightningDataModule):
                 f"{name} {len(groups[name])} learners / {len(self.datasets[name])} windows" for name in SPLITS
             ),
         )
+
+    def split_parts(self, frame: pd.DataFrame, groups: dict[str, set]) -> dict[str, pd.DataFrame]:
+        """Each split's rows (its learners') and ``all``; a subclass may hold some rows out of training."""
+        parts = {name: frame[frame["student_id"].isin(ids)] for name, ids in groups.items()}
+        parts["all"] = frame
+        return parts
 
     def _windows(self, frame: pd.DataFrame) -> WindowDataset:
         encoded = self.encoder.transform(frame)
@@ -307,7 +353,7 @@ class KTDataModule(LightningDataModule):
         return DataLoader(
             dataset,
             batch_sampler=sampler,
-            collate_fn=dataset.collator(),
+            collate_fn=dataset.collator(self.problem_dropout if split == "train" and shuffle else 0.0),
             num_workers=self.num_workers,
             pin_memory=self.pin_memory,
             persistent_workers=self.num_workers > 0,

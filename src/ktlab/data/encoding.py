@@ -9,6 +9,10 @@ the column's declaration in :mod:`ktlab.data.schema`:
 * numeric signals are standardized (after their declared transform, ``log1p`` for durations) into the
   ``context`` (answered step) and ``query`` (known before the predicted step) matrices;
 * the answer and the oracle probability are copied;
+* with ``question_text`` among the item features, each row's question is also looked up in a table of
+  text vectors (:mod:`ktlab.data.item_text`; row 0, zeros, for a question without text): ``text_row``
+  is the row, and the batch carries the vectors as ``item_vec`` ``[B, T, E]``. The table covers every
+  question with a text, those unseen in training too;
 * an answer tagged with several skills arrives as one row per skill (same learner and ``t``, see
   :mod:`ktlab.data.schema`): its rows stay in the order given, each a step of its own, so a network that
   reads one skill per step needs nothing else; the rows after the first are flagged ``copy`` (batch key
@@ -28,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ktlab.data.schema import CONTEXT_COLUMNS, ITEM_COLUMNS, ORACLE_COLUMN, SCHEMA
+from ktlab.data.schema import CONTEXT_COLUMNS, ITEM_COLUMNS, ITEM_TEXT, ORACLE_COLUMN, SCHEMA
 from ktlab.utils.logging import get_logger
 
 log = get_logger(__name__)
@@ -51,6 +55,8 @@ class EncodedInteractions:
     t: np.ndarray  # [N] float64 original step values
     fields: dict[str, np.ndarray] = field(default_factory=dict)
     source_rows: np.ndarray | None = None  # [N] each row's position in the table it was encoded from
+    #: batch key -> (the field holding each row's index, the table ``[M, ...]`` that index reads)
+    lookups: dict[str, tuple[str, np.ndarray]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return int(self.fields["correct"].shape[0])
@@ -62,7 +68,8 @@ class InteractionEncoder:
     Args:
         context_features: signals of each answered step fed to the model (the ``x_t`` side).
         query_features: known-before signals of the step being predicted (the ``t+1`` side).
-        item_features: item id columns the model embeds; ``skill_id`` is always one.
+        item_features: item id columns the model embeds; ``skill_id`` is always one; ``question_text`` adds
+            each question's text vector (:meth:`set_text_table` gives the table).
     """
 
     def __init__(
@@ -74,6 +81,9 @@ class InteractionEncoder:
         self.context_features = [c for c in CONTEXT_COLUMNS if c in set(context_features)]
         self.query_features = [c for c in CONTEXT_COLUMNS if c in set(query_features)]
         self.item_features = [c for c in ITEM_COLUMNS if c in {"skill_id", *item_features}]
+        self.item_text = ITEM_TEXT in set(item_features)
+        self.text_table: np.ndarray | None = None  # [1 + questions with text, E]; not part of the state
+        self.text_reduction: dict[str, list] | None = None  # see ktlab.data.item_text.fit_reduction
         self.vocab: dict[str, list[str]] = {}
         self.mean: dict[str, float] = {}
         self.std: dict[str, float] = {}
@@ -111,6 +121,9 @@ class InteractionEncoder:
             "query_dim": len(self.numeric_query),
             "phase_in_context": "phase_type" in self.context_features,
             "phase_in_query": "phase_type" in self.query_features,
+            "item_vec_dim": int(self.text_table.shape[1])
+            if self.item_text and self.text_table is not None
+            else 0,
         }
 
     def state_dict(self) -> dict[str, Any]:
@@ -118,11 +131,12 @@ class InteractionEncoder:
         return {
             "context_features": list(self.context_features),
             "query_features": list(self.query_features),
-            "item_features": list(self.item_features),
+            "item_features": list(self.item_features) + ([ITEM_TEXT] if self.item_text else []),
             "vocab": {name: list(values) for name, values in self.vocab.items()},
             "mean": dict(self.mean),
             "std": dict(self.std),
             "skill_difficulty": list(self.skill_difficulty),
+            "text_reduction": self.text_reduction,
         }
 
     @classmethod
@@ -132,6 +146,7 @@ class InteractionEncoder:
         enc.mean = {k: float(v) for k, v in state["mean"].items()}
         enc.std = {k: float(v) for k, v in state["std"].items()}
         enc.skill_difficulty = [float(v) for v in state.get("skill_difficulty", [])]
+        enc.text_reduction = state.get("text_reduction")
         return enc
 
     # ------------------------------------------------------------------ fit / transform
@@ -162,6 +177,24 @@ class InteractionEncoder:
             self.query_features,
         )
         return self
+
+    @property
+    def text_ids(self) -> list[str] | None:
+        """The question ids of the text table, in its row order (None before :meth:`set_text_table`)."""
+        return self.vocab.get(ITEM_TEXT)
+
+    def set_text_table(
+        self, ids: Sequence[str], table: np.ndarray, reduction: dict[str, list] | None = None
+    ) -> None:
+        """The text vectors ``table`` (row 0 zeros, then one row per id of ``ids``), read by :meth:`transform`,
+        and the reduction they went through (kept in the state, so a checkpoint reduces its texts alike)."""
+        if len(table) != len(ids) + 1:
+            raise ValueError(
+                f"a text table for {len(ids)} question(s) needs {len(ids) + 1} rows, not {len(table)}"
+            )
+        self.vocab[ITEM_TEXT] = list(ids)
+        self.text_table = np.asarray(table, dtype=np.float32)
+        self.text_reduction = reduction
 
     def _scaled(self, frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
         out = np.empty((len(frame), len(columns)), dtype=np.float32)
@@ -202,6 +235,14 @@ class InteractionEncoder:
             if unseen:
                 log.warning("%d interaction(s) have a %s unseen in training (zero embedding)", unseen, name)
             fields[SCHEMA[name].batch_key] = ids
+        lookups = {}
+        if self.item_text:
+            if self.text_table is None:
+                raise RuntimeError(
+                    "InteractionEncoder.transform with question_text needs set_text_table first"
+                )
+            fields["text_row"] = self.index(ITEM_TEXT, frame["problem_id"].to_numpy())
+            lookups["item_vec"] = ("text_row", self.text_table)
         fields["correct"] = frame["correct"].to_numpy(dtype=np.float32)
         fields["context"] = self._scaled(frame, self.numeric_context)
         fields["query"] = self._scaled(frame, self.numeric_query)
@@ -226,6 +267,7 @@ class InteractionEncoder:
             t=frame["t"].to_numpy(dtype=np.float64),
             fields=fields,
             source_rows=order.astype(np.int64),
+            lookups=lookups,
         )
 
 

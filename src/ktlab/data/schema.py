@@ -85,6 +85,8 @@ class Column:
         integer: a number column stored as a small integer (0/1 answers, -1/0/1 adjustments).
         transform: applied before standardizing a numeric signal (``"log1p"`` for durations).
         batch_key: the name of its tensor in a batch (items, answer, oracle, categorical signals).
+        in_template: shown in the template and read by default (the classroom's signals); the signals
+            of real-world logs (attempts, hints, binned times) are read only when a run names them.
     """
 
     name: str
@@ -97,6 +99,7 @@ class Column:
     integer: bool = False
     transform: str | None = None
     batch_key: str | None = None
+    in_template: bool = True
 
     @property
     def categorical(self) -> bool:
@@ -177,6 +180,49 @@ COLUMNS: tuple[Column, ...] = (
         choices=PHASES,
         batch_key="phase",
     ),
+    Column(
+        "attempt_no",
+        "number",
+        Role.BEFORE,
+        "an attempt number >= 1 (1: the first attempt at the question)",
+        check=lambda s: ~np.isfinite(s) | (s < 1),
+        transform="log1p",
+        in_template=False,
+    ),
+    Column(
+        "gap_bin",
+        "number",
+        Role.BEFORE,
+        "an ordinal code >= 0 of the time since the learner's previous answer",
+        check=lambda s: ~np.isfinite(s) | (s < 0),
+        in_template=False,
+    ),
+    Column(
+        "duration_bin",
+        "number",
+        Role.DURING,
+        "an ordinal code >= 0 of the time spent answering",
+        check=lambda s: ~np.isfinite(s) | (s < 0),
+        in_template=False,
+    ),
+    Column(
+        "attempt_count",
+        "number",
+        Role.DURING,
+        "a number of attempts >= 0 made on the step",
+        check=lambda s: ~np.isfinite(s) | (s < 0),
+        transform="log1p",
+        in_template=False,
+    ),
+    Column(
+        "hint_count",
+        "number",
+        Role.DURING,
+        "a number of hints >= 0 asked on the step",
+        check=lambda s: ~np.isfinite(s) | (s < 0),
+        transform="log1p",
+        in_template=False,
+    ),
     Column("problem_id", "id", Role.ITEM, "a non-empty problem id", batch_key="problem"),
     Column(
         "p_correct_true",
@@ -216,10 +262,14 @@ KNOWN_BEFORE_ANSWER: frozenset[str] = frozenset(names_with(Role.BEFORE))
 ITEM_COLUMNS: tuple[str, ...] = names_with(Role.ITEM)
 ORACLE_COLUMN: str = names_with(Role.ORACLE)[0]
 SPLIT_COLUMN: str = names_with(Role.SPLIT)[0]
+#: The classroom's signals, in the template and read by default (real-world logs add the others by name).
+TEMPLATE_SIGNALS: tuple[str, ...] = tuple(c for c in CONTEXT_COLUMNS if SCHEMA[c].in_template)
 #: What belongs to an answer rather than to one of its skills: the rows of a multi-skill answer agree on these.
 ANSWER_LEVEL: tuple[str, ...] = ("correct", "problem_id", "timestamp")
 #: The columns of a full interaction file (the template's columns).
-INTERACTION_COLUMNS: tuple[str, ...] = CORE_COLUMNS + CONTEXT_COLUMNS
+INTERACTION_COLUMNS: tuple[str, ...] = CORE_COLUMNS + TEMPLATE_SIGNALS
+#: The item feature naming each question's text (a vector per ``problem_id``; see :mod:`ktlab.data.item_text`).
+ITEM_TEXT: str = "question_text"
 
 
 def feature_problems(
@@ -230,7 +280,8 @@ def feature_problems(
     Args:
         context_features: signals of past steps fed to the model.
         query_features: known-before signals of the predicted step.
-        item_features: item ids the model embeds (``skill_id`` is always one).
+        item_features: item ids the model embeds (``skill_id`` is always one), and ``question_text``
+            (a vector per question read from its text).
     """
     problems = []
     lists = (("context_features", context_features), ("query_features", query_features))
@@ -255,12 +306,13 @@ def feature_problems(
                 )
             )
     for name in item_features:
-        if name not in ITEM_COLUMNS:
+        if name not in ITEM_COLUMNS and name != ITEM_TEXT:
             problems.append(
                 Problem(
                     "item_features",
                     list(item_features),
-                    f"names '{name}', which is not an item id; choose from {', '.join(ITEM_COLUMNS)}",
+                    f"names '{name}', which is not an item feature; choose from "
+                    f"{', '.join((*ITEM_COLUMNS, ITEM_TEXT))}",
                 )
             )
     return problems
@@ -278,6 +330,8 @@ def required_columns(
     """
     raise_problems("feature", feature_problems(context_features, query_features, item_features))
     used = set(context_features) | set(query_features) | set(item_features)
+    if ITEM_TEXT in used:
+        used.add("problem_id")  # a question's text is looked up by its id
     return list(CORE_COLUMNS) + [c.name for c in COLUMNS if not c.required and c.name in used]
 
 

@@ -52,6 +52,12 @@ LOSS_SCALES = ("batch", "answers")
 def build_network(net: Mapping[str, Any], dims: Mapping[str, Any]) -> nn.Module:
     """Instantiate the network config with the data sizes its constructor takes (all of them for ``**kwargs``)."""
     params = inspect.signature(get_class(net["_target_"])).parameters
+    if dims.get("item_vec_dim") and "item_vec_dim" not in params:
+        raise ConfigError(
+            f"{net['_target_']} does not read question texts (its constructor takes no item_vec_dim), but "
+            "data.item_features names question_text; drop question_text or choose a model that reads it "
+            "(dkt, dkt_gru, akt)."
+        )
     if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
         dims = {key: value for key, value in dims.items() if key in params}
     return instantiate(dict(net), **dims)

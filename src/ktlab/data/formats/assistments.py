@@ -5,8 +5,8 @@ The columns are mapped onto the interaction schema::
     user_id -> student_id      order_id -> t          skill_id -> skill_id    problem_id -> problem_id
     correct -> correct         ms_first_response / 1000 -> time_spent (seconds)
 
-``attempt_count`` and ``hint_count`` are kept as they are, beside the schema's columns (the schema has
-no column for them yet, so validation drops them). Rows without a skill are dropped, and an answer
+``attempt_count`` and ``hint_count`` are kept as they are (context signals of the schema, measured while
+answering; a run reads them when ``data.context_features`` names them). Rows without a skill are dropped, and an answer
 tagged with several skills (the same ``user_id, order_id`` on several rows) keeps its first row, as in
 the released preprocessings; both are counted in the log. A response time that is missing or not
 positive (ASSISTments logs some as 0 or negative) is replaced by the median of the valid ones, counted

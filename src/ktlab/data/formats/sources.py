@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ktlab.checks import Checks, Problem, raise_problems
-from ktlab.data.formats.assistments import read_assistments_csv
+from ktlab.data.formats.assistments import EXTRA, read_assistments_csv
 from ktlab.data.formats.lines import FORMATS, read_lines
 from ktlab.data.schema import INTERACTION_COLUMNS, SPLIT_COLUMN, validate_interactions
 from ktlab.errors import DataValidationError
@@ -132,5 +132,8 @@ class AssistmentsCSVSource:
         if not self.path.is_file():
             raise missing_files_error([self.path], self.release, "raw ASSISTments data")
         frame = read_assistments_csv(self.path)
+        frame = frame.drop(
+            columns=[c for c in EXTRA if c in frame and c not in required]
+        )  # checked when read
         lines = frame.index.to_numpy() + 2  # the header is line 1 (blank lines would shift this)
         return validate_interactions(frame.reset_index(drop=True), self.name, required, line_offset=lines)

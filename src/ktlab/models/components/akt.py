@@ -18,6 +18,8 @@ questions, value the encoded answers, steps ``< t`` only, with a feed-forward la
 ``logit_t = MLP([h_t ; x_t])``. The answer of step ``t`` enters only the knowledge encoder at position
 ``t``, which the retriever never reads for step ``t``: it cannot reach its own prediction (see
 :mod:`ktlab.models.components.monotonic`).
+With question texts (``item_vec_dim > 0``, :mod:`ktlab.models.components.item_text`) the question's
+projected text is added to ``x_t`` and, projected by the answer, to ``y_t``.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from torch import nn
 
 from ktlab.checks import Checks, Problem, raise_problems
 from ktlab.models.components.dropout import LaneDropout
+from ktlab.models.components.item_text import item_text
 from ktlab.models.components.monotonic import MonotonicBlock
 from ktlab.models.components.rasch import RaschShift
 from ktlab.models.output import NetOutput
@@ -62,6 +65,9 @@ class AKT(nn.Module):
         rasch_penalty: ``occurrences``: ``rasch_l2 * sum(mu ** 2)`` over the batch's steps, divided by its
             number of steps, the released code's penalty in a mean loss; ``problems``: ``rasch_l2 *
             sum(mu ** 2)`` over every problem at every step.
+        item_vec_dim: width of the question-text vectors (0: the data gives none).
+        text_dropout: dropout on the question-text vectors.
+        text_rank: width of the layer the question-text vectors are narrowed to.
     """
 
     def __init__(
@@ -81,6 +87,9 @@ class AKT(nn.Module):
         question_ffn: bool = False,
         sqrt_distance: bool = True,
         rasch_penalty: str = "occurrences",
+        item_vec_dim: int = 0,
+        text_dropout: float = 0.5,
+        text_rank: int = 16,
     ) -> None:
         super().__init__()
         raise_problems(
@@ -99,6 +108,9 @@ class AKT(nn.Module):
                     "attention_dropout": attention_dropout,
                     "query_block": query_block,
                     "rasch_penalty": rasch_penalty,
+                    "item_vec_dim": item_vec_dim,
+                    "text_dropout": text_dropout,
+                    "text_rank": text_rank,
                 }
             ),
         )
@@ -115,6 +127,7 @@ class AKT(nn.Module):
             if n_problems > 0
             else None
         )
+        self.text = item_text(item_vec_dim, dim, dim, text_dropout, text_rank)
 
         def blocks(feed_forward: bool = True) -> nn.ModuleList:
             return nn.ModuleList(
@@ -151,6 +164,9 @@ class AKT(nn.Module):
         checks.one_of("rasch_penalty", RASCH_PENALTIES)
         if not checks.problems and {"dim", "n_heads"} <= set(args):
             checks.require("n_heads", lambda h: args["dim"] % h == 0, f"must divide dim={args['dim']}")
+        checks.integer("item_vec_dim", 0)
+        checks.in_range("text_dropout", 0.0, 1.0)
+        checks.integer("text_rank", 1)
         return checks.problems
 
     def embed(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -163,6 +179,8 @@ class AKT(nn.Module):
         else:
             answer = correct
             y = x + self.answer(answer)
+        if self.text is not None:
+            x, y = x + self.text.question(batch), y + self.text.answer(batch)
         if self.rasch is None or "problem" not in batch:
             return x, y
         shift_x, shift_y = self.rasch(batch["problem"], skill, answer)

@@ -7,7 +7,10 @@ skill from the state before that answer::
 
     logit_t = (W h_{t-1} + b)[skill_t]      (h_{-1} = 0)
 
-so nothing of step ``t``'s answer reaches its own prediction. :meth:`DKT.skill_states` returns the whole
+so nothing of step ``t``'s answer reaches its own prediction. With question texts (``item_vec_dim > 0``,
+:mod:`ktlab.models.components.item_text`) the answered question's text joins the answer embedding and the
+asked question's text moves the output row and bias: ``logit_t = (W[skill_t] + u_t) h_{t-1} + b[skill_t]
++ c_t`` where ``[u_t ; c_t]`` is its projected text. :meth:`DKT.skill_states` returns the whole
 vector ``y_t`` after each step (the knowledge state); ``predict.py ... states=true`` writes it.
 """
 
@@ -22,6 +25,7 @@ from torch import nn
 from ktlab.checks import Checks, Problem, raise_problems
 from ktlab.models.components.cell_autocast import run_cell
 from ktlab.models.components.dropout import LaneDropout
+from ktlab.models.components.item_text import item_text
 
 CELLS: dict[str, type[nn.RNNBase]] = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
 
@@ -36,6 +40,9 @@ class DKT(nn.Module):
         hidden_dim: recurrent state width.
         num_layers: stacked recurrent layers.
         dropout: dropout on the states before the output layer (and between layers).
+        item_vec_dim: width of the question-text vectors (0: the data gives none).
+        text_dropout: dropout on the question-text vectors.
+        text_rank: width of the layer the question-text vectors are narrowed to.
     """
 
     def __init__(
@@ -46,6 +53,9 @@ class DKT(nn.Module):
         hidden_dim: int = 200,
         num_layers: int = 1,
         dropout: float = 0.2,
+        item_vec_dim: int = 0,
+        text_dropout: float = 0.5,
+        text_rank: int = 16,
     ) -> None:
         super().__init__()
         raise_problems(
@@ -58,6 +68,9 @@ class DKT(nn.Module):
                     "hidden_dim": hidden_dim,
                     "num_layers": num_layers,
                     "dropout": dropout,
+                    "item_vec_dim": item_vec_dim,
+                    "text_dropout": text_dropout,
+                    "text_rank": text_rank,
                 }
             ),
         )
@@ -72,6 +85,7 @@ class DKT(nn.Module):
         )
         self.dropout = LaneDropout(dropout)
         self.out = nn.Linear(hidden_dim, n_skills + 1)  # column 0: padding/unseen skill
+        self.text = item_text(item_vec_dim, hidden_dim + 1, embed_dim, text_dropout, text_rank)
 
     @staticmethod
     def check_args(args: Mapping[str, Any]) -> list[Problem]:
@@ -82,13 +96,19 @@ class DKT(nn.Module):
         for name in ("embed_dim", "hidden_dim", "num_layers"):
             checks.integer(name, 1)
         checks.in_range("dropout", 0.0, 1.0)
+        checks.integer("item_vec_dim", 0)
+        checks.in_range("text_dropout", 0.0, 1.0)
+        checks.integer("text_rank", 1)
         return checks.problems
 
     def states(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """Recurrent states after each answer: ``[B, T, H]``; ``[:, t]`` has read steps ``0..t``."""
         skill = batch["skill"]  # [B, T]
         answer = (skill * 2 + batch["correct"].long()) * (skill > 0)  # unseen skill -> id 0, zero vector
-        return run_cell(self.rnn, self.answer_embedding(answer))
+        embedded = self.answer_embedding(answer)
+        if self.text is not None:
+            embedded = embedded + self.text.answer(batch)
+        return run_cell(self.rnn, embedded)
 
     def all_logits(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """Logits of every skill after each step: ``[B, T, K + 1]`` (column 0 unused)."""
@@ -104,7 +124,11 @@ class DKT(nn.Module):
         before = torch.cat([torch.zeros_like(states[:, :1]), states[:, :-1]], dim=1)  # h_{t-1}, h_{-1} = 0
         skill = batch["skill"]
         rows = nn.functional.embedding(skill, self.out.weight)  # [B, T, H]
-        return (before * rows).sum(-1) + self.out.bias[skill]
+        bias = self.out.bias[skill]
+        if self.text is not None:
+            shift = self.text.question(batch)  # [B, T, H + 1]
+            rows, bias = rows + shift[..., :-1], bias + shift[..., -1]
+        return (before * rows).sum(-1) + bias
 
     @torch.no_grad()
     def skill_states(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:

@@ -20,7 +20,9 @@ problem's Rasch difficulty, as in AKT (:mod:`ktlab.models.components.rasch`): th
 ``mu[problem_t] * d[skill_t]``; ``rasch_l2 * sum(mu ** 2)`` is the training ``aux_loss``. With
 ``problem_history`` the query also holds what the learner did the last time they met the same problem
 (:mod:`ktlab.models.components.problem_history`: seen before, right then, and whether it is the step just
-before), read from earlier answers only.
+before), read from earlier answers only. With question texts (``item_vec_dim > 0``,
+:mod:`ktlab.models.components.item_text`) the answered question's projected text is added to the answer
+embedding and the asked question's to the skill embedding of the query.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from torch import nn
 
 from ktlab.checks import Checks, Problem, raise_problems
 from ktlab.models.components.cell_autocast import run_cell
+from ktlab.models.components.item_text import item_text
 from ktlab.models.components.problem_history import WIDTH as HISTORY_WIDTH
 from ktlab.models.components.problem_history import problem_history
 from ktlab.models.components.rasch import RaschShift
@@ -61,6 +64,9 @@ class RecurrentTracer(nn.Module):
         n_problems: problems seen in training (0: no problem ids, skills only).
         rasch_l2: weight of the L2 penalty on the problems' Rasch difficulties.
         problem_history: with problem ids, add the learner's last answer on the same problem to the query.
+        item_vec_dim: width of the question-text vectors (0: the data gives none).
+        text_dropout: dropout on the question-text vectors.
+        text_rank: width of the layer the question-text vectors are narrowed to.
     """
 
     def __init__(
@@ -80,6 +86,9 @@ class RecurrentTracer(nn.Module):
         n_problems: int = 0,
         rasch_l2: float = 3e-4,
         problem_history: bool = True,
+        item_vec_dim: int = 0,
+        text_dropout: float = 0.5,
+        text_rank: int = 16,
     ) -> None:
         super().__init__()
         raise_problems(
@@ -98,6 +107,9 @@ class RecurrentTracer(nn.Module):
                     "head_dim": head_dim,
                     "n_problems": n_problems,
                     "rasch_l2": rasch_l2,
+                    "item_vec_dim": item_vec_dim,
+                    "text_dropout": text_dropout,
+                    "text_rank": text_rank,
                 }
             ),
         )
@@ -110,6 +122,7 @@ class RecurrentTracer(nn.Module):
         self.rasch = RaschShift(n_problems, n_skills, embed_dim) if n_problems > 0 else None
         self.rasch_l2 = rasch_l2
         self.problem_history = problem_history and n_problems > 0
+        self.text = item_text(item_vec_dim, embed_dim, embed_dim, text_dropout, text_rank)
         phase_width = n_phases if self.phase_in_context else 0
         self.rnn = CELLS[cell](
             input_size=embed_dim + context_dim + phase_width,
@@ -139,6 +152,9 @@ class RecurrentTracer(nn.Module):
             checks.integer(name, 1)
         checks.in_range("dropout", 0.0, 1.0)
         checks.at_least("rasch_l2", 0.0)
+        checks.integer("item_vec_dim", 0)
+        checks.in_range("text_dropout", 0.0, 1.0)
+        checks.integer("text_rank", 1)
         return checks.problems
 
     def _phase_onehot(self, phase: torch.Tensor) -> torch.Tensor:
@@ -161,13 +177,16 @@ class RecurrentTracer(nn.Module):
         phase: torch.Tensor,
         shift: torch.Tensor | None = None,
         history: torch.Tensor | None = None,
+        text: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Known-before description of the step to predict: ``[..., embed + Q (+ P) (+ 3)]``.
 
         ``shift`` is the problem's Rasch shift of the skill embedding and ``history`` the learner's last
-        answer on the same problem, when there are problem ids.
+        answer on the same problem, when there are problem ids; ``text`` the question's projected text.
         """
         embedded = self.skill_embedding(skill)
+        if text is not None:
+            embedded = embedded + text
         parts = [embedded if shift is None else embedded + shift, query]
         if self.phase_in_query:
             parts.append(self._phase_onehot(phase))
@@ -184,7 +203,10 @@ class RecurrentTracer(nn.Module):
         embedded = self.answer_embedding(self._answer_ids(batch))
         if shift is not None:
             embedded = embedded + shift
-        parts = [embedded * (skill > 0).unsqueeze(-1), batch["context"]]
+        embedded = embedded * (skill > 0).unsqueeze(-1)
+        if self.text is not None:
+            embedded = embedded + self.text.answer(batch)  # an unseen question's text is known
+        parts = [embedded, batch["context"]]
         if self.phase_in_context:
             parts.append(self._phase_onehot(batch["phase"]))
         return run_cell(self.rnn, torch.cat(parts, dim=-1))
@@ -227,8 +249,9 @@ class RecurrentTracer(nn.Module):
         history = None
         if self.problem_history and "problem" in batch:
             history = problem_history(batch["problem"], batch["correct"])
+        text = self.text.question(batch) if self.text is not None else None
         logits = self.predict_logits(
-            before, self.query(batch["skill"], batch["query"], batch["phase"], query_shift, history)
+            before, self.query(batch["skill"], batch["query"], batch["phase"], query_shift, history, text)
         )
         if not self.training or shifts is None or self.rasch_l2 == 0:
             return logits
