@@ -29,40 +29,15 @@ from ktlab.data.next_step import predict_next_step
 from ktlab.data.schema import ITEM_TEXT, SPLIT_COLUMN, SPLIT_NAMES, feature_problems, required_columns
 from ktlab.data.sources import InteractionSource
 from ktlab.data.split_sizes import check_split_sizes, split_size
-from ktlab.data.splitting import split_groups
+from ktlab.data.splitting import split_from_column, split_students
 from ktlab.data.states import knowledge_states
 from ktlab.errors import ConfigError, DataValidationError
 from ktlab.utils.logging import get_logger
-from ktlab.utils.text import shorten
 
 log = get_logger(__name__)
 
 SPLITS = SPLIT_NAMES
 SPLIT_LABELS = {"train": "training", "val": "validation", "test": "test"}
-
-
-def split_students(
-    student_ids: np.ndarray, val_fraction: float, test_fraction: float, seed: int
-) -> dict[str, set]:
-    """Assign learners (never rows) to train/val/test (seeded; see :func:`~ktlab.data.splitting.split_groups`)."""
-    unique = pd.unique(np.asarray(student_ids).astype(str))
-    label = split_groups(unique, val_fraction, test_fraction, seed)
-    return {name: set(unique[label == name]) for name in ("test", "val", "train")}
-
-
-def split_from_column(frame: pd.DataFrame, source: str) -> dict[str, set]:
-    """The released split of a table with a ``split`` column; a learner must sit in one split only."""
-    per_learner = frame.groupby("student_id", sort=False)[SPLIT_COLUMN].agg(["nunique", "first"])
-    mixed = per_learner.index[per_learner["nunique"] > 1]
-    if len(mixed):
-        learner = mixed[0]
-        values = sorted(frame.loc[frame["student_id"] == learner, SPLIT_COLUMN].unique())
-        raise DataValidationError(
-            f"{source}, column '{SPLIT_COLUMN}': learner {shorten(repr(learner))} has answers in the splits "
-            f"{', '.join(values)} ({len(mixed)} learner(s) in all); learners, never answers, are split, so "
-            "give each learner one split value."
-        )
-    return {name: set(per_learner.index[per_learner["first"] == name]) for name in SPLITS}
 
 
 class KTDataModule(LightningDataModule):

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from sklearn.model_selection import GroupKFold, GroupShuffleSplit
+
+from ktlab.data.schema import SPLIT_COLUMN, SPLIT_NAMES
+from ktlab.errors import DataValidationError
+from ktlab.utils.text import shorten
 
 
 def split_groups(groups: np.ndarray, val_fraction: float, test_fraction: float, seed: int) -> np.ndarray:
@@ -46,3 +51,27 @@ def group_folds(groups: np.ndarray, n_folds: int, seed: int) -> np.ndarray:
     for index, (_, held) in enumerate(splitter.split(values, groups=values)):
         fold[held] = index
     return fold
+
+
+def split_students(
+    student_ids: np.ndarray, val_fraction: float, test_fraction: float, seed: int
+) -> dict[str, set]:
+    """Assign learners (never rows) to train/val/test (seeded; see :func:`split_groups`)."""
+    unique = pd.unique(np.asarray(student_ids).astype(str))
+    label = split_groups(unique, val_fraction, test_fraction, seed)
+    return {name: set(unique[label == name]) for name in ("test", "val", "train")}
+
+
+def split_from_column(frame: pd.DataFrame, source: str) -> dict[str, set]:
+    """The released split of a table with a ``split`` column; a learner must sit in one split only."""
+    per_learner = frame.groupby("student_id", sort=False)[SPLIT_COLUMN].agg(["nunique", "first"])
+    mixed = per_learner.index[per_learner["nunique"] > 1]
+    if len(mixed):
+        learner = mixed[0]
+        values = sorted(frame.loc[frame["student_id"] == learner, SPLIT_COLUMN].unique())
+        raise DataValidationError(
+            f"{source}, column '{SPLIT_COLUMN}': learner {shorten(repr(learner))} has answers in the splits "
+            f"{', '.join(values)} ({len(mixed)} learner(s) in all); learners, never answers, are split, so "
+            "give each learner one split value."
+        )
+    return {name: set(per_learner.index[per_learner["first"] == name]) for name in SPLIT_NAMES}
