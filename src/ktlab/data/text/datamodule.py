@@ -271,7 +271,7 @@ class TextDataModule(LightningDataModule):
         self.tokens = TokenizedQuestions(ids, offsets, pad)
         self.student_index = {s: i + 1 for i, s in enumerate(self.state["students"])}
         for name in (*SPLITS, "all"):
-            self.datasets[name] = self._dataset(self.parts[name])
+            self.datasets[name] = self.answer_dataset(self.parts[name])
         log.info("%s: %s; %d questions, %d students known to the model", self.source.name,
                  ", ".join(f"{n} {len(self.parts[n])} answers" for n in SPLITS), len(self.questions),
                  len(self.student_index))  # fmt: skip
@@ -293,7 +293,8 @@ class TextDataModule(LightningDataModule):
         return {"tokenizer": tokenizer, "students": students,
                 "answer_counts": [int(counts[s]) for s in students]}  # fmt: skip
 
-    def _dataset(self, part: pd.DataFrame) -> AnswerDataset:
+    def answer_dataset(self, part: pd.DataFrame) -> AnswerDataset:
+        """The answers of ``part`` (rows of this data's answers, after ``setup``) as a dataset."""
         question = part["question_id"].map(self.question_index).to_numpy()
         student = part["user_id"].map(self.student_index).fillna(0).astype(np.int64).to_numpy()
         p_true = part[ORACLE_COLUMN].to_numpy() if ORACLE_COLUMN in part else np.full(len(part), np.nan)

@@ -85,3 +85,20 @@ def predict_questions(
         p[batch["answer"].cpu().numpy()] = model.success_probability(batch).cpu().numpy()
     out["p_correct"] = p
     return out
+
+
+def predict_answers(
+    datamodule: Any, model: torch.nn.Module, answers: pd.DataFrame, batch_size: int = 512
+) -> np.ndarray:
+    """The model's success probability of every row of ``answers``: answers of the DataModule's own data
+    (after its ``setup``; students it does not know count as average ones), in their order."""
+    dataset = datamodule.answer_dataset(answers)
+    loader = datamodule.loader_for(dataset, datamodule.tokens, shuffle=False, batch_size=batch_size)
+    p = np.empty(len(dataset), dtype=np.float64)
+    model.eval()
+    device = next(model.parameters()).device
+    with torch.inference_mode():
+        for batch in loader:
+            batch = {key: value.to(device) for key, value in batch.items()}
+            p[batch["answer"].cpu().numpy()] = model.success_probability(batch).cpu().numpy()
+    return p
