@@ -54,7 +54,7 @@ def test_a_bad_rate_or_column_is_named(make_cfg, tmp_path: Path) -> None:
 
 def test_regression_trains_on_rates_and_estimate_difficulty_serves_it(make_cfg, tmp_path: Path) -> None:
     cfg = make_cfg("train", "model=modernbert", "data=item_difficulty", f"data.path={ITEMS}", "data.val_fraction=0.2",
-                   "trainer.max_epochs=2", "model.export_dir=null", "callbacks.progress_bar=null")  # fmt: skip
+                   "trainer.max_epochs=1", "model.export_dir=null", "callbacks.progress_bar=null")  # fmt: skip
     metrics = train(cfg)
     for key in ("test/rmse", "test/spearman", "test/auc", "val/auc"):
         assert metrics[key] is not None
