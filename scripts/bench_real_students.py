@@ -260,6 +260,7 @@ def main() -> None:
         "--out", default=None, help="folder for plots and tables (default: a new one under logs/)"
     )
     parser.add_argument("--encoders", default=None, help="comma-separated subset: tiny,minilm")
+    parser.add_argument("--pooled-epochs", type=int, default=None, help="the pooled models' epochs")
     parser.add_argument(
         "--routes", default=None, help="comma-separated subset: pooled,per_student,regression"
     )
@@ -268,6 +269,8 @@ def main() -> None:
     warnings.filterwarnings("ignore")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     cfg = dict(QUICK if args.quick else FULL)
+    if args.pooled_epochs:
+        cfg["pooled_epochs"] = args.pooled_epochs
     if args.encoders:
         cfg["encoders"] = args.encoders.split(",")
     wanted = set((args.routes or "pooled,per_student,regression").split(","))
