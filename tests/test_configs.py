@@ -45,6 +45,8 @@ PARTNERS: dict[tuple[str, str], list[str]] = {
                                  "data.source.students.n_students=20"],
     ("data", "answers_csv"): ["model=modernbert", f"data.path={ASSETS / 'text_answers_sample.csv'}",
                               "data.val_fraction=0.2", "data.test_fraction=0.2"],
+    ("data", "dbe_kt22_text"): ["model=modernbert", f"data.data_dir={ASSETS / 'dbe_kt22_sample'}"],
+    ("data", "item_difficulty"): ["model=modernbert", f"data.path={ASSETS / 'dbe_kt22_sample' / 'items_difficulty.csv'}"],
 }  # fmt: skip
 
 

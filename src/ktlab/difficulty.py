@@ -1,4 +1,4 @@
-"""Estimating the difficulty of new questions by asking the synthetic students.
+"""Estimating the difficulty of new questions by asking the synthetic students (or a direct regression).
 
     python estimate_difficulty.py ckpt_path=<run>/checkpoints/best.ckpt questions=new.csv output=difficulty.csv
     python estimate_difficulty.py ckpt_path=<per-student sweep folder> questions=new.csv
@@ -12,6 +12,10 @@ students' predicted success probabilities give
 * ``spread``: their standard deviation across students;
 * ``difficulty``: an item-response-scale difficulty, ``-mean_s logit(p_s)`` (the Rasch difficulty when
   the students' mean ability is 0; higher is harder).
+
+``ckpt_path`` may also be a direct difficulty regression (``data=item_difficulty``: a text model trained on
+questions' observed success rates, knowing no student): its one prediction per question is the
+``success_rate`` (``spread`` 0, ``n_students`` 1).
 
 ``questions=test`` asks about the checkpoint's own held-out test questions (it needs
 ``data.split_by=question``, as in ``experiment=text_pooled``, so that none of them was seen in training) and

@@ -11,6 +11,13 @@ only: the encoder's Hugging Face config (``hf_config``), the tokenizer's JSON an
 Metrics per stage: ``<stage>/loss``, ``/auc``, ``/acc``, ``/f1_weighted`` (the support-weighted F1 over
 both classes, as scikit-learn's ``f1_score(average="weighted")``) and, where the data knows the true
 success probabilities, ``/oracle_auc``; ``val/auc_best`` is the best validation AUC so far.
+
+Direct difficulty regression: when the data's targets are success rates, not answers
+(``model_inputs()["dims"]["target"] == "success_rate"``, as ``data=item_difficulty`` serves them: one row
+per question, its observed rate in ``correct``, no students), the same network and loss (binary
+cross-entropy against the rate, a soft label) train a regression of each question's success rate, and the
+metrics are those of :class:`~ktlab.evaluation.rate_metrics.RateMetrics` (``/rmse``, ``/spearman``, and
+``/auc`` of the rates against the answers they stand for).
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from torchmetrics import MaxMetric
 from ktlab.checks import Checks, Problem, raise_problems
 from ktlab.errors import ConfigError
 from ktlab.evaluation.epoch_metrics import StageMetrics
+from ktlab.evaluation.rate_metrics import RateMetrics
 from ktlab.models.checkpoint import load_running_best, mark_checkpoint, save_running_best
 from ktlab.models.components.text_encoder import encoder_config
 from ktlab.models.kt_module import plain
@@ -95,9 +103,10 @@ class TextStudentModule(LightningModule):
         self.net = network(hf_config, n_students=int(dims["n_students"]),
                            pretrained=None if stored else pretrained, **settings)  # fmt: skip
         self.export_dir, self.hub_repo_id = export_dir, hub_repo_id
-        self.train_stage, self.val_stage, self.test_stage = (
-            StageMetrics(s) for s in ("train", "val", "test")
-        )
+        #: what the data's ``correct`` holds: ``answer`` (0/1) or ``success_rate`` (a question's observed rate)
+        self.target = str(dims.get("target", "answer"))
+        metrics = RateMetrics if self.target == "success_rate" else StageMetrics
+        self.train_stage, self.val_stage, self.test_stage = (metrics(s) for s in ("train", "val", "test"))
         self.stages = {"train": self.train_stage, "val": self.val_stage, "test": self.test_stage}
         self.val_auc_best = MaxMetric()
 
@@ -126,11 +135,11 @@ class TextStudentModule(LightningModule):
     def _step(self, batch: Mapping[str, torch.Tensor], stage: str) -> tuple[torch.Tensor, torch.Tensor]:
         """The batch's loss and its success logits ``[B]`` (detached)."""
         logits = self.net(batch).float()  # [B]
-        target = batch["correct"]
+        target = batch["correct"]  # [B] 0/1 answers, or success rates in [0, 1]
         loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, target)
-        answers = target.long()
+        observed = target if self.target == "success_rate" else target.long()
         p = torch.sigmoid(logits.detach())
-        self.stages[stage].update(loss.detach(), p, answers, batch["p_true"])
+        self.stages[stage].update(loss.detach(), p, observed, batch["p_true"])
         return loss, logits.detach()
 
     def training_step(self, batch: Mapping[str, torch.Tensor], batch_idx: int) -> torch.Tensor:

@@ -78,9 +78,14 @@ class TextDataModule(LightningDataModule):
             ``lowercase`` of the trained one.
         max_length: longest token sequence; longer texts are truncated.
         pad_to: pad every batch to this length instead of its longest question (benchmarks only).
-        split_by: ``answer`` (within each student), ``question`` or ``topic``.
+        split_by: ``answer`` (within each student), ``question``, ``topic`` or ``fold`` (question-held-out
+            folds, see :mod:`ktlab.data.text.splits`).
         val_fraction: share held out for validation.
-        test_fraction: share held out for testing.
+        test_fraction: share held out for testing (not with ``fold``: the test split is one fold).
+        fold: with ``split_by=fold``, the fold held out for testing (``0..n_folds-1``).
+        n_folds: with ``split_by=fold``, the number of folds.
+        fold_group: with ``split_by=fold``, the question column whose values keep questions in one fold
+            (a column the data lacks: every question alone).
         split_seed: seed of the split and of the batch order.
         top_students: keep only the most active N students (null: all).
         student_rank: keep only the student of this rank by answer count (0: the most active), for a
@@ -91,6 +96,7 @@ class TextDataModule(LightningDataModule):
         num_workers: DataLoader worker processes.
         fitted_state: the tokenizer and student vocabulary of a checkpoint; when given they are used as is.
         path: the answer file of file-based sources (read through ``source.path``).
+        data_dir: the data folder of folder-based sources (read through ``source.data_dir``).
     """
 
     def __init__(
@@ -105,6 +111,9 @@ class TextDataModule(LightningDataModule):
         val_fraction: float = 0.1,
         test_fraction: float = 0.1,
         split_seed: int = 0,
+        fold: int = 0,
+        n_folds: int = 5,
+        fold_group: str = "skill_set",
         top_students: int | None = None,
         student_rank: int | None = None,
         batch_size: int = 64,
@@ -113,11 +122,13 @@ class TextDataModule(LightningDataModule):
         num_workers: int = 0,
         fitted_state: Mapping[str, Any] | None = None,
         path: str | None = None,
+        data_dir: str | None = None,
     ) -> None:
         super().__init__()
         tokenizer = dict(tokenizer or {})
         args = {"max_length": max_length, "pad_to": pad_to, "split_by": split_by, "val_fraction": val_fraction,
-                "test_fraction": test_fraction, "split_seed": split_seed, "top_students": top_students,
+                "test_fraction": test_fraction, "split_seed": split_seed, "fold": fold, "n_folds": n_folds,
+                "top_students": top_students,
                 "student_rank": student_rank, "batch_size": batch_size, "bucket_batches": bucket_batches,
                 "num_workers": num_workers, "tokenizer": tokenizer}  # fmt: skip
         raise_problems("data", self.check_args(args))
@@ -126,6 +137,7 @@ class TextDataModule(LightningDataModule):
         self.tokenizer_cfg = {"pretrained": None, "vocab_size": 1000, "lowercase": True, **tokenizer}
         self.max_length, self.pad_to, self.split_by = max_length, pad_to, split_by
         self.val_fraction, self.test_fraction, self.split_seed = val_fraction, test_fraction, split_seed
+        self.fold, self.n_folds, self.fold_group = fold, n_folds, fold_group
         self.top_students, self.student_rank = top_students, student_rank
         self.batch_size, self.bucket_batches, self.num_workers = batch_size, bucket_batches, num_workers
         self.cache_dir = cache_dir
@@ -135,6 +147,8 @@ class TextDataModule(LightningDataModule):
         self.datasets: dict[str, AnswerDataset] = {}
         self.tokens: TokenizedQuestions | None = None
         self.question_index: dict[str, int] = {}
+        #: what the answers' ``is_correct`` holds (see :class:`~ktlab.data.text.sources.AnswerLog`)
+        self.target = "answer"
 
     @staticmethod
     def check_args(args: Mapping[str, Any]) -> list[Problem]:
@@ -146,6 +160,8 @@ class TextDataModule(LightningDataModule):
         checks.in_range("val_fraction", 0.0, 1.0)
         checks.in_range("test_fraction", 0.0, 1.0)
         checks.integer("split_seed", 0)
+        checks.integer("fold", 0)
+        checks.integer("n_folds", 2)
         checks.integer("top_students", 1)
         checks.integer("student_rank", 0)
         checks.integer("batch_size", 1)
@@ -166,6 +182,8 @@ class TextDataModule(LightningDataModule):
                 problems.append(
                     Problem("pad_to", get("pad_to"), f"must be >= max_length ({get('max_length')})")
                 )
+            if get("fold") is not None and get("n_folds") is not None and get("fold") >= get("n_folds"):
+                problems.append(Problem("fold", get("fold"), f"must be < n_folds ({get('n_folds')})"))
             if get("val_fraction", 0.1) + get("test_fraction", 0.1) >= 1.0:
                 problems.append(
                     Problem("test_fraction", get("test_fraction"), "val_fraction + test_fraction must be < 1")
@@ -188,7 +206,8 @@ class TextDataModule(LightningDataModule):
         if self.state is None:
             raise RuntimeError("model_inputs() needs setup() first: the tokenizer is fitted there")
         dims = {"vocab_size": self._vocab_size(), **special_ids(self.state["tokenizer"]),
-                "n_students": len(self.state["students"]), "max_length": self.max_length}  # fmt: skip
+                "n_students": len(self.state["students"]), "max_length": self.max_length,
+                "target": self.target}  # fmt: skip
         return {"dims": dims, "state": self.state}
 
     def _vocab_size(self) -> int:
@@ -221,10 +240,12 @@ class TextDataModule(LightningDataModule):
         if self.datasets:
             return
         data = self.source.load()
+        self.target = data.target
         # split the whole log, then keep the students asked for: every student's model sees the same split
         split = split_answers(
-            data.answers, self.split_by, self.val_fraction, self.test_fraction, self.split_seed
-        )
+            data.answers, self.split_by, self.val_fraction, self.test_fraction, self.split_seed,
+            fold=self.fold, n_folds=self.n_folds, fold_group=self.fold_group,
+        )  # fmt: skip
         kept = self._select_students(data.answers)
         answers, split = data.answers[kept].reset_index(drop=True), split[kept]
         self.parts = {name: answers[split == name].reset_index(drop=True) for name in SPLITS}
@@ -250,7 +271,7 @@ class TextDataModule(LightningDataModule):
         self.tokens = TokenizedQuestions(ids, offsets, pad)
         self.student_index = {s: i + 1 for i, s in enumerate(self.state["students"])}
         for name in (*SPLITS, "all"):
-            self.datasets[name] = self._dataset(self.parts[name])
+            self.datasets[name] = self.answer_dataset(self.parts[name])
         log.info("%s: %s; %d questions, %d students known to the model", self.source.name,
                  ", ".join(f"{n} {len(self.parts[n])} answers" for n in SPLITS), len(self.questions),
                  len(self.student_index))  # fmt: skip
@@ -267,11 +288,13 @@ class TextDataModule(LightningDataModule):
         else:
             tokenizer = train_tokenizer(train_texts, int(cfg["vocab_size"]), bool(cfg["lowercase"]))
         counts = rank_students(answers)
-        students = sorted(train["user_id"].unique())
+        # success rates are the questions' own, whoever answered: no student to learn
+        students = [] if self.target == "success_rate" else sorted(train["user_id"].unique())
         return {"tokenizer": tokenizer, "students": students,
                 "answer_counts": [int(counts[s]) for s in students]}  # fmt: skip
 
-    def _dataset(self, part: pd.DataFrame) -> AnswerDataset:
+    def answer_dataset(self, part: pd.DataFrame) -> AnswerDataset:
+        """The answers of ``part`` (rows of this data's answers, after ``setup``) as a dataset."""
         question = part["question_id"].map(self.question_index).to_numpy()
         student = part["user_id"].map(self.student_index).fillna(0).astype(np.int64).to_numpy()
         p_true = part[ORACLE_COLUMN].to_numpy() if ORACLE_COLUMN in part else np.full(len(part), np.nan)
@@ -325,6 +348,9 @@ class TextDataModule(LightningDataModule):
         """Success probabilities of ``frame``'s questions (see :func:`ktlab.data.text.prediction.predict_questions`)."""
         from ktlab.data.text.prediction import predict_questions
 
+        complete = getattr(self.source, "complete_questions", None)
+        if callable(complete):  # a source whose question files may leave columns out fills them
+            frame = complete(frame)
         check_question_columns(frame, source)
         return predict_questions(
             self, model, frame, source=source, line_offset=line_offset, batch_size=batch_size,

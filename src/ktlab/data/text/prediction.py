@@ -43,6 +43,8 @@ def predict_questions(
         batch_size: answers per batch.
         max_len: unused (the text length is the data's ``max_length``); kept for ``predict.py``.
         all_students: predict every question for every known student, even when ``frame`` has ``user_id``.
+            A model that knows no student (a success-rate regression, ``data=item_difficulty``) predicts
+            each question once, for the unknown student (``user_id`` empty).
 
     Returns:
         ``question_id, user_id, p_correct`` (one row per input row, or per question and student).
@@ -52,7 +54,10 @@ def predict_questions(
     state = datamodule.state
     questions = validate_questions(frame, source, line_offset=line_offset, extra=["user_id"])
     students = list(state["students"])
-    if "user_id" in questions and not all_students:
+    if not students:  # a success-rate regression: one prediction per question
+        question, index = np.arange(len(questions)), np.zeros(len(questions), dtype=np.int64)
+        out = pd.DataFrame({"question_id": questions["question_id"], "user_id": ""})
+    elif "user_id" in questions and not all_students:
         users = questions["user_id"].astype(str).str.strip()
         index = users.map({s: i + 1 for i, s in enumerate(students)}).fillna(0).astype(np.int64).to_numpy()
         if (index == 0).any():
@@ -80,3 +85,20 @@ def predict_questions(
         p[batch["answer"].cpu().numpy()] = model.success_probability(batch).cpu().numpy()
     out["p_correct"] = p
     return out
+
+
+def predict_answers(
+    datamodule: Any, model: torch.nn.Module, answers: pd.DataFrame, batch_size: int = 512
+) -> np.ndarray:
+    """The model's success probability of every row of ``answers``: answers of the DataModule's own data
+    (after its ``setup``; students it does not know count as average ones), in their order."""
+    dataset = datamodule.answer_dataset(answers)
+    loader = datamodule.loader_for(dataset, datamodule.tokens, shuffle=False, batch_size=batch_size)
+    p = np.empty(len(dataset), dtype=np.float64)
+    model.eval()
+    device = next(model.parameters()).device
+    with torch.inference_mode():
+        for batch in loader:
+            batch = {key: value.to(device) for key, value in batch.items()}
+            p[batch["answer"].cpu().numpy()] = model.success_probability(batch).cpu().numpy()
+    return p

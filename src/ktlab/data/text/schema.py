@@ -4,9 +4,11 @@ One row is one answer of one user to one multiple-choice question, with the colu
 notebook's file::
 
     answer_id, user_id, is_correct, question_title, option_a, option_b, option_c, option_d, option_e,
-    topic_name, subject_name, axis_name [, question_id] [, p_correct_true]
+    topic_name, subject_name, axis_name [, correct_option] [, question_id] [, p_correct_true]
 
-``option_e`` may be empty (four-option questions) or absent. ``question_id`` is optional: without it a
+Only ``option_a`` and ``option_b`` must be filled: ``option_c`` to ``option_e`` may be empty (two- to
+four-option questions), and ``option_e`` absent. ``correct_option`` (the key's letter, ``a`` to ``e``) is
+optional; a template may show it. ``question_id`` is optional: without it a
 question is identified by its text and options (the notebook's file has no id). ``p_correct_true`` is the
 simulator's true success probability (never a model input; it feeds the oracle AUC).
 """
@@ -28,16 +30,28 @@ from ktlab.utils.text import shorten
 log = logging.getLogger(__name__)
 
 OPTION_COLUMNS: tuple[str, ...] = ("option_a", "option_b", "option_c", "option_d", "option_e")
-#: Options every question has (option_e may be empty or absent).
+#: Option columns every question file has (option_e may be absent).
 REQUIRED_OPTIONS: tuple[str, ...] = OPTION_COLUMNS[:4]
+#: Options every question fills: two at least (option_c..option_e may be empty).
+FILLED_OPTIONS: tuple[str, ...] = OPTION_COLUMNS[:2]
 LABEL_COLUMNS: tuple[str, ...] = ("topic_name", "subject_name", "axis_name")
+#: The key's letter (``a`` to ``e``), optional: empty where unknown.
+KEY_COLUMN = "correct_option"
 #: The columns that describe a question (what the prompt template may show).
-QUESTION_COLUMNS: tuple[str, ...] = ("question_title", *OPTION_COLUMNS, *LABEL_COLUMNS)
+QUESTION_COLUMNS: tuple[str, ...] = ("question_title", *OPTION_COLUMNS, *LABEL_COLUMNS, KEY_COLUMN)
 TEXT_REQUIRED: tuple[str, ...] = ("question_title", *REQUIRED_OPTIONS, *LABEL_COLUMNS)
+#: The columns whose cells may not be empty.
+FILLED: tuple[str, ...] = ("question_title", *FILLED_OPTIONS, *LABEL_COLUMNS)
 ANSWER_COLUMNS: tuple[str, ...] = ("answer_id", "user_id", "is_correct", *TEXT_REQUIRED)
 ORACLE_COLUMN = "p_correct_true"
 #: Every column an answer log may have; any other is refused unless the source is told to ignore it.
-KNOWN_ANSWER_COLUMNS: tuple[str, ...] = (*ANSWER_COLUMNS, "option_e", "question_id", ORACLE_COLUMN)
+KNOWN_ANSWER_COLUMNS: tuple[str, ...] = (
+    *ANSWER_COLUMNS,
+    "option_e",
+    KEY_COLUMN,
+    "question_id",
+    ORACLE_COLUMN,
+)
 
 _TRUE = {"1", "1.0", "true", "t", "yes", "y"}
 _FALSE = {"0", "0.0", "false", "f", "no", "n"}
@@ -67,13 +81,17 @@ def _text_columns(
     out: dict[str, pd.Series] = {}
     for column in (*QUESTION_COLUMNS, "answer_id", "user_id", "question_id"):
         if column not in frame:
-            if column == "option_e":
+            if column in ("option_e", KEY_COLUMN):
                 out[column] = pd.Series([""] * len(frame), dtype=object)
             continue
         raw = frame[column].reset_index(drop=True)
         text = raw.astype("string").str.strip().fillna("").astype(object)
-        if column in required or column in ("answer_id", "user_id", "question_id"):
+        if (column in required and column in FILLED) or column in ("answer_id", "user_id", "question_id"):
             _first_bad(problems, (text == "").to_numpy(), raw, column, "a non-empty text", where)
+        if column == KEY_COLUMN:
+            text = text.str.lower()
+            bad = ~text.isin(["", *(c[-1] for c in OPTION_COLUMNS)]).to_numpy()
+            _first_bad(problems, bad, raw, column, "an option letter (a to e) or empty", where)
         out[column] = text
     return out
 
@@ -153,7 +171,7 @@ def _refuse_unknown(
     if unknown:
         raise DataValidationError(
             f"{_header_of(source, line_offset)}: unknown column(s) {shorten(', '.join(unknown))}; an answer "
-            f"log has the columns {', '.join(KNOWN_ANSWER_COLUMNS)} (option_e, question_id and "
+            f"log has the columns {', '.join(KNOWN_ANSWER_COLUMNS)} (option_e, correct_option, question_id and "
             f"{ORACLE_COLUMN} are optional). Rename a misspelled column, or pass "
             f"data.source.ignore_columns=[{','.join(unknown[:3])}] to train without what they hold."
         )

@@ -27,10 +27,16 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class AnswerLog:
-    """Answers (one row per answer) and questions (one row per question, ``question_id`` unique)."""
+    """Answers (one row per answer) and questions (one row per question, ``question_id`` unique).
+
+    ``target`` says what ``is_correct`` holds: ``answer`` (0/1, one row per answer of a student) or
+    ``success_rate`` (one row per question, its observed success rate, no students: see
+    :class:`ktlab.data.text.items.ItemFileSource`).
+    """
 
     answers: pd.DataFrame
     questions: pd.DataFrame
+    target: str = "answer"
 
 
 class AnswerSource(Protocol):

@@ -10,7 +10,9 @@ original notebook built it::
     {options}
 
 ``{options}`` is one line per non-empty option, each written with ``option_format``
-(``"{letter}) {text}"``); the single options are also available as ``{option_a}`` ... ``{option_e}``.
+(``"{letter}) {text}"``); the single options are also available as ``{option_a}`` ... ``{option_e}``,
+the key's letter as ``{correct_option}`` and the key's text as ``{answer}`` (both empty where the data
+has no key).
 """
 
 from __future__ import annotations
@@ -19,14 +21,14 @@ import string
 
 import pandas as pd
 
-from ktlab.data.text.schema import LABEL_COLUMNS, OPTION_COLUMNS
+from ktlab.data.text.schema import KEY_COLUMN, LABEL_COLUMNS, OPTION_COLUMNS
 from ktlab.errors import ConfigError
 
 DEFAULT_TEMPLATE = (
     "Topic: {topic_name}\nSubject: {subject_name}\nAxis: {axis_name}\nQuestion: {question_title}\n{options}"
 )
 DEFAULT_OPTION_FORMAT = "{letter}) {text}"
-FIELDS: tuple[str, ...] = ("question_title", *OPTION_COLUMNS, *LABEL_COLUMNS, "options")
+FIELDS: tuple[str, ...] = ("question_title", *OPTION_COLUMNS, *LABEL_COLUMNS, KEY_COLUMN, "answer", "options")
 
 
 def _parts(template: str, allowed: tuple[str, ...], key: str) -> list[tuple[str, str | None]]:
@@ -85,6 +87,16 @@ class PromptTemplate:
             joined = joined + sep + line
         return joined
 
+    @staticmethod
+    def _answer(questions: pd.DataFrame) -> pd.Series:
+        """The text of each question's key (empty where ``correct_option`` is missing or empty)."""
+        key = questions[KEY_COLUMN].fillna("").astype(str) if KEY_COLUMN in questions else None
+        out = pd.Series("", index=questions.index, dtype=object)
+        for column in OPTION_COLUMNS:
+            if key is not None and column in questions:
+                out = out.mask(key == column[-1], questions[column].fillna("").astype(str))
+        return out
+
     def render(self, questions: pd.DataFrame) -> list[str]:
         """The text of every row of ``questions`` (a frame with the question columns)."""
         out = pd.Series("", index=questions.index, dtype=object)
@@ -92,6 +104,10 @@ class PromptTemplate:
             out = out + literal
             if field == "options":
                 out = out + self._options(questions)
+            elif field == "answer":
+                out = out + self._answer(questions)
             elif field is not None:
-                out = out + questions[field].fillna("").astype(str)
+                absent = field == KEY_COLUMN and field not in questions  # the key is optional
+                value = pd.Series("", index=questions.index) if absent else questions[field]
+                out = out + value.fillna("").astype(str)
         return out.tolist()
