@@ -369,9 +369,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--suites", type=Path, default=ROOT / "experiments" / "suites.yaml")
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--only", nargs="*", default=None, help="arms as NAME:DATA (e.g. dkt:assist2009)")
-    parser.add_argument(
-        "--data-dir", default=None, help="paths.data_dir for the runs (e.g. ../shared/data)"
-    )
+    parser.add_argument("--data-dir", default=None, help="paths.data_dir for the runs (e.g. ../shared/data)")
     parser.add_argument("--max-epochs", type=int, default=None)
     parser.add_argument("--log-dir", type=Path, default=ROOT / "logs" / "benchmarks")
     parser.add_argument(

@@ -65,6 +65,18 @@ def test_regression_trains_on_rates_and_estimate_difficulty_serves_it(make_cfg, 
         hparams["inputs"]["state"]["students"] == [] and hparams["inputs"]["dims"]["target"] == "success_rate"
     )
 
+    from ktlab.evaluate import evaluate
+    from tests.conftest import compose_config
+
+    evaluated = evaluate(compose_config("eval", [f"ckpt_path={best}"], tmp_path / "eval"))
+    assert evaluated["test/rmse"] == pytest.approx(metrics["test/rmse"], abs=1e-5)
+    answers = pd.read_csv(tmp_path / "eval" / "run" / "predictions.csv")
+    rates = answers["correct"]  # the observed rates, kept as rates
+    assert not rates.isin([0, 1]).all() and rates.between(0, 1).all()
+    assert np.sqrt(((answers["p_correct"] - rates) ** 2).mean()) == pytest.approx(
+        metrics["test/rmse"], abs=1e-4
+    )
+
     models = load_students(best)
     new = pd.read_csv(ITEMS).drop(columns=["success_rate", "n_answers"]).head(5)  # questions without rates
     estimates = estimate_difficulty(models, new)

@@ -78,14 +78,20 @@ class AnswerRecorder(Callback):
 
 
 def _question_table(part: pd.DataFrame, answer: torch.Tensor, prob: torch.Tensor) -> pd.DataFrame:
-    """The question-text students' probability for every answer of a split, in the split's order."""
+    """The question-text students' probability for every answer of a split, in the split's order.
+
+    ``correct`` is the 0/1 answer, or the question's observed success rate where the model was trained on
+    rates (direct difficulty regression, one row per question).
+    """
     p = np.full(len(part), np.nan)
     p[answer.numpy()] = prob.numpy()
+    observed = part["is_correct"].to_numpy(dtype=np.float64)
+    answers = np.isin(observed, (0.0, 1.0)).all()
     return pd.DataFrame(
         {
             "user_id": part["user_id"].to_numpy(),
             "question_id": part["question_id"].to_numpy(),
-            "correct": part["is_correct"].astype(int).to_numpy(),
+            "correct": observed.astype(int) if answers else observed,
             "p_correct": p,
         }
     )
