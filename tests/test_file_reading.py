@@ -74,7 +74,7 @@ def test_unknown_columns_are_left_out_with_one_warning(tmp_path: Path, caplog) -
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1
     assert (
-        "problem_ids (did you mean problem_id?), attempts are not part of the interaction schema"
+        "problem_ids (did you mean problem_id?), attempts (did you mean attempt_no?) are not part of the interaction schema"
         in (warnings[0])
     )
 

@@ -32,7 +32,10 @@ def _exit_message(capsys, func, *args) -> str:
 @pytest.mark.parametrize(
     ("argv", "expected"),
     [
-        (["model=nope"], "model=nope: no such option of the 'model' config group; choose one of akt, dkt,"),
+        (
+            ["model=nope"],
+            "model=nope: no such option of the 'model' config group; choose one of afm, akt, bkt, dkt,",
+        ),
         (["logger=nope"], "logger=nope: no such option of the 'logger' config group"),
         (["trainer.max_epoch=2"], "trainer.max_epoch: the config has no such key"),
         (["-m", "model=dkt_gru,nope"], "model=nope"),
