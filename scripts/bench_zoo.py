@@ -49,7 +49,7 @@ from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from hydra.utils import instantiate
 
-from ktlab.callbacks.epoch_time import EpochTime
+from bench_zoo_pykt import pykt_protocol_bench, speed_trainer  # this script's folder
 from ktlab.evaluation import NextStepProtocol, binary_scores
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -108,22 +108,7 @@ def ktlab_arm(
     model_name: str, cfg: Any, datamodule: Any, epochs: int, precision: str = "32-true"
 ) -> dict[str, Any]:
     model = instantiate(cfg.model, inputs=datamodule.model_inputs())
-    timer = EpochTime()
-    trainer = L.Trainer(
-        max_epochs=epochs,
-        accelerator="cpu",
-        devices=1,
-        precision=precision,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        limit_val_batches=0,
-        num_sanity_val_steps=0,
-        gradient_clip_val=cfg.trainer.gradient_clip_val,
-        use_distributed_sampler=False,
-        callbacks=[timer],
-    )
+    trainer, timer = speed_trainer(cfg, epochs, precision)
     load = os.getloadavg()[0]
     trainer.fit(model, datamodule=datamodule)
     model.eval()
@@ -295,8 +280,6 @@ def main() -> None:
     args = parser.parse_args()
     L.seed_everything(0, verbose=False)
     if args.protocol == "pykt":
-        from bench_zoo_pykt import pykt_protocol_bench  # this script's folder
-
         out = pykt_protocol_bench(
             args.models, args.data_dir, args.fold, args.max_batches, max_len=args.max_len
         )

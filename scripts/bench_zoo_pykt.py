@@ -65,22 +65,7 @@ def pykt_protocol_arm(
     model = instantiate(cfg.model, inputs=datamodule.model_inputs())
     trained = [int(model.protocol.scored(batch).sum()) for batch in datamodule.sequence_loader("train")]
     timed = min(max_batches or len(trained), len(trained))
-    timer = EpochTime()
-    trainer = L.Trainer(
-        max_epochs=1,
-        accelerator="cpu",
-        devices=1,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        limit_train_batches=timed,
-        limit_val_batches=0,
-        num_sanity_val_steps=0,
-        gradient_clip_val=cfg.trainer.gradient_clip_val,
-        use_distributed_sampler=False,
-        callbacks=[timer],
-    )
+    trainer, timer = speed_trainer(cfg, epochs=1, train_batches=timed)
     load = os.getloadavg()[0]
     trainer.fit(model, datamodule=datamodule)
     seconds, answers = timer.seconds[0], sum(trained[:timed])
@@ -98,6 +83,31 @@ def pykt_protocol_arm(
         "params": sum(p.numel() for p in model.parameters()),
         "load_1min": load,
     }
+
+
+def speed_trainer(
+    cfg: Any, epochs: int, precision: str = "32-true", train_batches: int | None = None
+) -> tuple[L.Trainer, EpochTime]:
+    """A CPU trainer that only trains and times its epochs (no logger, checkpoint, bar, summary or
+    validation), for the timed arms of ``scripts/bench_zoo.py``; ``train_batches``: None for every batch."""
+    timer = EpochTime()
+    trainer = L.Trainer(
+        max_epochs=epochs,
+        accelerator="cpu",
+        devices=1,
+        precision=precision,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        limit_train_batches=train_batches,
+        limit_val_batches=0,
+        num_sanity_val_steps=0,
+        gradient_clip_val=cfg.trainer.gradient_clip_val,
+        use_distributed_sampler=False,
+        callbacks=[timer],
+    )
+    return trainer, timer
 
 
 def pykt_protocol_bench(
