@@ -21,12 +21,9 @@ import pandas as pd
 
 from ktlab.data.pykt.raw.table import (
     Progress,
-    answers_01,
-    drop_incomplete,
     integer_text,
-    keep_01,
     numbers,
-    read_columns,
+    read_answers,
 )
 
 #: Raw column of each field.
@@ -43,9 +40,7 @@ COLUMNS: dict[str, str] = {
 def read(paths: Sequence[Path], progress: Progress | None = None) -> pd.DataFrame:
     """The kept answers of ASSISTments 2017 (see the module docstring)."""
     path, c = paths[0], COLUMNS
-    raw = read_columns(path, list(c.values()), what="ASSISTments 2017 competition CSV", progress=progress)
-    raw = drop_incomplete(raw, list(c.values()), path)
-    raw = keep_01(raw, answers_01(raw[c["correct"]]), path, c["correct"])
+    raw = read_answers(path, c, what="ASSISTments 2017 competition CSV", progress=progress)
     # pyKT multiplies the whole seconds by 1000 (int(t) * 1000).
     start = np.trunc(numbers(raw[c["order"]], path, c["order"], "seconds since 1970")) * 1000
     taken = numbers(raw[c["usetime"]], path, c["usetime"], "seconds spent")

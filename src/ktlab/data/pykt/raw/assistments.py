@@ -33,13 +33,10 @@ import pandas as pd
 
 from ktlab.data.pykt.raw.table import (
     Progress,
-    answers_01,
-    drop_incomplete,
     integer_text,
-    keep_01,
     millis,
     numbers,
-    read_columns,
+    read_answers,
 )
 
 #: Raw column of each field, ASSISTments 2009.
@@ -71,9 +68,7 @@ COLUMNS_2015: dict[str, str] = {
 def read_2009(paths: Sequence[Path], progress: Progress | None = None) -> pd.DataFrame:
     """The kept answers of ASSISTments 2009 (see the module docstring)."""
     path, c = paths[0], COLUMNS_2009
-    raw = read_columns(path, list(c.values()), what="ASSISTments 2009 skill-builder CSV", progress=progress)
-    raw = drop_incomplete(raw, list(c.values()), path)
-    raw = keep_01(raw, answers_01(raw[c["correct"]]), path, c["correct"])
+    raw = read_answers(path, c, what="ASSISTments 2009 skill-builder CSV", progress=progress)
     return pd.DataFrame(
         {
             "learner": raw[c["learner"]],
@@ -89,9 +84,7 @@ def read_2009(paths: Sequence[Path], progress: Progress | None = None) -> pd.Dat
 def read_2012(paths: Sequence[Path], progress: Progress | None = None) -> pd.DataFrame:
     """The kept answers of ASSISTments 2012 (see the module docstring)."""
     path, c = paths[0], COLUMNS_2012
-    raw = read_columns(path, list(c.values()), what="ASSISTments 2012-13 CSV", progress=progress)
-    raw = drop_incomplete(raw, list(c.values()), path)
-    raw = keep_01(raw, answers_01(raw[c["correct"]], truncate=True), path, c["correct"])
+    raw = read_answers(path, c, what="ASSISTments 2012-13 CSV", truncate=True, progress=progress)
     start = millis(raw[c["order"]], path, c["order"], "ISO8601")
     return pd.DataFrame(
         {
@@ -110,9 +103,7 @@ def read_2012(paths: Sequence[Path], progress: Progress | None = None) -> pd.Dat
 def read_2015(paths: Sequence[Path], progress: Progress | None = None) -> pd.DataFrame:
     """The kept answers of ASSISTments 2015 (see the module docstring)."""
     path, c = paths[0], COLUMNS_2015
-    raw = read_columns(path, list(c.values()), what="ASSISTments 2015 skill-builder CSV", progress=progress)
-    raw = drop_incomplete(raw, list(c.values()), path)
-    raw = keep_01(raw, answers_01(raw[c["correct"]]), path, c["correct"])
+    raw = read_answers(path, c, what="ASSISTments 2015 skill-builder CSV", progress=progress)
     return pd.DataFrame(
         {
             "learner": raw[c["learner"]],

@@ -23,12 +23,9 @@ import pandas as pd
 
 from ktlab.data.pykt.raw.table import (
     Progress,
-    answers_01,
-    drop_incomplete,
     integer_text,
-    keep_01,
     millis,
-    read_columns,
+    read_answers,
     replace_separators,
 )
 
@@ -46,9 +43,7 @@ COLUMNS_BRIDGE2006: dict[str, str] = {**COLUMNS_ALGEBRA2005, "skills": "KC(SubSk
 
 
 def _read(path: Path, c: dict[str, str], what: str, progress: Progress | None) -> pd.DataFrame:
-    raw = read_columns(path, list(c.values()), sep="\t", what=what, progress=progress)
-    raw = drop_incomplete(raw, list(c.values()), path)
-    raw = keep_01(raw, answers_01(raw[c["correct"]]), path, c["correct"])
+    raw = read_answers(path, c, what=what, sep="\t", progress=progress)
     question = replace_separators(raw[c["problem"]]) + "----" + replace_separators(raw[c["step"]])
     start = millis(raw[c["order"]], path, c["order"], "ISO8601")
     return pd.DataFrame(

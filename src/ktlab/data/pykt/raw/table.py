@@ -9,7 +9,7 @@ first line after the header; messages give that row and its line in the file.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -136,6 +136,23 @@ def keep_01(frame: pd.DataFrame, answers: pd.Series, path: Path, field: str) -> 
     if not keep.all():
         log.info("%s: %d row(s) whose %s is not 0 or 1 dropped", path, int((~keep).sum()), field)
     return frame[keep].assign(correct=answers[keep].astype(np.int8).to_numpy())
+
+
+def read_answers(
+    path: Path,
+    columns: Mapping[str, str],
+    *,
+    what: str,
+    sep: str = ",",
+    truncate: bool = False,
+    progress: Progress | None = None,
+) -> pd.DataFrame:
+    """A raw export's declared ``columns`` (role -> file column), rows missing any of them dropped and only
+    0/1 answers (``columns["correct"]``, read by :func:`answers_01`) kept: the first steps of most readers."""
+    fields = list(columns.values())
+    raw = drop_incomplete(read_columns(path, fields, sep=sep, what=what, progress=progress), fields, path)
+    correct = columns["correct"]
+    return keep_01(raw, answers_01(raw[correct], truncate=truncate), path, correct)
 
 
 def millis(values: pd.Series, path: Path, field: str, fmt: str) -> pd.Series:
