@@ -52,6 +52,9 @@ from ktlab.data.text.splits import question_folds
 from ktlab.data.text.template import PromptTemplate
 from ktlab.difficulty import estimate_difficulty, held_out, load_students
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from scripts.real_students_report import cold_start, plots
+
 N_FOLDS, FOLD_SEED = 5, 0
 PER_STUDENT = "ktlab.models.components.text_encoder.PerStudentNet"
 #: Figures reported for DBE-KT22 elsewhere: direct LLM difficulty estimates, and a TF-IDF ridge under random
@@ -202,60 +205,6 @@ def regression_route(items: Path, enc: str, cfg: dict, root: Path, folds: pd.Ser
     return pd.Series(rates)
 
 
-def plots(table: pd.DataFrame, routes: list[str], focus: str, out: Path) -> list[str]:
-    """The difficulty scatter (predicted against observed, per route) and the per-question errors of ``focus``."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    n = len(routes)
-    fig, axes = plt.subplots(1, n, figsize=(3.6 * n, 3.8), squeeze=False)
-    for ax, route in zip(axes[0], routes, strict=True):
-        image = table["has_image"].to_numpy(bool)
-        ax.scatter(
-            table.loc[~image, "observed"],
-            table.loc[~image, route].clip(0, 1),
-            s=9,
-            alpha=0.7,
-            label="text only",
-        )
-        ax.scatter(
-            table.loc[image, "observed"],
-            table.loc[image, route].clip(0, 1),
-            s=9,
-            alpha=0.7,
-            marker="^",
-            label="with image",
-        )
-        ax.plot([0, 1], [0, 1], color="grey", lw=0.8)
-        rho = spearmanr(table[route], table["observed"]).statistic
-        ax.set(
-            xlim=(0, 1),
-            ylim=(0, 1),
-            xlabel="observed first-attempt success rate",
-            title=f"{route}\nSpearman {rho:.3f}",
-        )
-        ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel("predicted (out of fold)")
-    axes[0][0].legend(fontsize=7, loc="upper left")
-    fig.tight_layout()
-    fig.savefig(out / "difficulty_scatter.png", dpi=110)
-    plt.close(fig)
-    best = focus
-    order = table.sort_values("observed").reset_index(drop=True)
-    fig, ax = plt.subplots(figsize=(11, 3.6))
-    colors = np.where(order["has_image"], "tab:orange", "tab:blue")
-    ax.bar(np.arange(len(order)), order[best] - order["observed"], color=colors, width=0.9)
-    ax.axhline(0, color="grey", lw=0.8)
-    ax.set(xlabel="questions, by observed success rate (orange: with image)", ylabel="predicted - observed",
-           title=f"Per-question error out of fold: {best}")  # fmt: skip
-    fig.tight_layout()
-    fig.savefig(out / "per_question_errors.png", dpi=110)
-    plt.close(fig)
-    return ["difficulty_scatter.png", "per_question_errors.png"]
-
-
 def text_aware(data_dir: str, quick: bool) -> dict:
     """The JSON of ``scripts/bench_text_aware.py`` when it exists (its ``text_aware``/``id_only`` sections)."""
     script = Path(__file__).with_name("bench_text_aware.py")
@@ -377,6 +326,15 @@ def main() -> None:
     text_routes = list(routes) or ["tfidf_ridge"]
     focus = max(text_routes, key=lambda r: spearmanr(table[r], table["observed"]).statistic)
     result["plots"] = [str(out / name) for name in plots(table.reset_index(), drawn, focus, out)]
+    result["cold_start"] = cold_start(
+        answers,
+        table,
+        ["skill_mean", "tfidf_ridge", focus],
+        out,
+        question="question_id",
+        correct="is_correct",
+    )
+    result["plots"].append(str(out / "cold_start.png"))
     best = max(routes, key=lambda r: routes[r]["difficulty_spearman"]) if routes else None
     if best:
         rho = routes[best]["difficulty_spearman"]

@@ -43,7 +43,10 @@ def main() -> None:
     parser.add_argument("--only-folds", default=None, help="comma-separated folds to run (e.g. 2,3,4)")
     parser.add_argument("--epochs", type=int, default=None)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--cache-dir", default=None, help="text-vector cache (default: <data-dir>/../cache)")
+    parser.add_argument("--cache-dir", default=None, help="text-vector cache (default: ./data/cache)")
+    parser.add_argument(
+        "--override", action="append", default=[], help="a Hydra override added to every run (repeatable)"
+    )
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     torch.set_num_threads(1)
@@ -67,6 +70,7 @@ def main() -> None:
                         f"data.held_out_fold={fold}",
                         f"model={model}",
                         f"seed={args.seed}",
+                        *args.override,
                     ],
                     epochs,
                 )
@@ -90,6 +94,7 @@ def main() -> None:
         "epochs": epochs,
         "seed": args.seed,
         "quick": args.quick,
+        "overrides": args.override,
     }
     print(json.dumps(result, indent=1))
 
