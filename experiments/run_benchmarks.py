@@ -24,8 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
-import statistics
 import subprocess
 import sys
 import time
@@ -37,31 +35,15 @@ import torch
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-PROTOCOL = (
-    "Protocol: the released train / valid / test files of each data set (fold 1 where folds exist; "
-    "Synthetic-5 has no validation file, so 20% of its training learners, seeded, validate). Answers "
-    "only (skill id and correctness; problem ids for assist2009_pid). Sequences are cut into windows of "
-    "200; next-step AUC and accuracy over every answer of the test file but the first of each window "
-    "(for a learner with at most 200 answers: every answer but their first). Early stopping on "
-    "validation AUC (patience 5, at most the epochs given), the best validation checkpoint is tested. "
-    "Brier score and expected calibration error (15 equal-width bins) on the same answers. Mean ± std "
-    "over the seeds listed (model initialisation and batch order). This is not pyKT's protocol "
-    "(question-level fusion, its own splits), whose numbers are lower for the same data (DKT 0.7541, "
-    "AKT 0.7853 on ASSISTments 2009)."
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from results_table import (  # noqa: E402
+    PROTOCOL,
+    arm_key,
+    log_table_to_wandb,
+    markdown,
+    slug,
+    summarize,
 )
-
-
-#: Why the data sets with problem ids get a second set of figures.
-REPEATS = (
-    "Repeated rows. ASSISTments 2009 lists a problem tagged with several skills once per skill, one row after "
-    "the other with the same answer, and the 4-line release with problem ids keeps those rows: a model that "
-    "reads problem ids can tell that a row repeats the one before and copy its answer. The published AKT-Rasch "
-    "figure is over every row; these figures show how much of an AUC the repeats carry (seed means):"
-)
-
-
-def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 
 
 def shown_path(path: Path) -> str:
@@ -70,10 +52,6 @@ def shown_path(path: Path) -> str:
         return str(path.resolve().relative_to(ROOT))
     except ValueError:
         return str(path)
-
-
-def arm_key(arm: dict[str, Any]) -> str:
-    return f"{slug(arm['name'])}__{arm['data']}"
 
 
 def select_arms(arms: list[dict[str, Any]], only: list[str]) -> list[dict[str, Any]]:
@@ -219,146 +197,6 @@ def merge_record(records: list[dict[str, Any]], record: dict[str, Any]) -> list[
     if "error" in record and any("error" not in r for r in same):
         return records
     return [r for r in records if not any(r is o for o in same)] + [record]
-
-
-def _max_epochs(record: dict[str, Any]) -> int:
-    """The epoch cap of a run: from its composed config, else its last override, else the protocol's 50."""
-    config = ROOT / record.get("run_dir", "") / ".hydra" / "config.yaml"
-    if record.get("run_dir") and config.exists():
-        return int(yaml.safe_load(config.read_text())["trainer"]["max_epochs"])
-    overrides = record.get("overrides", [])
-    caps = [int(o.split("=", 1)[1]) for o in overrides if o.startswith("trainer.max_epochs=")]
-    return caps[-1] if caps else 50
-
-
-def mean_std(values: list[float]) -> str:
-    if not values:
-        return "—"
-    if len(values) == 1:
-        return f"{values[0]:.4f}"
-    return f"{statistics.mean(values):.4f} ± {statistics.stdev(values):.4f}"
-
-
-def summarize(
-    records: list[dict[str, Any]],
-    suites: dict[str, Any],
-    arms: list[dict[str, Any]],
-    planned: dict[str, list[int]],
-) -> list[dict[str, Any]]:
-    """One row per arm: mean ± std of each figure over its finished seeds."""
-    rows = []
-    for arm in arms:
-        mine = [
-            r for r in records if r["arm"] == arm["name"] and r["data"] == arm["data"] and "error" not in r
-        ]
-        failed = [r for r in records if r["arm"] == arm["name"] and r["data"] == arm["data"] and "error" in r]
-        row: dict[str, Any] = {"arm": arm["name"], "data": arm["data"], "seeds": [r["seed"] for r in mine]}
-        row["planned_seeds"] = planned.get(arm_key(arm), [])
-        for key in ("auc", "acc", "brier", "ece"):
-            values = [r[key] for r in mine]
-            row[key] = statistics.mean(values) if values else None
-            row[f"{key}_std"] = statistics.stdev(values) if len(values) > 1 else None
-            row[f"{key}_text"] = mean_std(values)
-        for key in ("auc_first_rows", "auc_copy_repeats", "repeat_share"):  # data with problem ids
-            values = [r[key] for r in mine if key in r]
-            row[key] = statistics.mean(values) if values else None
-        seconds = [r["epoch_seconds"] for r in mine if r.get("epoch_seconds")]
-        row["epoch_seconds"] = statistics.median(seconds) if seconds else None
-        row["epochs"] = [r["epochs"] for r in mine]
-        caps = {_max_epochs(r) for r in mine}
-        row["max_epochs"] = sorted(caps)
-        row["params"] = mine[0]["params"] if mine else None
-        row["failed"] = [r["error"] for r in failed]
-        rows.append(row)
-    return rows
-
-
-def markdown(rows: list[dict[str, Any]], suites: dict[str, Any], suite: str, args: argparse.Namespace) -> str:
-    published = suites.get("published", {})
-    lines = [
-        f"# Results: {suite}",
-        "",
-        f"Generated by `python experiments/run_benchmarks.py {' '.join(args.argv)}` on {time.strftime('%Y-%m-%d %H:%M')}"
-        f" ({torch.get_num_threads()} CPU threads; seconds per epoch swing 2-5x with other load on the machine).",
-        "",
-        PROTOCOL
-        if suite == "benchmarks"
-        else "Protocol: the default synthetic classroom (2,500 learners, 5 skills), "
-        "random learner split 80/10/10 seeded by `seed`, enriched GRU DKT, early stopping on val/auc (patience 5, "
-        "at most 30 epochs), best checkpoint tested; mean ± std over the seeds listed.",
-        "",
-        "| data set | model | seeds | test AUC | test ACC | Brier | ECE | s / epoch | epochs run (cap) | params | published AUC (same files) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for row in rows:
-        ran = row["seeds"]
-        if not ran:
-            status = "not run" if not row["failed"] else "failed: " + "; ".join(row["failed"])
-            lines.append(f"| {row['data']} | {row['arm']} | {status} | | | | | | | | |")
-            continue
-        pub = "; ".join(f"{p['model']} {p['auc']:.4f}" for p in published.get(row["data"], [])) or "—"
-        secs = f"{row['epoch_seconds']:.1f}" if row["epoch_seconds"] else "—"
-        lines.append(
-            f"| {row['data']} | {row['arm']} | {', '.join(map(str, ran))} | {row['auc_text']} | {row['acc_text']} | "
-            f"{row['brier_text']} | {row['ece_text']} | {secs} | {', '.join(map(str, row['epochs']))} ({', '.join(map(str, row['max_epochs']))}) | "
-            f"{row['params']:,} | {pub} |"
-        )
-    best = {}
-    for row in rows:
-        if row["auc"] is not None and (row["data"] not in best or row["auc"] > best[row["data"]]["auc"]):
-            best[row["data"]] = row
-    if best:
-        lines += [
-            "",
-            "Best ktlab model per data set against the best published number on the same files:",
-            "",
-        ]
-        for data, row in best.items():
-            top = max((p["auc"] for p in published.get(data, [])), default=None)
-            verdict = (
-                "no published number"
-                if top is None
-                else ("above" if row["auc"] > top else "NOT above") + f" {top:.4f}"
-            )
-            lines.append(f"- {data}: {row['arm']} {row['auc']:.4f} ({len(row['seeds'])} seed(s)): {verdict}")
-    repeated = [row for row in rows if row.get("auc_first_rows") is not None]
-    if repeated:
-        lines += ["", REPEATS, ""]
-        for row in repeated:
-            lines.append(
-                f"- {row['data']}, {row['arm']}: {row['repeat_share']:.1%} of the scored answers repeat the row "
-                f"before; AUC {row['auc']:.4f} on every answer, {row['auc_first_rows']:.4f} without the repeats, "
-                f"{row['auc_copy_repeats']:.4f} with each repeat predicted as the answer before it"
-            )
-    return "\n".join(lines) + "\n"
-
-
-#: Columns of the W&B table (one row per arm).
-WANDB_COLUMNS = ("data", "arm", "seeds", "auc", "auc_std", "acc", "brier", "ece", "epoch_seconds", "params")
-
-
-def log_table_to_wandb(rows: list[dict[str, Any]], suite: str, project: str, save_dir: Path) -> str:
-    """Log the results table as a ``wandb.Table`` in a run of its own; returns the run's folder.
-
-    Each training run already logs its config and per-epoch metrics when launched with ``logger=wandb``
-    (``--set logger=wandb``); this run holds the table they add up to. Offline without an API key
-    (``wandb sync <folder>`` uploads it later), as every ktlab W&B run.
-    """
-    from ktlab.utils.wandb_logger import make_wandb_logger
-
-    save_dir.mkdir(parents=True, exist_ok=True)
-    logger = make_wandb_logger(
-        project=project, save_dir=str(save_dir), name=f"{suite}-table", job_type="results-table"
-    )
-    run = logger.experiment
-    run.config.update({"protocol": PROTOCOL, "suite": suite})
-    import wandb
-
-    data = [[", ".join(map(str, r[c])) if c == "seeds" else r.get(c) for c in WANDB_COLUMNS] for r in rows]
-    run.log({f"{suite}/results": wandb.Table(columns=list(WANDB_COLUMNS), data=data)})
-    folder = str(run.dir)
-    run.finish()
-    return folder
 
 
 def main(argv: list[str] | None = None) -> int:
