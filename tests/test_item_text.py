@@ -11,9 +11,11 @@ import torch
 from omegaconf import open_dict
 
 from ktlab.data import item_text
+from ktlab.data.formats.dbe_kt22 import DBEKT22Source
 from ktlab.data.item_text import default_encoder, encoder_key, text_hash, text_vectors
 from ktlab.errors import ConfigError
 from ktlab.evaluation.held_out import held_out_scores
+from ktlab.inference.predictor import Predictor
 from ktlab.models.checkpoint import load_model, restore_datamodule
 from ktlab.models.components.akt import AKT
 from ktlab.models.components.dkt import DKT
@@ -132,3 +134,12 @@ def test_a_tiny_run_with_question_texts_and_a_held_out_fold(make_cfg, tmp_path: 
     assert scores["all"]["auc"] == pytest.approx(metrics["test/auc"], abs=1e-5)
     assert scores["unseen"]["answers"] > 0
     assert scores["seen"]["answers"] + scores["unseen"]["answers"] == scores["all"]["answers"]
+    # the predictor serves it: the history's questions bring their texts; a candidate's text is unknown
+    predictor = Predictor.load(Path(cfg.paths.output_dir) / "checkpoints" / "best.ckpt")
+    history = DBEKT22Source(ASSETS / "kt" / "dbe_kt22").load(predictor.required_columns())
+    history = history[history["student_id"].isin(history["student_id"].unique()[:3])]
+    out = predictor.predict(history)
+    assert len(out) == 3 * len(datamodule.encoder.skills)
+    assert out["p_correct"].between(0, 1).all()
+    states = predictor.states(history)
+    assert len(states) > 0

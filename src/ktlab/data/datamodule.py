@@ -248,17 +248,7 @@ class KTDataModule(LightningDataModule):
         self.parts = self.split_parts(frame, groups)
         if not self.encoder.fitted:
             self.encoder.fit(self.parts["train"])
-        if self.encoder.item_text and self.encoder.text_table is None:
-            assert self.item_text is not None  # checked in __init__
-            ids, table, reduction = text_table(
-                self.item_text,
-                self.encoder.text_ids,
-                self.text_encoder,
-                self.text_cache_dir,
-                self.text_components,
-                self.encoder.text_reduction,
-            )
-            self.encoder.set_text_table(ids, table, reduction)
+        self._ensure_text_table()
         for name in SPLITS:
             self.datasets[name] = self._windows(self.parts[name])
         sizes = {name: split_size(name, len(groups[name]), self.datasets[name]) for name in SPLITS}
@@ -270,6 +260,20 @@ class KTDataModule(LightningDataModule):
                 f"{name} {len(groups[name])} learners / {len(self.datasets[name])} windows" for name in SPLITS
             ),
         )
+
+    def _ensure_text_table(self) -> None:
+        """Give the encoder its question-text vectors when it reads them (from the disk cache once computed)."""
+        if self.encoder.item_text and self.encoder.text_table is None:
+            assert self.item_text is not None  # checked in __init__
+            ids, table, reduction = text_table(
+                self.item_text,
+                self.encoder.text_ids,
+                self.text_encoder,
+                self.text_cache_dir,
+                self.text_components,
+                self.encoder.text_reduction,
+            )
+            self.encoder.set_text_table(ids, table, reduction)
 
     def split_parts(self, frame: pd.DataFrame, groups: dict[str, set]) -> dict[str, pd.DataFrame]:
         """Each split's rows (its learners') and ``all``; a subclass may hold some rows out of training."""
@@ -379,6 +383,7 @@ class KTDataModule(LightningDataModule):
 
     def _reading(self, source: str, line_offset: int | None, max_len: int | None, batch_size: int) -> dict:
         """How a history is read for a prediction: its name and lines, the window length, the batch size."""
+        self._ensure_text_table()  # a restored checkpoint reads its questions' texts before it predicts
         return {
             "max_len": max_len or self.max_len,
             "batch_size": batch_size,
