@@ -45,6 +45,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--cache-dir", default=None, help="text-vector cache (default: ./data/cache)")
     parser.add_argument(
+        "--variants", default="id_only,text_aware", help="comma-separated subset of the two runs"
+    )
+    parser.add_argument(
         "--override", action="append", default=[], help="a Hydra override added to every run (repeatable)"
     )
     args = parser.parse_args()
@@ -57,10 +60,11 @@ def main() -> None:
     cache = Path(args.cache_dir).resolve() if args.cache_dir else Path.cwd().resolve() / "data" / "cache"
     out: dict = {}
     for model in args.models.split(","):
-        runs = {name: [] for name in VARIANTS}
+        variants = {name: VARIANTS[name] for name in args.variants.split(",")}
+        runs = {name: [] for name in variants}
         chosen = [int(k) for k in args.only_folds.split(",")] if args.only_folds else range(folds)
         for fold in chosen:
-            for name, items in VARIANTS.items():
+            for name, items in variants.items():
                 result = fit_and_score(
                     [
                         "data=dbe_kt22",
@@ -83,12 +87,13 @@ def main() -> None:
             }
             for name, results in runs.items()
         }
-        summary["gain_unseen"] = summary["text_aware"]["auc_unseen"] - summary["id_only"]["auc_unseen"]
-        summary["gain_seen"] = summary["text_aware"]["auc_seen"] - summary["id_only"]["auc_seen"]
+        if len(summary) == 2:
+            summary["gain_unseen"] = summary["text_aware"]["auc_unseen"] - summary["id_only"]["auc_unseen"]
+            summary["gain_seen"] = summary["text_aware"]["auc_seen"] - summary["id_only"]["auc_seen"]
         summary["folds"] = runs
         out[model] = summary
     first = out[args.models.split(",")[0]]
-    result = {"text_aware": first["text_aware"], "id_only": first["id_only"], "models": out}
+    result = {name: first.get(name) for name in VARIANTS} | {"models": out}
     result["settings"] = {
         "folds": args.only_folds or folds,
         "epochs": epochs,
