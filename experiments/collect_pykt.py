@@ -54,7 +54,9 @@ EARLY_COLUMN = "windowaucearly_preds"
 #: The data sets whose leaderboard figure is the skill-level window AUC (no question ids, or pyKT's choice).
 WINDOW_TESTAUC_DATA = frozenset({"assist2015", "statics2011", "poj"})
 #: Overrides that vary between the runs of one arm, or only say where things go: not part of its name.
-PER_RUN = ("data.fold=", "seed=", "paths.", "hydra.", "data.dir=", "experiment=", "data=", "model=", "callbacks.progress_bar=", "+data.fold=")  # fmt: skip
+#: A time cap is a resource limit, not a setting: a run it stopped says so in its epochs, not in its arm.
+PER_RUN = ("data.fold=", "seed=", "paths.", "hydra.", "data.dir=", "experiment=", "data=", "model=", "callbacks.progress_bar=", "+data.fold=",
+           "data.cache_dir=", "trainer.max_time=", "+trainer.max_time=", "logger=", "cpu_threads=")  # fmt: skip
 
 PROTOCOL = (
     "Protocol: pyKT's (Liu et al. 2022). Learners with fewer than 3 answers dropped; a question of k "

@@ -23,7 +23,10 @@ the rate for the difficulty, and a logistic regression of the answers for AUC an
 
 ``text_students`` reports the route declared primary before measuring (pooled, pretrained encoder; tiny
 with ``--quick``), all routes under ``routes``. When ``scripts/bench_text_aware.py`` exists, its JSON
-(``text_aware``, ``id_only``) is merged in. Plots and per-question tables go to ``--out``.
+(``text_aware``, ``id_only``) is merged in: it runs in a second process beside the text routes (one CPU
+core each; ``--skip-text-aware`` leaves it out). Plots and per-question tables go to ``--out``, with the
+cold-start curve (:mod:`ktlab.evaluation.cold_start`): AUC and Spearman of a held-out question's success
+rate from its prior (skill mean, TF-IDF, the best text route) and its first k answers.
 """
 
 from __future__ import annotations
@@ -205,16 +208,29 @@ def regression_route(items: Path, enc: str, cfg: dict, root: Path, folds: pd.Ser
     return pd.Series(rates)
 
 
-def text_aware(data_dir: str, quick: bool) -> dict:
-    """The JSON of ``scripts/bench_text_aware.py`` when it exists (its ``text_aware``/``id_only`` sections)."""
+def start_text_aware(data_dir: str, quick: bool, out: Path) -> subprocess.Popen | None:
+    """Start ``scripts/bench_text_aware.py`` beside the text routes (each holds one of the two cores)."""
     script = Path(__file__).with_name("bench_text_aware.py")
     if not script.is_file():
-        return {"text_aware": None, "id_only": None, "note": f"{script.name} not found; sections left empty"}
+        return None
     command = [sys.executable, str(script), "--data-dir", data_dir, *(["--quick"] if quick else [])]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        return {"text_aware": None, "id_only": None, "note": f"{script.name} failed: {done.stderr[-500:]}"}
-    return json.loads(done.stdout)
+    log = (out / "text_aware.log").open("w")
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True)
+
+
+def finish_text_aware(process: subprocess.Popen | None, out: Path) -> dict:
+    """The JSON of the text-aware run (its ``text_aware``/``id_only`` sections), once it has ended."""
+    if process is None:
+        return {
+            "text_aware": None,
+            "id_only": None,
+            "note": "bench_text_aware.py not found; sections left empty",
+        }
+    stdout, _ = process.communicate()
+    if process.returncode != 0:
+        tail = (out / "text_aware.log").read_text()[-500:]
+        return {"text_aware": None, "id_only": None, "note": f"bench_text_aware.py failed: {tail}"}
+    return json.loads(stdout)
 
 
 def main() -> None:
@@ -228,6 +244,9 @@ def main() -> None:
     parser.add_argument("--pooled-epochs", type=int, default=None, help="the pooled models' epochs")
     parser.add_argument(
         "--routes", default=None, help="comma-separated subset: pooled,per_student,regression"
+    )
+    parser.add_argument(
+        "--skip-text-aware", action="store_true", help="leave out scripts/bench_text_aware.py's tracing runs"
     )
     args = parser.parse_args()
     logging.disable(logging.INFO)
@@ -243,6 +262,7 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     data_dir = str(Path(args.data_dir).expanduser().resolve())
+    tracing = None if args.skip_text_aware else start_text_aware(data_dir, args.quick, out)
 
     data = DBEKT22Source(data_dir).load()
     answers, questions = data.answers.copy(), data.questions.copy()
@@ -348,9 +368,16 @@ def main() -> None:
             "pooled_students_auc_above_baselines": None if student_auc is None else
             all(student_auc > result["baselines"][b]["auc_heldout"] for b in ("skill_mean", "tfidf")),
         }  # fmt: skip
-    seconds["text_aware"] = time.perf_counter()
-    result.update(text_aware(data_dir, args.quick))
-    seconds["text_aware"] = round(time.perf_counter() - seconds["text_aware"], 1)
+    waiting = time.perf_counter()
+    if not args.skip_text_aware:
+        result.update(finish_text_aware(tracing, out))
+    gains = {m: (v.get("gain_unseen"), v.get("gain_seen")) for m, v in (result.get("models") or {}).items()}
+    if gains and "targets" in result:
+        result["targets"]["text_aware_unseen_gain_at_least_0.02"] = {
+            m: g[0] >= 0.02 for m, g in gains.items()
+        }
+        result["targets"]["text_aware_no_loss_on_seen"] = {m: g[1] >= 0 for m, g in gains.items()}
+    seconds["text_aware_wait"] = round(time.perf_counter() - waiting, 1)
     seconds["total"] = round(time.perf_counter() - started, 1)
     result["data"] = {"questions": len(questions), "answers": len(answers), "students": int(answers["user_id"].nunique()),
                       "attempts": "first", "folds": N_FOLDS, "fold_grouping": "skill_set (sorted skills of a question)",

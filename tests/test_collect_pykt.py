@@ -152,3 +152,14 @@ def test_a_folder_without_runs_exits_2(tmp_path: Path, capsys) -> None:
     assert done.value.code == 2
     assert "holds no metrics.json" in " ".join(capsys.readouterr().err.split())  # the message is wrapped
     assert not (tmp_path / "out").exists()
+
+
+def test_a_time_cap_or_a_cache_folder_does_not_split_an_arm(tmp_path: Path) -> None:
+    sweep = tmp_path / "runs"
+    for fold, auc in enumerate(AUC_2015):
+        extra = ("+trainer.max_time=00:02:00:00", f"data.cache_dir=/tmp/c{fold}") if fold % 2 else ()
+        fake_run(sweep / str(fold), "/data/assist2015_pykt", fold, {"window_testauc": auc}, overrides=extra)
+    fake_run(sweep / "5", "/data/assist2015_pykt", 0, {"window_testauc": 0.7}, overrides=("model.net.dim=8",))
+    runs = collect.find_runs([sweep])
+    assert sorted({r.arm for r in runs}) == ["dkt", "dkt (model.net.dim=8)"]
+    assert len([r for r in runs if r.arm == "dkt"]) == 5
