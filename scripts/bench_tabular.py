@@ -74,10 +74,10 @@ def quality(
         ),
     ):
         tables = task.tables(data, fe)
-        _, test_users = split_learners(data.answers["user_id"].to_numpy(), 0.2, seed)
+        _, test_users = split_learners(data.answers["student_id"].to_numpy(), 0.2, seed)
         train, test = {}, {}
         for key, table in tables.items():
-            held = np.isin(table.user_id, test_users)
+            held = np.isin(table.student_id, test_users)
             train[key], test[key] = table.rows(~held), table.rows(held)
         start = time.perf_counter()
         task.fit(model, train)
@@ -93,7 +93,7 @@ def quality(
 def latency(model: DifficultyOptimizer, data: object, repeats: int) -> dict[str, object]:
     fe = model.features or FeatureEngineering()
     answers = data.answers
-    user, domain = answers["user_id"].iloc[0], answers["skill_domain"].iloc[0]
+    user, domain = answers["student_id"].iloc[0], answers["skill_id"].iloc[0]
     learner = data.subset([user])
     row = fe.features_at(learner, [user], domain, learner.end())
     for _ in range(20):
@@ -166,9 +166,9 @@ def dkt_comparison(data: PlatformData, held_out: dict[str, object], seed: int, e
         logged = pd.read_csv(Path(tmp) / "run" / "csv" / "metrics.csv")
         epochs_run = int(logged["val/auc"].notna().sum())  # one validation row per epoch
     answers = data.answers
-    held = np.isin(answers["user_id"].to_numpy(), test_users)
-    later = (answers.groupby("user_id").cumcount().to_numpy() > 0)[held]
-    y = answers["is_correct"].to_numpy()[held][later]
+    held = np.isin(answers["student_id"].to_numpy(), test_users)
+    later = (answers.groupby("student_id").cumcount().to_numpy() > 0)[held]
+    y = answers["correct"].to_numpy()[held][later]
     same = {
         name: {k.split("/", 1)[1]: round(v, 4) for k, v in scores(y, held_out[name][later], "s").items()}
         for name in ("difficulty_xgb", "performance_rf")
@@ -191,7 +191,7 @@ def dkt_comparison(data: PlatformData, held_out: dict[str, object], seed: int, e
         "from the earlier ones); the tabular models and the oracle are rescored on exactly these",
         "tabular_held_out_rows": "the held_out section scores every held-out answer, first ones included",
         "inputs": {
-            "skill_id": "skill_domain",
+            "skill_id": "the platform's skill domain",
             "context_features": list(CONTEXT_FEATURES),
             "query_features": list(QUERY_FEATURES),
             "note": "DKT and difficulty_xgb read the level of the answer being predicted; performance_rf "
@@ -222,7 +222,7 @@ def feature_scaling(sizes: list[int], features: FeatureEngineering | None = None
         n_learners = max(2, int(target / (ANSWERS_PER_LEARNER_WEEK * 4)))
         data = generate_platform(n_learners=n_learners, weeks=4, seed=1)
         answers = len(data.answers)
-        learners = int(data.answers["user_id"].nunique())
+        learners = int(data.answers["student_id"].nunique())
         start = time.perf_counter()
         fe.answer_features(data)
         seconds = time.perf_counter() - start

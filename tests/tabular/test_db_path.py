@@ -72,9 +72,7 @@ def test_sample_export_answers_ingest_with_domains_and_timestamps(tmp_path: Path
     engine.dispose()
     data = load_db(url, use_env=False)
     assert len(data.answers) == stored > 6 * 20
-    assert (
-        set(data.answers["skill_domain"]) <= set(DOMAINS) and data.answers["difficulty_level"].nunique() > 1
-    )
-    assert not data.answers.duplicated(["user_id", "answered_at"]).any()
-    assert data.answers["answered_at"].min().year == 2024
+    assert set(data.answers["skill_id"]) <= set(DOMAINS) and data.answers["difficulty_level"].nunique() > 1
+    assert not data.answers.duplicated(["student_id", "timestamp"]).any()
+    assert data.answers["timestamp"].min().year == 2024
     assert sorted(data.learners["username"]) == [f"learner{i:05d}" for i in range(6)]

@@ -27,7 +27,7 @@ def test_audit_of_the_true_probabilities(case: tuple[float, object]) -> None:
         table.y,
         table.p_true,
         table.sensitive["learning_style"].rename("learning_style"),
-        learner_ids=table.user_id,
+        learner_ids=table.student_id,
     )
     assert set(report.by_group.index) == {"visual", "auditory", "kinesthetic"}
     assert {"auc", "accuracy", "selection_rate", "base_rate"} <= set(report.by_group.columns)

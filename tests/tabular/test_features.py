@@ -14,12 +14,12 @@ STATIC = {"hour_of_day", "day_of_week", "grade_level", "learning_style"}
 
 
 def _pairs(data: PlatformData) -> tuple[np.ndarray, np.ndarray]:
-    pairs = data.answers[["user_id", "skill_domain"]].drop_duplicates()
-    return pairs["user_id"].to_numpy(), pairs["skill_domain"].to_numpy()
+    pairs = data.answers[["student_id", "skill_id"]].drop_duplicates()
+    return pairs["student_id"].to_numpy(), pairs["skill_id"].to_numpy()
 
 
 def _cutoff(data: PlatformData) -> pd.Timestamp:
-    return data.answers["answered_at"].quantile(0.6).floor("s")
+    return data.answers["timestamp"].quantile(0.6).floor("s")
 
 
 def test_at_least_twenty_documented_features(features: FeatureEngineering) -> None:
@@ -35,11 +35,11 @@ def test_no_answer_at_or_after_the_cutoff_is_read(
     before = features.features_at(platform, users, domains, at)
     # Rewrite everything from the cut-off on, and add answers exactly at the cut-off for every learner.
     answers = platform.answers.copy()
-    later = answers["answered_at"] >= at
-    answers.loc[later, "is_correct"] = 1 - answers.loc[later, "is_correct"]
-    answers.loc[later, "time_taken"] *= 7.0
+    later = answers["timestamp"] >= at
+    answers.loc[later, "correct"] = 1 - answers.loc[later, "correct"]
+    answers.loc[later, "time_spent"] *= 7.0
     answers.loc[later, "difficulty_level"] = 6 - answers.loc[later, "difficulty_level"]
-    at_cut = answers.groupby(["user_id", "skill_domain"]).head(1).assign(answered_at=at, t=10_000.0)
+    at_cut = answers.groupby(["student_id", "skill_id"]).head(1).assign(timestamp=at, t=10_000.0)
     changed = from_frames(pd.concat([answers, at_cut]), platform.learners)
     after = features.features_at(changed, users, domains, at)
     pd.testing.assert_frame_equal(before, after)
@@ -53,12 +53,12 @@ def test_answer_features_exclude_simultaneous_answers(features: FeatureEngineeri
     stamp = pd.Timestamp("2024-09-02 10:00:00")
     answers = pd.DataFrame(
         {
-            "user_id": [1, 1, 1],
-            "skill_domain": ["addition"] * 3,
+            "student_id": [1, 1, 1],
+            "skill_id": ["addition"] * 3,
             "difficulty_level": [2, 3, 3],
-            "is_correct": [1, 0, 1],
-            "time_taken": [10.0, 20.0, 30.0],
-            "answered_at": [stamp, stamp + pd.Timedelta(seconds=40), stamp + pd.Timedelta(seconds=40)],
+            "correct": [1, 0, 1],
+            "time_spent": [10.0, 20.0, 30.0],
+            "timestamp": [stamp, stamp + pd.Timedelta(seconds=40), stamp + pd.Timedelta(seconds=40)],
             "t": [1.0, 2.0, 3.0],
         }
     )
@@ -75,16 +75,14 @@ def test_every_history_feature_reads_earlier_answers(
     users, domains = _pairs(platform)
     base = features.features_at(platform, users, domains, at)
     answers = platform.answers
-    early = answers["answered_at"] < at
-    first_day = answers.groupby("user_id")["answered_at"].transform("min").dt.floor("D") + pd.Timedelta(
+    early = answers["timestamp"] < at
+    first_day = answers.groupby("student_id")["timestamp"].transform("min").dt.floor("D") + pd.Timedelta(
         days=1
     )
-    keep = ~early | ((np.arange(len(answers)) % 3 != 0) & (answers["answered_at"] >= first_day))
+    keep = ~early | ((np.arange(len(answers)) % 3 != 0) & (answers["timestamp"] >= first_day))
     thinned = answers[keep].copy()
-    thinned.loc[thinned["answered_at"] < at, "time_taken"] *= 2.0
-    thinned.loc[thinned["answered_at"] < at, "is_correct"] = (
-        1 - thinned.loc[thinned["answered_at"] < at, "is_correct"]
-    )
+    thinned.loc[thinned["timestamp"] < at, "time_spent"] *= 2.0
+    thinned.loc[thinned["timestamp"] < at, "correct"] = 1 - thinned.loc[thinned["timestamp"] < at, "correct"]
     other = features.features_at(from_frames(thinned, platform.learners), users, domains, at)
     for name in FEATURE_NAMES:
         moved = not np.allclose(base[name], other[name])
@@ -95,15 +93,15 @@ def test_known_values_of_a_constructed_learner(features: FeatureEngineering) -> 
     start = pd.Timestamp("2024-09-04 10:00:00")  # a Wednesday
     answers = pd.DataFrame(
         {
-            "user_id": [5] * 5,
-            "skill_domain": ["addition"] * 4 + ["division"],
+            "student_id": [5] * 5,
+            "skill_id": ["addition"] * 4 + ["division"],
             "difficulty_level": [1, 2, 3, 4, 2],
-            "is_correct": [1, 1, 0, 1, 0],
-            "time_taken": [20.0, 20.0, 20.0, 20.0, 40.0],
-            "answered_at": [start + pd.Timedelta(minutes=m) for m in (0, 1, 2, 3, 4)],
+            "correct": [1, 1, 0, 1, 0],
+            "time_spent": [20.0, 20.0, 20.0, 20.0, 40.0],
+            "timestamp": [start + pd.Timedelta(minutes=m) for m in (0, 1, 2, 3, 4)],
         }
     )
-    learners = pd.DataFrame({"user_id": [5], "grade_level": ["CM1"], "learning_style": ["kinesthetic"]})
+    learners = pd.DataFrame({"student_id": [5], "grade_level": ["CM1"], "learning_style": ["kinesthetic"]})
     data = from_frames(answers, learners)
     row = features.features_at(data, [5], "addition", start + pd.Timedelta(minutes=10)).iloc[0]
     assert row["dom_n_prior"] == 4 and row["all_n_prior"] == 5
@@ -179,11 +177,11 @@ def test_blocks_of_learners_give_bit_identical_features(
 ) -> None:
     answers = platform.answers
     users, domains = _pairs(platform)
-    first = answers["user_id"].iloc[0]
+    first = answers["student_id"].iloc[0]
     # Unknown learner, unknown domain, a time before every answer; queries out of learner order.
     users = np.concatenate([users[::-1], [99_999, first, first]])
     domains = np.concatenate([domains[::-1], ["addition", "geometry", "addition"]])
-    start, end = answers["answered_at"].min(), answers["answered_at"].max()
+    start, end = answers["timestamp"].min(), answers["timestamp"].max()
     at = [start + (end - start) * ((i * 37) % 101 / 100) for i in range(users.size)]
     at[-1] = start - pd.Timedelta(days=3)
     one_pass = features.answer_features(platform), features.features_at(platform, users, domains, at)

@@ -21,7 +21,7 @@ from ktlab.tabular.labels import split_learners
 
 
 def test_platform_answers_become_an_interaction_table(platform: PlatformData, tmp_path: Path) -> None:
-    _, test_users = split_learners(platform.answers["user_id"].to_numpy(), 0.2, 7)
+    _, test_users = split_learners(platform.answers["student_id"].to_numpy(), 0.2, 7)
     frame = platform_interactions(platform, test_users, val_fraction=0.1, seed=7)
     assert list(frame.columns) == [
         "student_id",
@@ -41,7 +41,7 @@ def test_platform_answers_become_an_interaction_table(platform: PlatformData, tm
     assert (per_learner["nunique"] == 1).all()
     counts = per_learner["first"].value_counts()
     assert counts["test"] == len(test_users) and counts["val"] == round((40 - len(test_users)) * 0.1)
-    assert set(frame["skill_id"]) == set(platform.answers["skill_domain"])
+    assert set(frame["skill_id"]) == set(platform.answers["skill_id"])
     assert level_difficulty(np.arange(1, 6)).tolist() == pytest.approx([0.2, 0.375, 0.55, 0.725, 0.9])
 
     path = tmp_path / "answers.csv"
@@ -52,7 +52,7 @@ def test_platform_answers_become_an_interaction_table(platform: PlatformData, tm
 
 
 def test_too_few_learners_are_refused(platform: PlatformData) -> None:
-    users = platform.answers["user_id"].unique()
+    users = platform.answers["student_id"].unique()
     with pytest.raises(TabularError, match="held out"):
         platform_interactions(platform, [])
     with pytest.raises(TabularError, match="train on"):

@@ -109,8 +109,8 @@ def test_levels_scored_by_tree_sets_equal_one_predict_call(
 def test_recommendation_uses_the_flow_band(
     platform: PlatformData, difficulty_model: DifficultyOptimizer
 ) -> None:
-    user = platform.answers["user_id"].iloc[0]
-    domain = platform.answers["skill_domain"].iloc[0]
+    user = platform.answers["student_id"].iloc[0]
+    domain = platform.answers["skill_id"].iloc[0]
     rec = difficulty_model.recommend(platform, user, domain)
     assert sorted(rec.success_by_level) == [1, 2, 3, 4, 5] and 1 <= rec.level <= 5
     assert len(rec.reasons) == 3 and all("chance of success" in r for r in rec.reasons)
@@ -141,8 +141,8 @@ def test_bad_input_gets_a_clear_error(
         PerformancePredictor().identify_at_risk_learners(None, "addition", 7, platform)
     with pytest.raises(ModelFileError, match="untrained"):
         save_model(DifficultyOptimizer(), "never.skops")
-    with pytest.raises(DataValidationError, match=r"missing column.*time_taken"):
-        PlatformData(platform.answers.drop(columns=["time_taken"]), platform.learners, "answers.csv")
+    with pytest.raises(DataValidationError, match=r"missing column.*time_spent"):
+        PlatformData(platform.answers.drop(columns=["time_spent"]), platform.learners, "answers.csv")
     broken = platform.answers.copy()
     broken.loc[7, "difficulty_level"] = 9
     with pytest.raises(DataValidationError, match="row 7, column 'difficulty_level': value 9"):

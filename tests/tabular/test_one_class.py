@@ -20,12 +20,13 @@ from tests.tabular.test_run import TINY_RUN, _compose
 
 def _answers_file(tmp_path: Path, correct_for: str) -> Path:
     data = generate_platform(n_learners=30, weeks=2, seed=4)
-    answers = data.answers.merge(data.learners, on="user_id")
+    answers = data.answers.merge(data.learners, on="student_id")
     if correct_for == "all":
-        answers["is_correct"] = 1
+        answers["correct"] = 1
     else:  # the learners train_tabular.py holds out (seed 7, test_fraction 0.2) answer everything right
-        _, held = split_learners(answers["user_id"].to_numpy(), 0.2, 7)
-        answers.loc[answers["user_id"].isin(held), "is_correct"] = 1
+        learners = answers["student_id"].astype(str)  # a file's student_id is read as text
+        _, held = split_learners(learners.to_numpy(), 0.2, 7)
+        answers.loc[learners.isin(held), "correct"] = 1
     path = tmp_path / "answers.csv"
     answers.drop(columns=["p_correct_true"]).to_csv(path, index=False)
     return path
@@ -34,10 +35,10 @@ def _answers_file(tmp_path: Path, correct_for: str) -> Path:
 @pytest.mark.parametrize(
     ("correct_for", "expected"),
     [
-        ("all", r"answers\.csv: \d+ answers of 30 learners, all with is_correct=1 \(1 class\)"),
+        ("all", r"answers\.csv: \d+ answers of 30 learners, all with correct=1 \(1 class\)"),
         (
             "held_out",
-            r"the held-out learners \(6\) have \d+ next-answer rows \(label is_correct\) of 1 class "
+            r"the held-out learners \(6\) have \d+ next-answer rows \(label correct\) of 1 class "
             r"\(all labelled 1\)",
         ),
     ],

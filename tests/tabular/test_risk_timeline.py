@@ -13,7 +13,7 @@ from ktlab.tabular.performance import PerformancePredictor
 
 def _with_constructed(platform: PlatformData) -> tuple[PlatformData, pd.Timestamp]:
     """Learner 901 got every one of 40 answers right over the last 5 days, learner 902 every one wrong."""
-    end = platform.answers["answered_at"].max().floor("D")
+    end = platform.answers["timestamp"].max().floor("D")
     times = [
         end - pd.Timedelta(days=5 - d, hours=7) + pd.Timedelta(minutes=m) for d in range(5) for m in range(8)
     ]
@@ -22,12 +22,12 @@ def _with_constructed(platform: PlatformData) -> tuple[PlatformData, pd.Timestam
         rows.append(
             pd.DataFrame(
                 {
-                    "user_id": user,
-                    "skill_domain": "multiplication",
+                    "student_id": user,
+                    "skill_id": "multiplication",
                     "difficulty_level": 3,
-                    "is_correct": correct,
-                    "time_taken": 25.0,
-                    "answered_at": times,
+                    "correct": correct,
+                    "time_spent": 25.0,
+                    "timestamp": times,
                 }
             )
         )
@@ -40,14 +40,14 @@ def test_risk_levels_of_constructed_learners(
 ) -> None:
     data, at = _with_constructed(platform)
     table = performance_model.identify_at_risk_learners([901, 902], "multiplication", 7, data, at=at)
-    assert table["user_id"].tolist() == [902, 901]  # highest risk first
-    by_user = table.set_index("user_id")
+    assert table["student_id"].tolist() == [902, 901]  # highest risk first
+    by_user = table.set_index("student_id")
     assert by_user.loc[902, "risk_score"] > 0.5 > 0.35 > by_user.loc[901, "risk_score"]
     assert by_user.loc[902, "risk_level"] in {"high", "critical"}
     assert by_user.loc[901, "risk_level"] in {"low", "medium"}
     assert "multiplication" in by_user.loc[902, "recommended_action"]
     everyone = performance_model.identify_at_risk_learners(None, "multiplication", 3, data, at=at)
-    assert {901, 902} <= set(everyone["user_id"]) and everyone["risk_score"].is_monotonic_decreasing
+    assert {901, 902} <= set(everyone["student_id"]) and everyone["risk_score"].is_monotonic_decreasing
 
 
 def test_risk_level_thresholds(performance_model: PerformancePredictor) -> None:

@@ -125,7 +125,7 @@ def test_db_run_registers_and_cli_lists_learners_at_risk(tmp_path: Path, sqlite_
     )
     assert done.returncode == 0, done.stderr
     listed = json.loads(done.stdout)
-    assert listed and {"user_id", "risk_score", "risk_level", "recommended_action"} <= set(listed[0])
+    assert listed and {"student_id", "risk_score", "risk_level", "recommended_action"} <= set(listed[0])
     assert [r["risk_score"] for r in listed] == sorted((r["risk_score"] for r in listed), reverse=True)
     bad = subprocess.run(
         [*command, "--domain", "geometry"], capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path
@@ -145,15 +145,15 @@ def test_postgres_round_trip_gives_the_same_features(pg_url: str) -> None:  # no
     _store(pg_url, data)
     loaded = load_db(pg_url, use_env=False)
     assert len(loaded.answers) == len(data.answers)
-    ids = dict(zip(loaded.learners["username"], loaded.learners["user_id"], strict=True))
-    expected = data.answers.assign(user_id=data.answers["user_id"].map(lambda u: ids[f"learner{u}"]))
-    got = loaded.answers.sort_values(["user_id", "t"]).reset_index(drop=True)
-    expected = expected.sort_values(["user_id", "t"]).reset_index(drop=True)
-    pd.testing.assert_series_equal(got["answered_at"], expected["answered_at"], check_names=False)
+    ids = dict(zip(loaded.learners["username"], loaded.learners["student_id"], strict=True))
+    expected = data.answers.assign(student_id=data.answers["student_id"].map(lambda u: ids[f"learner{u}"]))
+    got = loaded.answers.sort_values(["student_id", "t"]).reset_index(drop=True)
+    expected = expected.sort_values(["student_id", "t"]).reset_index(drop=True)
+    pd.testing.assert_series_equal(got["timestamp"], expected["timestamp"], check_names=False)
     fe = FeatureEngineering()
     # Database ids need not follow the generator's order: compare each learner through the name mapping.
-    stored = loaded.learners.set_index("user_id")["learning_style"]
-    generated = data.learners.set_index("user_id")["learning_style"]
+    stored = loaded.learners.set_index("student_id")["learning_style"]
+    generated = data.learners.set_index("student_id")["learning_style"]
     assert all(stored[ids[f"learner{uid}"]] == style for uid, style in generated.items())
     np.testing.assert_allclose(
         fe.answer_features(loaded).sort_index().to_numpy(),

@@ -76,12 +76,12 @@ def _model(args: argparse.Namespace, name: str) -> Any:
 
 
 def _user(value: str, data: PlatformData) -> Any:
-    """The ``user_id`` of a learner given by ``users.id`` or by username, with answers in the data."""
+    """The ``student_id`` of a learner given by ``users.id`` or by username, with answers in the data."""
     names = data.learners.get("username")
     if names is not None and value in set(names.dropna()):
-        return data.learners.loc[names == value, "user_id"].iloc[0]
+        return data.learners.loc[names == value, "student_id"].iloc[0]
     user = int(value) if value.isdigit() else value
-    if user not in set(data.answers["user_id"]):
+    if user not in set(data.answers["student_id"]):
         raise TabularError(
             f"Learner {value!r} has no answers in {data.source}; check --user/--users (a users.id or a "
             "username)."
@@ -120,7 +120,7 @@ def _at(args: argparse.Namespace, data: PlatformData) -> pd.Timestamp | None:
     """``--at``, refused when no answer precedes it (nothing to predict from)."""
     if args.at is None:
         return None
-    first, last = data.answers["answered_at"].min(), data.answers["answered_at"].max()
+    first, last = data.answers["timestamp"].min(), data.answers["timestamp"].max()
     if args.at <= first:
         raise TabularError(
             f"--at {args.at}: the first answer in {data.source} is at {first}, so no learner has any "
@@ -173,7 +173,7 @@ def recommend(args: argparse.Namespace) -> None:
         print(json.dumps({"username": name, **rec.__dict__}, default=str))
         return
     console = Console(width=_width())
-    who = f"{name} (id {rec.user_id})" if name else f"id {rec.user_id}"
+    who = f"{name} (id {rec.student_id})" if name else f"id {rec.student_id}"
     console.print(f"Level {rec.level} for learner {who} in {rec.domain}")
     console.print(
         "Predicted success by level: " + ", ".join(f"{k}: {v:.2f}" for k, v in rec.success_by_level.items())

@@ -54,7 +54,7 @@ class TreeModelMixin:
         return self.features if self.features is not None else FeatureEngineering()  # type: ignore[attr-defined]
 
     def _pair_features(
-        self, data: PlatformData, user_ids: list[Any], domain: str, at: pd.Timestamp | None
+        self, data: PlatformData, student_ids: list[Any], domain: str, at: pd.Timestamp | None
     ) -> tuple[pd.DataFrame, pd.Timestamp]:
         """Features of learners in one domain at ``at`` (default: just after the last answer).
 
@@ -63,16 +63,16 @@ class TreeModelMixin:
         """
         data.check_domain(domain)
         at = data.end() if at is None else pd.Timestamp(at)
-        before = data.answers[(data.answers["answered_at"] < at) & (data.answers["skill_domain"] == domain)]
-        have = set(before["user_id"].unique())
-        lacking = [u for u in user_ids if u not in have]
+        before = data.answers[(data.answers["timestamp"] < at) & (data.answers["skill_id"] == domain)]
+        have = set(before["student_id"].unique())
+        lacking = [u for u in student_ids if u not in have]
         if lacking:
             shown = ", ".join(str(u) for u in lacking[:10]) + (" ..." if len(lacking) > 10 else "")
             raise TabularError(
                 f"{len(lacking)} learner(s) have no answer in '{domain}' before {at} in {data.source}: {shown}. "
                 "A prediction needs at least one earlier answer in the domain; leave them out."
             )
-        return self._feature_engineering().features_at(data, user_ids, domain, at), at
+        return self._feature_engineering().features_at(data, student_ids, domain, at), at
 
     @property
     def explainer(self) -> shap.TreeExplainer:

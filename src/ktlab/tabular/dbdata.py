@@ -1,7 +1,10 @@
 """Platform data read from (and, for tests and demos, written to) the learner database.
 
 Reads ``exercise_responses`` (``answered_at`` is the answer's time, ``time_taken`` its duration), ``users``
-(``grade_level``, ``learning_style``) and ``skill_profiles``. The stored profiles are a snapshot taken at
+(``grade_level``, ``learning_style``) and ``skill_profiles``. The tables' columns are renamed to the record's
+names (:mod:`ktlab.tabular.data`) by the column maps of the database layout,
+:data:`ktlab.db.columns.PLATFORM_ANSWERS` and :data:`ktlab.db.columns.USERS`, at the query (reading) and
+at the insert (:func:`store_platform`); nothing else here knows a stored column name. The stored profiles are a snapshot taken at
 ``updated_at``, not a history, so they are kept beside the data for display and never used as features:
 they would carry later answers into earlier training examples.
 
@@ -21,6 +24,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from ktlab.db.columns import PLATFORM_ANSWERS, USERS
 from ktlab.db.engine import connect_error, make_engine, masked, require_schema
 from ktlab.db.errors import DatabaseError
 from ktlab.db.ingest import ensure_users
@@ -50,24 +54,17 @@ def load_db(
     engine = make_engine(dict(db) if isinstance(db, Mapping) else db, use_env=use_env, create_dirs=False)
     name = f"database {masked(engine.url)}"
     answers_sql = select(
-        ExerciseResponse.user_id,
-        ExerciseResponse.t,
-        ExerciseResponse.exercise_id,
-        ExerciseResponse.skill_domain,
-        ExerciseResponse.difficulty_level,
-        ExerciseResponse.is_correct,
-        ExerciseResponse.time_taken,
-        ExerciseResponse.answered_at,
+        *(getattr(ExerciseResponse, stored).label(column) for column, stored in PLATFORM_ANSWERS.items())
     )
     if skill_domains:
-        answers_sql = answers_sql.where(ExerciseResponse.skill_domain.in_(list(skill_domains)))
+        skill = getattr(ExerciseResponse, PLATFORM_ANSWERS["skill_id"])
+        answers_sql = answers_sql.where(skill.in_(list(skill_domains)))
+    learners_sql = select(*(getattr(User, stored).label(column) for column, stored in USERS.items()))
     try:
         require_schema(engine, ("users", "exercise_responses", "skill_profiles"))
         with engine.connect() as conn:
             answers = pd.read_sql(answers_sql, conn)
-            learners = pd.read_sql(
-                select(User.id.label("user_id"), User.username, User.grade_level, User.learning_style), conn
-            )
+            learners = pd.read_sql(learners_sql, conn)
             profiles = pd.read_sql(select(SkillProfile), conn)
     except SQLAlchemyError as err:
         raise connect_error(engine, err) from None
@@ -79,7 +76,7 @@ def load_db(
             + (f" in skill domains {list(skill_domains)}" if skill_domains else "")
             + "; store some first (see docs/tabular.md)."
         )
-    tied = answers.duplicated(["user_id", "answered_at"], keep=False).mean()
+    tied = answers.duplicated(["student_id", "timestamp"], keep=False).mean()
     if tied > TIED_WARN_SHARE:
         log.warning(
             "%.0f%% of the answers in %s share their answered_at with another answer of the same learner "
@@ -87,8 +84,9 @@ def load_db(
             100 * tied,
             name,
         )
-    data = PlatformData(answers, learners, source=f"{name}, table exercise_responses", profiles=profiles)
-    data.learners = data.learners.merge(learners[["user_id", "username"]], on="user_id", how="left")
+    source = f"{name}, table exercise_responses"
+    data = PlatformData(answers, learners, source=source, profiles=profiles, names=PLATFORM_ANSWERS)
+    data.learners = data.learners.merge(learners[["student_id", "username"]], on="student_id", how="left")
     log.info("read %d answers of %d learners from %s", len(data.answers), len(data.learners), name)
     return data
 
@@ -96,36 +94,35 @@ def load_db(
 def store_platform(session: Session, data: PlatformData, prefix: str = "learner") -> dict[Any, int]:
     """Store platform data (learners and answers with their timestamps); the caller owns the transaction.
 
-    Learners are named ``<prefix><user_id>``; existing ones are reused and get the grade and style of
-    ``data.learners``.
+    Learners are named ``<prefix><student_id>``; existing ones are reused and get the grade and style of
+    ``data.learners``. Answers without a ``problem_id`` are stored with their skill as the exercise.
 
     Returns:
-        The database id of each ``user_id`` of ``data``.
+        The database id (``users.id``) of each ``student_id`` of ``data``.
     """
-    names = {uid: f"{prefix}{uid}" for uid in data.learners["user_id"]}
+    names = {sid: f"{prefix}{sid}" for sid in data.learners["student_id"]}
     ids = ensure_users(session, list(names.values()))
-    mapping = {uid: ids[name] for uid, name in names.items()}
+    mapping = {sid: ids[name] for sid, name in names.items()}
     for row in data.learners.itertuples(index=False):
         grade = None if pd.isna(row.grade_level) else int(row.grade_level)
         style = None if row.learning_style == "unknown" else str(row.learning_style)
         session.execute(
             update(User)
-            .where(User.id == mapping[row.user_id])
-            .values(grade_level=grade, learning_style=style)
+            .where(User.id == mapping[row.student_id])
+            .values({USERS["grade_level"]: grade, USERS["learning_style"]: style})
         )
     answers = data.answers
-    rows = pd.DataFrame(
-        {
-            "user_id": answers["user_id"].map(mapping).astype("int64"),
-            "t": answers["t"].astype(float),
-            "exercise_id": answers.get("exercise_id", answers["skill_domain"]).astype(str),
-            "skill_domain": answers["skill_domain"],
-            "difficulty_level": answers["difficulty_level"].astype(int),
-            "is_correct": answers["is_correct"].astype(bool),
-            "time_taken": answers["time_taken"].astype(float),
-            "answered_at": answers["answered_at"].dt.tz_localize("UTC").dt.to_pydatetime(),
-        }
-    )
+    values = {
+        "student_id": answers["student_id"].map(mapping).astype("int64"),
+        "t": answers["t"].astype(float),
+        "skill_id": answers["skill_id"],
+        "problem_id": answers.get("problem_id", answers["skill_id"]).astype(str),
+        "difficulty_level": answers["difficulty_level"].astype(int),
+        "correct": answers["correct"].astype(bool),
+        "time_spent": answers["time_spent"].astype(float),
+        "timestamp": answers["timestamp"].dt.tz_localize("UTC").dt.to_pydatetime(),
+    }
+    rows = pd.DataFrame({PLATFORM_ANSWERS[name]: values[name] for name in PLATFORM_ANSWERS})
     session.execute(insert(ExerciseResponse), rows.to_dict("records"))
     session.flush()
     log.info("stored %d answers of %d learners", len(rows), len(mapping))

@@ -1,6 +1,6 @@
 """DifficultyOptimizer: XGBoost on the chance of success at each level 1-5, served through a flow band.
 
-Training label: one row per answer, ``is_correct`` of that answer; inputs: the point-in-time features of
+Training label: one row per answer, ``correct`` of that answer; inputs: the point-in-time features of
 the learner in the domain just before it, plus the level the answer was served at (``target_level``).
 Serving evaluates the model at the five levels with the same features and picks the level whose predicted
 success falls in the flow band ``[flow_low, flow_high]`` (the middle of the band when several do; the
@@ -70,7 +70,7 @@ class Recommendation:
     """The level to serve a learner next in one domain, and why.
 
     Attributes:
-        user_id: the learner.
+        student_id: the learner.
         domain: the skill domain.
         level: the recommended level (1-5).
         success_by_level: the predicted success at each level.
@@ -78,7 +78,7 @@ class Recommendation:
         contributions: those contributions (feature -> log-odds), largest first.
     """
 
-    user_id: Any
+    student_id: Any
     domain: str
     level: int
     success_by_level: dict[int, float]
@@ -251,19 +251,21 @@ class DifficultyOptimizer(TreeModelMixin, ClassifierMixin, BaseEstimator):
         return self.choose_level(success), success
 
     def recommend(
-        self, data: PlatformData, user_id: Any, domain: str, at: pd.Timestamp | None = None
+        self, data: PlatformData, student_id: Any, domain: str, at: pd.Timestamp | None = None
     ) -> Recommendation:
-        """The level to serve ``user_id`` next in ``domain``, with reasons.
+        """The level to serve ``student_id`` next in ``domain``, with reasons.
 
         Raises:
             TabularError: unknown domain, or no answer of the learner in the domain before ``at``.
             NotFittedModelError: the model is not trained.
         """
         self._check_fitted("recommending")
-        features, _ = self._pair_features(data, [user_id], domain, at)
-        return self.recommend_row(features, user_id, domain)
+        features, _ = self._pair_features(data, [student_id], domain, at)
+        return self.recommend_row(features, student_id, domain)
 
-    def recommend_row(self, features: pd.DataFrame, user_id: Any = None, domain: str = "") -> Recommendation:
+    def recommend_row(
+        self, features: pd.DataFrame, student_id: Any = None, domain: str = ""
+    ) -> Recommendation:
         """A recommendation from one row of features (the warm path of a serving process)."""
         levels, success = self.recommend_features(features)
         level = int(levels[0])
@@ -272,7 +274,7 @@ class DifficultyOptimizer(TreeModelMixin, ClassifierMixin, BaseEstimator):
         contributions = np.asarray(self.explainer.shap_values(values))[0]
         reasons, ranked = reasons_from(self.feature_names_in_, values[0], contributions, self.n_reasons)
         return Recommendation(
-            user_id=user_id,
+            student_id=student_id,
             domain=domain,
             level=level,
             success_by_level={int(lv): float(p) for lv, p in zip(LEVELS, success[0], strict=True)},

@@ -96,20 +96,20 @@ def timeline_check(
         ``timeline/agreement`` (share where "reached within what is left" matches the prediction).
     """
     answers = data.answers
-    start, end = answers["answered_at"].min(), answers["answered_at"].max()
+    start, end = answers["timestamp"].min(), answers["timestamp"].max()
     cut = start + (end - start) / 2
     window = model._feature_engineering().recent_window
-    frame = answers.sort_values(["user_id", "skill_domain", "answered_at", "t"]).reset_index(drop=True)
-    rolling = frame.groupby(["user_id", "skill_domain"])["is_correct"].transform(
+    frame = answers.sort_values(["student_id", "skill_id", "timestamp", "t"]).reset_index(drop=True)
+    rolling = frame.groupby(["student_id", "skill_id"])["correct"].transform(
         lambda s: s.rolling(window, min_periods=window).mean()
     )
     frame["reached"] = rolling >= target
-    frame["later"] = frame["answered_at"] >= cut
-    frame["k"] = frame.groupby(["user_id", "skill_domain"])["later"].cumsum()
-    history = frame[~frame["later"]].groupby(["user_id", "skill_domain"]).size()
+    frame["later"] = frame["timestamp"] >= cut
+    frame["k"] = frame.groupby(["student_id", "skill_id"])["later"].cumsum()
+    history = frame[~frame["later"]].groupby(["student_id", "skill_id"]).size()
     later = frame[frame["later"]]
-    left = later.groupby(["user_id", "skill_domain"]).size()
-    first = later[later["reached"]].groupby(["user_id", "skill_domain"])["k"].min()
+    left = later.groupby(["student_id", "skill_id"]).size()
+    first = later[later["reached"]].groupby(["student_id", "skill_id"])["k"].min()
     pairs = history[history >= min_history].index.intersection(left.index)
     if len(pairs) == 0:
         return {"timeline/pairs": 0.0}

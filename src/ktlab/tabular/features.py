@@ -119,12 +119,12 @@ class FeatureEngineering(BaseEstimator):
 
     def answer_features(self, data: PlatformData) -> pd.DataFrame:
         """Features of every answer of ``data``, as known just before it (row-aligned with ``data.answers``)."""
-        return self._compute(data, None, None, data.answers["answered_at"])
+        return self._compute(data, None, None, data.answers["timestamp"])
 
     def features_at(
         self,
         data: PlatformData,
-        user_ids: Sequence[Any],
+        student_ids: Sequence[Any],
         domains: Sequence[str] | str,
         at: pd.Timestamp | Sequence[pd.Timestamp],
     ) -> pd.DataFrame:
@@ -132,11 +132,11 @@ class FeatureEngineering(BaseEstimator):
 
         Args:
             data: the platform data.
-            user_ids: one learner per pair.
+            student_ids: one learner per pair.
             domains: one domain per pair, or one for all.
             at: one time per pair, or one for all (naive UTC).
         """
-        users = np.asarray(list(user_ids), dtype=object)
+        users = np.asarray(list(student_ids), dtype=object)
         doms = np.full(users.size, domains, dtype=object) if isinstance(domains, str) else np.asarray(domains)
         times = pd.Series(pd.to_datetime(at if not isinstance(at, pd.Timestamp) else [at] * users.size))
         return self._compute(data, users, doms, times)
@@ -146,17 +146,17 @@ class FeatureEngineering(BaseEstimator):
     ) -> pd.DataFrame:
         """Features of the queries ``(q_user, q_domain, q_time)``; ``None`` learners and domains: the answers'."""
         answers = data.answers
-        a_user, q_user_code, user_index = _factorize(answers["user_id"], q_user)
-        a_dom, q_dom, _ = _factorize(answers["skill_domain"], q_domain)
+        a_user, q_user_code, user_index = _factorize(answers["student_id"], q_user)
+        a_dom, q_dom, _ = _factorize(answers["skill_id"], q_domain)
         n_dom = int(max(a_dom.max(initial=-1), q_dom.max(initial=-1))) + 1 if a_dom.size + q_dom.size else 1
-        ts = answers["answered_at"].to_numpy("datetime64[ns]").view(np.int64)
+        ts = answers["timestamp"].to_numpy("datetime64[ns]").view(np.int64)
         qt = pd.to_datetime(q_time).to_numpy("datetime64[ns]").view(np.int64)
         origin = int(ts.min() // MS) if ts.size else 0
         span = int((ts.max() // MS - origin) + 2) if ts.size else 2
         columns = {
-            name: answers[name].to_numpy() for name in ("t", "is_correct", "difficulty_level", "time_taken")
+            name: answers[name].to_numpy() for name in ("t", "correct", "difficulty_level", "time_spent")
         }
-        learners = data.learners.set_index("user_id")
+        learners = data.learners.set_index("student_id")
         learner_row = pd.Index(learners.index).get_indexer(user_index)
         grade = learners["grade_level"].to_numpy(np.float64)
         # Code of each known style, -1 for any other (unknown) one.
@@ -174,8 +174,8 @@ class FeatureEngineering(BaseEstimator):
         for k in range(n_blocks):
             a, q = a_blocks.rows(k), q_blocks.rows(k)
             user, t, tie = a_user[a], ts[a], columns["t"][a].astype(np.float64)
-            correct = columns["is_correct"][a].astype(np.float64)
-            log_time = np.log(columns["time_taken"][a].astype(np.float64))
+            correct = columns["correct"][a].astype(np.float64)
+            log_time = np.log(columns["time_spent"][a].astype(np.float64))
             q_ucode, q_t = q_user_code[q], qt[q]
             out: dict[str, np.ndarray] = {}
             dom_n, dom_c, dom_time = self._domain(

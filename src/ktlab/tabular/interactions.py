@@ -1,11 +1,10 @@
 """Platform answers as ktlab's interaction table, so the sequence models train on the same answers.
 
-The mapping (``ktlab.data.schema``): ``user_id`` -> ``student_id``, ``t`` -> ``t``, ``skill_domain`` ->
-``skill_id`` (the five domains are the skills), ``is_correct`` -> ``correct``, ``time_taken`` ->
-``time_spent`` (measured while answering), ``answered_at`` -> ``timestamp``, ``p_correct_true`` ->
-``p_correct_true`` (oracle only), and ``difficulty_level`` 1-5 -> ``difficulty`` spread linearly over the
-schema's range (level 1 = 0.2 ... level 5 = 0.9; the generator's level effect is linear, so nothing is
-lost). The platform has no ``adjustment``, ``motivation``, ``anxiety_level``, ``phase_type`` or
+The platform's answers already carry the record's names (:mod:`ktlab.tabular.data`): ``student_id``
+(as text), ``t``, ``skill_id`` (the five domains are the skills), ``correct``, ``time_spent`` (measured
+while answering), ``timestamp`` and ``p_correct_true`` (oracle only) are kept, and the platform's
+``difficulty_level`` 1-5 becomes ``difficulty`` spread linearly over the schema's range (level 1 = 0.2 ...
+level 5 = 0.9; the generator's level effect is linear, so nothing is lost). The platform has no ``adjustment``, ``motivation``, ``anxiety_level``, ``phase_type`` or
 ``problem_id``: a run on this table leaves them out of ``data.context_features`` / ``data.query_features``
 (:data:`CONTEXT_FEATURES`, :data:`QUERY_FEATURES`).
 
@@ -27,7 +26,6 @@ import numpy as np
 import pandas as pd
 
 from ktlab.data.schema import DIFFICULTY_RANGE, SPLIT_COLUMN
-from ktlab.db.columns import EXERCISE_RESPONSES
 from ktlab.db.platform_json import DATA_FILE
 from ktlab.tabular.data import PlatformData
 from ktlab.tabular.errors import TabularError
@@ -48,8 +46,8 @@ def level_difficulty(level: np.ndarray | pd.Series) -> np.ndarray:
     return low + (np.asarray(level, dtype=np.float64) - 1.0) * (high - low) / 4.0
 
 
-#: The schema columns read straight from the answers' stored columns (``ktlab.db.columns``), with their dtype.
-_STORED: dict[str, str | None] = {
+#: The record's columns kept as they are, with their dtype (None: as stored).
+_KEPT: dict[str, str | None] = {
     "t": "float64",
     "skill_id": None,
     "correct": "int8",
@@ -59,14 +57,10 @@ _STORED: dict[str, str | None] = {
 
 
 def _interaction_columns(answers: pd.DataFrame, student_ids: np.ndarray) -> pd.DataFrame:
-    """The answers in the interaction schema's columns (module docstring), learners named ``student_ids``.
-
-    The platform's answers are stored in the database's layout, so its column map
-    (:data:`ktlab.db.columns.EXERCISE_RESPONSES`) names the column each schema column comes from.
-    """
+    """The answers in the interaction schema's columns (module docstring), learners named ``student_ids``."""
     frame = pd.DataFrame({"student_id": student_ids})
-    for name, dtype in _STORED.items():
-        column = answers[EXERCISE_RESPONSES[name]]
+    for name, dtype in _KEPT.items():
+        column = answers[name]
         frame[name] = column.to_numpy(dtype) if dtype else column.to_numpy()
     frame.insert(4, "difficulty", level_difficulty(answers["difficulty_level"]))
     return frame
@@ -85,8 +79,8 @@ def sample_answers(usernames: Sequence[str], weeks: int = 4, seed: int = 0) -> p
     if not usernames:
         raise TabularError("sample_answers needs at least one learner name.")
     data = generate_platform(n_learners=len(usernames), weeks=weeks, seed=seed)
-    names = dict(zip(data.learners["user_id"], usernames, strict=True))
-    frame = _interaction_columns(data.answers, data.answers["user_id"].map(names).to_numpy(str))
+    names = dict(zip(data.learners["student_id"], usernames, strict=True))
+    frame = _interaction_columns(data.answers, data.answers["student_id"].map(names).to_numpy(str))
     frame["timestamp"] = pd.to_datetime(frame["timestamp"]).dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     return frame
 
@@ -126,7 +120,7 @@ def platform_interactions(
         TabularError: no learner is left to train on, or none is held out.
     """
     answers = data.answers
-    users = np.unique(answers["user_id"].to_numpy())
+    users = np.unique(answers["student_id"].to_numpy())
     test = np.intersect1d(users, np.asarray(list(test_users)))
     rest = np.setdiff1d(users, test)
     n_val = max(1, round(rest.size * val_fraction))
@@ -136,7 +130,7 @@ def platform_interactions(
             f"learner and, beside the {n_val} validation learner(s), at least one to train on."
         )
     val = np.random.default_rng(seed).choice(rest, size=n_val, replace=False)
-    who = answers["user_id"].to_numpy()
+    who = answers["student_id"].to_numpy()
     split = np.where(np.isin(who, test), "test", np.where(np.isin(who, val), "val", "train"))
     frame = _interaction_columns(answers, who.astype(str))
     if "p_correct_true" in answers:

@@ -1,7 +1,7 @@
 """Training tables: features and labels of the next-answer and at-risk tasks, and the split by learner.
 
 * Next answer (both models): one row per answer, the features as known just before it (strictly earlier
-  answers only), the label ``is_correct`` of that answer. The difficulty model also reads the level of the
+  answers only), the label ``correct`` of that answer. The difficulty model also reads the level of the
   answer (``target_level``, known before answering); the performance model does not.
 * At risk (performance model): cut-offs at midnight every ``every_days`` days of each (learner, domain);
   for each horizon ``h`` the label is 1 when the success rate of the learner's answers in the domain in
@@ -35,14 +35,14 @@ class Table:
     Attributes:
         X: the features.
         y: the labels (0/1).
-        user_id: the learner of each row (splits and audits are by learner).
+        student_id: the learner of each row (splits and audits are by learner).
         sensitive: the sensitive attributes of each row (``grade_level``, ``learning_style``) as text.
         p_true: the generator's true success probability (next-answer tables of synthetic data only).
     """
 
     X: pd.DataFrame
     y: np.ndarray
-    user_id: np.ndarray
+    student_id: np.ndarray
     sensitive: pd.DataFrame
     p_true: np.ndarray | None = None
 
@@ -51,19 +51,19 @@ class Table:
         return Table(
             self.X[mask].reset_index(drop=True),
             self.y[mask],
-            self.user_id[mask],
+            self.student_id[mask],
             self.sensitive[mask].reset_index(drop=True),
             None if self.p_true is None else self.p_true[mask],
         )
 
 
-def _sensitive(data: PlatformData, user_ids: np.ndarray) -> pd.DataFrame:
-    learners = data.learners.set_index("user_id")
-    grade = learners["grade_level"].reindex(user_ids)
+def _sensitive(data: PlatformData, student_ids: np.ndarray) -> pd.DataFrame:
+    learners = data.learners.set_index("student_id")
+    grade = learners["grade_level"].reindex(student_ids)
     return pd.DataFrame(
         {
             "grade_level": grade.map(lambda g: "unknown" if pd.isna(g) else str(int(g))).to_numpy(),
-            "learning_style": learners["learning_style"].reindex(user_ids).fillna("unknown").to_numpy(),
+            "learning_style": learners["learning_style"].reindex(student_ids).fillna("unknown").to_numpy(),
         }
     )
 
@@ -73,10 +73,10 @@ def next_answer_table(data: PlatformData, features: FeatureEngineering, with_lev
     X = features.answer_features(data)
     if with_level:
         X["target_level"] = data.answers["difficulty_level"].to_numpy(np.float64)
-    user_ids = data.answers["user_id"].to_numpy()
+    student_ids = data.answers["student_id"].to_numpy()
     p_true = data.answers["p_correct_true"].to_numpy() if "p_correct_true" in data.answers else None
     return Table(
-        X, data.answers["is_correct"].to_numpy(np.int8), user_ids, _sensitive(data, user_ids), p_true
+        X, data.answers["correct"].to_numpy(np.int8), student_ids, _sensitive(data, student_ids), p_true
     )
 
 
@@ -91,7 +91,7 @@ def risk_table(
 ) -> Table:
     """At-risk examples: features at midnight cut-offs, label from the future window (module docstring)."""
     answers = data.answers
-    pairs = answers.groupby(["user_id", "skill_domain"], sort=True)["answered_at"].agg(["min", "max"])
+    pairs = answers.groupby(["student_id", "skill_id"], sort=True)["timestamp"].agg(["min", "max"])
     first_day = pairs["min"].dt.floor("D") + pd.Timedelta(days=1)
     n_cuts = ((pairs["max"] - first_day).dt.days // every_days + 1).clip(lower=0).to_numpy()
     rep = np.repeat(np.arange(len(pairs)), n_cuts)
@@ -104,15 +104,15 @@ def risk_table(
             f"{data.source}: no learner has answers on two different days; no at-risk example."
         )
 
-    codes, uniques = pd.factorize(pd.MultiIndex.from_arrays([answers["user_id"], answers["skill_domain"]]))
+    codes, uniques = pd.factorize(pd.MultiIndex.from_arrays([answers["student_id"], answers["skill_id"]]))
     q_codes = pd.MultiIndex.from_arrays([users, domains])
     q_codes = uniques.get_indexer(q_codes)
-    ts = answers["answered_at"].to_numpy("datetime64[ns]").astype(np.int64)
+    ts = answers["timestamp"].to_numpy("datetime64[ns]").astype(np.int64)
     order = np.lexsort((answers["t"].to_numpy(), ts, codes))
     origin = int(ts.min() // MS)
     span = int(ts.max() // MS - origin + max(horizons) * DAY_MS + 2)
     hist = SortedHistory(codes[order], ts[order], origin, span)
-    cc = prefix(answers["is_correct"].to_numpy(np.float64)[order])
+    cc = prefix(answers["correct"].to_numpy(np.float64)[order])
     qt = cut.astype("datetime64[ns]").astype(np.int64)
     g, b = hist.bounds(q_codes, qt)
     X_at = features.features_at(data, users, domains, pd.to_datetime(cut))
@@ -127,14 +127,14 @@ def risk_table(
         labels.append((rate[keep] < success_threshold).astype(np.int8))
         who.append(users[keep])
     X = pd.concat(frames, ignore_index=True)
-    user_ids = np.concatenate(who)
+    student_ids = np.concatenate(who)
     log.info("at-risk table: %d examples over horizons %s", len(X), list(horizons))
-    return Table(X, np.concatenate(labels), user_ids, _sensitive(data, user_ids))
+    return Table(X, np.concatenate(labels), student_ids, _sensitive(data, student_ids))
 
 
-def split_learners(user_ids: np.ndarray, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def split_learners(student_ids: np.ndarray, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Learner ids of the training and test sets (learners, never rows, are split)."""
-    unique = np.unique(user_ids)
+    unique = np.unique(student_ids)
     if unique.size < 2:
         raise TabularError("At least two learners are needed to hold some out for testing.")
     splitter = GroupShuffleSplit(n_splits=1, test_size=test_fraction, random_state=seed)

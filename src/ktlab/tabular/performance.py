@@ -46,7 +46,7 @@ ACTIONS = {
 class MasteryTimeline:
     """When a learner is expected to reach a target proficiency in a domain."""
 
-    user_id: Any
+    student_id: Any
     domain: str
     current_proficiency: float
     target_proficiency: float
@@ -212,7 +212,7 @@ class PerformancePredictor(TreeModelMixin, ClassifierMixin, BaseEstimator):
 
     def identify_at_risk_learners(
         self,
-        user_ids: Sequence[Any] | None,
+        student_ids: Sequence[Any] | None,
         domain: str,
         horizon_days: float,
         data: PlatformData,
@@ -221,30 +221,28 @@ class PerformancePredictor(TreeModelMixin, ClassifierMixin, BaseEstimator):
         """Learners ranked by risk in ``domain`` over the next ``horizon_days`` days.
 
         Args:
-            user_ids: the learners (None: every learner with an answer in the domain before ``at``).
+            student_ids: the learners (None: every learner with an answer in the domain before ``at``).
             domain: the skill domain.
             horizon_days: the horizon of the risk, within the trained horizons.
             data: the platform data the features are read from.
             at: the point in time (default: just after the last answer).
 
         Returns:
-            One row per learner: ``user_id``, ``risk_score``, ``risk_level``, ``recommended_action``,
+            One row per learner: ``student_id``, ``risk_score``, ``risk_level``, ``recommended_action``,
             ``recent_success``, ``n_answers``, highest risk first.
         """
         self._check_fitted("listing learners at risk")
         data.check_domain(domain)
-        if user_ids is None:
+        if student_ids is None:
             cutoff = data.end() if at is None else pd.Timestamp(at)
-            seen = data.answers[
-                (data.answers["skill_domain"] == domain) & (data.answers["answered_at"] < cutoff)
-            ]
-            user_ids = sorted(seen["user_id"].unique().tolist())
-        features, _ = self._pair_features(data, list(user_ids), domain, at)
+            seen = data.answers[(data.answers["skill_id"] == domain) & (data.answers["timestamp"] < cutoff)]
+            student_ids = sorted(seen["student_id"].unique().tolist())
+        features, _ = self._pair_features(data, list(student_ids), domain, at)
         scores = self.risk_scores(features, horizon_days)
         levels = self.risk_level(scores)
         table = pd.DataFrame(
             {
-                "user_id": list(user_ids),
+                "student_id": list(student_ids),
                 "risk_score": scores,
                 "risk_level": levels,
                 "recommended_action": [ACTIONS[level].format(domain=domain) for level in levels],
@@ -279,19 +277,19 @@ class PerformancePredictor(TreeModelMixin, ClassifierMixin, BaseEstimator):
 
     def predict_mastery_timeline(
         self,
-        user_id: Any,
+        student_id: Any,
         domain: str,
         target_proficiency: float,
         data: PlatformData,
         at: pd.Timestamp | None = None,
     ) -> MasteryTimeline:
-        """When ``user_id`` reaches ``target_proficiency`` in ``domain`` (see the module docstring)."""
+        """When ``student_id`` reaches ``target_proficiency`` in ``domain`` (see the module docstring)."""
         self._check_fitted("predicting a mastery timeline")
-        features, at = self._pair_features(data, [user_id], domain, at)
+        features, at = self._pair_features(data, [student_id], domain, at)
         row = self.timelines(features, target_proficiency).iloc[0]
         reachable = bool(row["reachable"])
         return MasteryTimeline(
-            user_id=user_id,
+            student_id=student_id,
             domain=domain,
             current_proficiency=float(row["current_proficiency"]),
             target_proficiency=target_proficiency,

@@ -19,20 +19,20 @@ from ktlab.tabular.performance import ACTIONS
 WIDTH = 80
 
 
-def username_of(user_id: Any, data: PlatformData) -> str | None:
+def username_of(student_id: Any, data: PlatformData) -> str | None:
     """The username of a learner, when the data has usernames (the database has)."""
     if "username" not in data.learners:
         return None
-    names = data.learners.set_index("user_id")["username"]
-    name = names.get(user_id)
+    names = data.learners.set_index("student_id")["username"]
+    name = names.get(student_id)
     return None if name is None or pd.isna(name) else str(name)
 
 
 def with_usernames(table: pd.DataFrame, data: PlatformData) -> pd.DataFrame:
-    """``table`` with a ``username`` column after ``user_id`` (empty where the data has none)."""
-    names = data.learners.set_index("user_id")["username"] if "username" in data.learners else pd.Series()
+    """``table`` with a ``username`` column after ``student_id`` (empty where the data has none)."""
+    names = data.learners.set_index("student_id")["username"] if "username" in data.learners else pd.Series()
     out = table.copy()
-    out.insert(out.columns.get_loc("user_id") + 1, "username", out["user_id"].map(names))
+    out.insert(out.columns.get_loc("student_id") + 1, "username", out["student_id"].map(names))
     return out
 
 
@@ -55,7 +55,7 @@ def print_at_risk(table: pd.DataFrame, title: str, width: int = WIDTH) -> None:
         view.add_row(
             str(rank),
             name,
-            str(row.user_id),
+            str(row.student_id),
             f"{row.risk_score:.2f}",
             str(row.risk_level),
             f"{row.recent_success:.2f}",

@@ -87,7 +87,7 @@ def _learners(cfg: PlatformConfig, rng: np.random.Generator) -> pd.DataFrame:
     grades = rng.choice(np.array(list(GRADES.values())), size=n)
     return pd.DataFrame(
         {
-            "user_id": np.arange(1, n + 1, dtype=np.int64),
+            "student_id": np.arange(1, n + 1, dtype=np.int64),
             "grade_level": grades.astype(np.int16),
             "learning_style": rng.choice(np.array(STYLES), size=n),
         }
@@ -166,22 +166,22 @@ def generate_platform(cfg: PlatformConfig | None = None, **overrides: object) ->
     )
     p_true = 1.0 / (1.0 + np.exp(-logit))
     correct = rng.random(a_sess.size) < p_true
-    time_taken = np.round(base_time * np.where(correct, 1.0, 1.2), 2)
+    time_spent = np.round(base_time * np.where(correct, 1.0, 1.2), 2)
 
     start = pd.Timestamp(cfg.start)
     answers = pd.DataFrame(
         {
-            "user_id": learners["user_id"].to_numpy()[user],
-            "skill_domain": np.array(DOMAINS)[domain],
+            "student_id": learners["student_id"].to_numpy()[user],
+            "skill_id": np.array(DOMAINS)[domain],
             "difficulty_level": level,
-            "is_correct": correct.astype(np.int8),
-            "time_taken": time_taken,
-            "answered_at": start + pd.to_timedelta(np.round(seconds, 3), unit="s"),
+            "correct": correct.astype(np.int8),
+            "time_spent": time_spent,
+            "timestamp": start + pd.to_timedelta(np.round(seconds, 3), unit="s"),
             "p_correct_true": p_true,
         }
     )
-    answers["t"] = answers.groupby("user_id").cumcount().astype(float) + 1.0
-    answers["exercise_id"] = answers["skill_domain"] + "-" + answers["difficulty_level"].astype(str)
+    answers["t"] = answers.groupby("student_id").cumcount().astype(float) + 1.0
+    answers["problem_id"] = answers["skill_id"] + "-" + answers["difficulty_level"].astype(str)
     log.info(
         "generated %d answers of %d learners over %d weeks (disparity %.2f on %s)",
         len(answers),

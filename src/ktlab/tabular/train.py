@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 
 #: What the labels of each training table are, for messages.
-_LABELS = {"next": "next-answer rows (label is_correct)", "risk": "at-risk examples (label: at risk)"}
+_LABELS = {"next": "next-answer rows (label correct)", "risk": "at-risk examples (label: at risk)"}
 
 
 def _split(
@@ -43,7 +43,7 @@ def _split(
     """The training and held-out rows of each table; refuses a split whose labels are of one class."""
     train, test = {}, {}
     for name, table in tables.items():
-        held = np.isin(table.user_id, test_users)
+        held = np.isin(table.student_id, test_users)
         train[name], test[name] = table.rows(~held), table.rows(held)
     for split, part in (("training", train), ("held-out", test)):
         for name, table in part.items():
@@ -51,7 +51,7 @@ def _split(
             if classes.size < 2:
                 label = f"all labelled {classes[0]}" if classes.size else "no rows"
                 raise TabularError(
-                    f"{source}: the {split} learners ({np.unique(table.user_id).size}) have "
+                    f"{source}: the {split} learners ({np.unique(table.student_id).size}) have "
                     f"{len(table.y)} {_LABELS.get(name, name)} of {classes.size} class ({label}); training "
                     "and scoring need both classes in each split. Use more learners or data with both "
                     "outcomes (or another test_fraction / seed)."
@@ -61,11 +61,11 @@ def _split(
 
 def _check_answers(data: PlatformData) -> None:
     """Refuse answers of one outcome: there is nothing to tell apart."""
-    outcomes = data.answers["is_correct"].value_counts()
+    outcomes = data.answers["correct"].value_counts()
     if len(outcomes) < 2:
         raise TabularError(
-            f"{data.source}: {len(data.answers)} answers of {data.answers['user_id'].nunique()} learners, all "
-            f"with is_correct={outcomes.index[0]} (1 class); a model of success needs right and wrong "
+            f"{data.source}: {len(data.answers)} answers of {data.answers['student_id'].nunique()} learners, all "
+            f"with correct={outcomes.index[0]} (1 class); a model of success needs right and wrong "
             "answers. Nothing was trained or stored."
         )
 
@@ -79,7 +79,7 @@ def _fairness(cfg: DictConfig, model: Any, table: Table, out_dir: Path) -> dict[
             table.sensitive[attribute].rename(attribute),
             threshold=float(cfg.fairness.threshold),
             tolerance=float(cfg.fairness.tolerance),
-            learner_ids=table.user_id,
+            learner_ids=table.student_id,
             alpha=float(cfg.fairness.alpha),
             n_permutations=int(cfg.fairness.n_permutations),
             seed=int(cfg.seed),
@@ -121,7 +121,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
     _check_answers(data)
     tables = task.tables(data, features)
     _, test_users = split_learners(
-        data.answers["user_id"].to_numpy(), float(cfg.test_fraction), int(cfg.seed)
+        data.answers["student_id"].to_numpy(), float(cfg.test_fraction), int(cfg.seed)
     )
     train_tables, test_tables = _split(tables, test_users, data.source)
     log.info("Fitting %s on %d rows", type(model).__name__, len(train_tables["next"].y))
