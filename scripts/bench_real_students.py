@@ -96,14 +96,14 @@ def difficulty_scores(predicted: pd.Series, observed: pd.Series) -> dict[str, fl
 def baselines(answers: pd.DataFrame, questions: pd.DataFrame, texts: pd.Series) -> pd.DataFrame:
     """Out-of-fold rates (per question) and answer probabilities of the skill-mean and TF-IDF baselines."""
     rates = pd.DataFrame(
-        index=questions["question_id"], columns=["skill_mean", "tfidf_ridge", "tfidf_logistic"], dtype=float
+        index=questions["problem_id"], columns=["skill_mean", "tfidf_ridge", "tfidf_logistic"], dtype=float
     )
     for k in range(N_FOLDS):
         held = questions["fold"] == k
         train = answers[answers["fold"] != k]
-        counts = train.groupby("question_id")["is_correct"].agg(["sum", "size"])
-        known = questions[~held].join(counts, on="question_id")
-        ids = questions.loc[held, "question_id"]
+        counts = train.groupby("problem_id")["correct"].agg(["sum", "size"])
+        known = questions[~held].join(counts, on="problem_id")
+        ids = questions.loc[held, "problem_id"]
         rates.loc[ids, "skill_mean"] = skill_mean(train, questions[held])
         ridge = TextRidge().fit(
             texts[~held], (known["sum"] / known["size"]).to_numpy(), known["size"].to_numpy()
@@ -123,9 +123,9 @@ def student_rates(answers: pd.DataFrame) -> np.ndarray:
         held = (answers["fold"] == k).to_numpy()
         train = answers[~held]
         p[held] = (
-            answers.loc[held, "user_id"]
-            .map(train.groupby("user_id")["is_correct"].mean())
-            .fillna(train["is_correct"].mean())
+            answers.loc[held, "student_id"]
+            .map(train.groupby("student_id")["correct"].mean())
+            .fillna(train["correct"].mean())
         )
     return p
 
@@ -157,9 +157,7 @@ def pooled_route(
         )
         models = load_students(run / "checkpoints" / "best.ckpt")
         datamodule, questions = held_out(models[0])
-        rates.update(
-            estimate_difficulty(models, questions).set_index("question_id")["success_rate"].to_dict()
-        )
+        rates.update(estimate_difficulty(models, questions).set_index("problem_id")["success_rate"].to_dict())
         test = answers["fold"] == k
         p[test.to_numpy()] = predict_answers(datamodule, models[0].model, answers[test])
     return pd.Series(rates), p
@@ -177,15 +175,13 @@ def per_student_route(base: list[str], enc: str, cfg: dict, root: Path, answers:
                         f"trainer.max_epochs={cfg['per_student_epochs']}"], folder / f"student_{rank}")  # fmt: skip
         models = load_students(folder)
         _, questions = held_out(models[0])
-        rates.update(
-            estimate_difficulty(models, questions).set_index("question_id")["success_rate"].to_dict()
-        )
+        rates.update(estimate_difficulty(models, questions).set_index("problem_id")["success_rate"].to_dict())
         for (
             model
         ) in models:  # each with its own tokenizer (a tiny encoder's is fitted on its student's questions)
             datamodule, _ = held_out(model)
             student = model.model.hparams.inputs["state"]["students"][0]
-            rows = ((answers["fold"] == k) & (answers["user_id"] == student)).to_numpy()
+            rows = ((answers["fold"] == k) & (answers["student_id"] == student)).to_numpy()
             p[rows] = predict_answers(datamodule, model.model, answers[rows])
     return pd.Series(rates), p
 
@@ -200,11 +196,9 @@ def regression_route(items: Path, enc: str, cfg: dict, root: Path, folds: pd.Ser
                     f"trainer.max_epochs={cfg['regression_epochs']}"], run)  # fmt: skip
         models = load_students(run / "checkpoints" / "best.ckpt")
         _, questions = held_out(models[0])
-        if set(questions["question_id"]) != set(folds.index[folds == k]):
+        if set(questions["problem_id"]) != set(folds.index[folds == k]):
             raise RuntimeError(f"fold {k} of the question file differs from the answers' fold {k}")
-        rates.update(
-            estimate_difficulty(models, questions).set_index("question_id")["success_rate"].to_dict()
-        )
+        rates.update(estimate_difficulty(models, questions).set_index("problem_id")["success_rate"].to_dict())
     return pd.Series(rates)
 
 
@@ -267,19 +261,19 @@ def main() -> None:
     data = DBEKT22Source(data_dir).load()
     answers, questions = data.answers.copy(), data.questions.copy()
     folds = question_folds(answers, N_FOLDS, FOLD_SEED, "skill_set")
-    answers["fold"] = answers["question_id"].map(folds).to_numpy()
-    questions["fold"] = questions["question_id"].map(folds).to_numpy()
-    observed = answers.groupby("question_id")["is_correct"].mean()
+    answers["fold"] = answers["problem_id"].map(folds).to_numpy()
+    questions["fold"] = questions["problem_id"].map(folds).to_numpy()
+    observed = answers.groupby("problem_id")["correct"].mean()
     template = PromptTemplate("Skills: {topic_name}\nQuestion: {question_title}\n{options}\nAnswer: {answer}")
     texts = pd.Series(template.render(questions), index=questions.index)
-    y = answers["is_correct"].to_numpy()
+    y = answers["correct"].to_numpy()
 
     table = pd.DataFrame({"observed": observed}).join(
-        questions.set_index("question_id")[["fold", "has_image", "skill_set"]]
+        questions.set_index("problem_id")[["fold", "has_image", "skill_set"]]
     )
     rates = baselines(answers, questions, texts)
     table = table.join(rates)
-    by_question = answers["question_id"]
+    by_question = answers["problem_id"]
     result: dict = {"baselines": {
         "skill_mean": {**scores(by_question.map(rates["skill_mean"]).to_numpy(), y), **difficulty_scores(rates["skill_mean"], observed)},
         "tfidf": {**scores(by_question.map(rates["tfidf_logistic"]).to_numpy(), y), **difficulty_scores(rates["tfidf_ridge"], observed),
@@ -294,7 +288,7 @@ def main() -> None:
     ]
     routes: dict = {}
     seconds: dict = {"baselines": round(time.perf_counter() - started, 1)}
-    top = answers["user_id"].value_counts()
+    top = answers["student_id"].value_counts()
     top = sorted(top.index[: cfg["per_student_top"]], key=lambda s: (-top[s], s))
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -379,7 +373,7 @@ def main() -> None:
         result["targets"]["text_aware_no_loss_on_seen"] = {m: g[1] >= 0 for m, g in gains.items()}
     seconds["text_aware_wait"] = round(time.perf_counter() - waiting, 1)
     seconds["total"] = round(time.perf_counter() - started, 1)
-    result["data"] = {"questions": len(questions), "answers": len(answers), "students": int(answers["user_id"].nunique()),
+    result["data"] = {"questions": len(questions), "answers": len(answers), "students": int(answers["student_id"].nunique()),
                       "attempts": "first", "folds": N_FOLDS, "fold_grouping": "skill_set (sorted skills of a question)",
                       "questions_per_fold": questions["fold"].value_counts().sort_index().tolist(),
                       "skill_sets": int(questions["skill_set"].nunique())}  # fmt: skip

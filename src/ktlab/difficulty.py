@@ -84,7 +84,7 @@ def load_students(ckpt_path: str | Path) -> list[Predictor]:
 
 def student_probabilities(students: list[Predictor], questions: pd.DataFrame, batch_size: int = 512,
                           source: str = "questions", line_offset: int | None = None) -> pd.DataFrame:  # fmt: skip
-    """Every student's success probability on every question: ``question_id, user_id, p_correct``."""
+    """Every student's success probability on every question: ``problem_id, student_id, p_correct``."""
     frames = [
         student.predict(questions, source=source, line_offset=line_offset, batch_size=batch_size,
                         all_students=True)
@@ -97,19 +97,19 @@ def summarize(probabilities: pd.DataFrame) -> pd.DataFrame:
     """``success_rate``, ``spread``, ``difficulty`` and ``n_students`` per question (see the module docstring)."""
     p = probabilities["p_correct"].clip(_EPS, 1 - _EPS)
     frame = probabilities.assign(logit=np.log(p / (1 - p)))
-    grouped = frame.groupby("question_id", sort=False)
+    grouped = frame.groupby("problem_id", sort=False)
     out = pd.DataFrame({
         "success_rate": grouped["p_correct"].mean(),
         "spread": grouped["p_correct"].std(ddof=0),
         "difficulty": -grouped["logit"].mean(),
-        "n_students": grouped["user_id"].nunique(),
+        "n_students": grouped["student_id"].nunique(),
     })  # fmt: skip
     return out.reset_index()
 
 
 def estimate_difficulty(students: list[Predictor], questions: pd.DataFrame, batch_size: int = 512,
                         source: str = "questions", line_offset: int | None = None) -> pd.DataFrame:  # fmt: skip
-    """Per question of ``questions``: ``question_id, success_rate, spread, difficulty, n_students``."""
+    """Per question of ``questions``: ``problem_id, success_rate, spread, difficulty, n_students``."""
     return summarize(student_probabilities(students, questions, batch_size, source, line_offset))
 
 
@@ -126,9 +126,9 @@ def held_out(
     datamodule = restore_datamodule(student.model, data)
     datamodule.prepare_data()
     datamodule.setup("test")
-    seen = set(datamodule.parts["train"]["question_id"])
-    wanted = set(datamodule.parts[split]["question_id"]) - seen
-    questions = datamodule.questions[datamodule.questions["question_id"].isin(wanted)].reset_index(drop=True)
+    seen = set(datamodule.parts["train"]["problem_id"])
+    wanted = set(datamodule.parts[split]["problem_id"]) - seen
+    questions = datamodule.questions[datamodule.questions["problem_id"].isin(wanted)].reset_index(drop=True)
     if questions.empty:
         raise ConfigError(
             f"questions={split}: {path} was trained with data.split_by={datamodule.split_by}, so its {split} "
@@ -153,12 +153,12 @@ def validate(estimates: pd.DataFrame, datamodule: Any, questions: pd.DataFrame, 
         The figures (JSON-ready) and the per-question table (estimates, baselines, observed, truth).
     """
     train = datamodule.parts["train"]
-    table = questions.merge(estimates, on="question_id", how="left", suffixes=("_true", ""))
+    table = questions.merge(estimates, on="problem_id", how="left", suffixes=("_true", ""))
     observed = observed_rates(datamodule.parts[split]).rename(columns={"success_rate": "observed_success", "n_answers": "n_observed"})  # fmt: skip
-    table = table.merge(observed, left_on="question_id", right_index=True, how="left")
+    table = table.merge(observed, left_on="problem_id", right_index=True, how="left")
     table["topic_baseline"] = topic_rate(train, table)
     rates = observed_rates(train)
-    train_questions = datamodule.questions.merge(rates, left_on="question_id", right_index=True)
+    train_questions = datamodule.questions.merge(rates, left_on="problem_id", right_index=True)
     ridge = TextRidge().fit(datamodule.template.render(train_questions), train_questions["success_rate"].to_numpy(),
                             train_questions["n_answers"].to_numpy())  # fmt: skip
     table["tfidf_ridge_baseline"] = ridge.predict(datamodule.template.render(table))

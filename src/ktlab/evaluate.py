@@ -1,8 +1,8 @@
 """Evaluation entry point: score a checkpoint on a split of a data set and write ``metrics.json``.
 
 Beside it, ``predictions.csv`` holds one row per scored answer with its label and probability
-(``student_id, t, problem_id, skill_id, correct, p_correct`` for the sequence models; ``user_id,
-question_id, correct, p_correct`` for the question-text students), from which every metric can be
+(``student_id, t, problem_id, skill_id, correct, p_correct`` for the sequence models; ``student_id,
+problem_id, correct, p_correct`` for the question-text students), from which every metric can be
 recomputed without the model (see :mod:`ktlab.evaluation.answers`). Without a ``data`` override, the data config stored in the checkpoint is used, with the checkpoint's
 fitted state, so ``eval.py`` on the test split reproduces the test metrics of ``train.py``.
 """

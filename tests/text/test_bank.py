@@ -60,17 +60,16 @@ def test_students_answer_through_the_item_response_model(bank) -> None:
     answers, truth = simulate_answers(bank, StudentConfig(n_students=300, seed=3))
     assert (
         answers["answer_id"].is_unique
-        and answers.groupby("user_id")["question_id"].apply(lambda q: q.is_unique).all()
+        and answers.groupby("student_id")["problem_id"].apply(lambda q: q.is_unique).all()
     )
-    assert abs(answers["is_correct"].mean() - answers["p_correct_true"].mean()) < 0.02
+    assert abs(answers["correct"].mean() - answers["p_correct_true"].mean()) < 0.02
     # harder questions are answered right less often, in truth and in the observed answers
     assert spearmanr(truth["difficulty"], truth["true_success"]).statistic < -0.95
-    observed = answers.groupby("question_id")["is_correct"].mean()
+    observed = answers.groupby("problem_id")["correct"].mean()
     assert (
-        spearmanr(truth.set_index("question_id").loc[observed.index, "true_success"], observed).statistic
-        > 0.5
+        spearmanr(truth.set_index("problem_id").loc[observed.index, "true_success"], observed).statistic > 0.5
     )
-    counts = answers["user_id"].value_counts()
+    counts = answers["student_id"].value_counts()
     assert counts.max() > 3 * counts.median()  # a few very active students
 
 
@@ -81,7 +80,7 @@ def test_bad_generator_settings_are_refused() -> None:
 
 def test_eedi_questions_get_a_documented_difficulty() -> None:
     bank = EediBank(str(ASSETS / "eedi_questions_sample.csv")).questions()
-    assert len(bank) == 40 and bank["question_id"].str.startswith("eedi").all()
+    assert len(bank) == 40 and bank["problem_id"].str.startswith("eedi").all()
     assert set(bank["axis_name"]) <= {"Number", "Algebra", "Geometry", "Statistics"}
     assert bank["correct_option"].isin(list("abcd")).all()
     assert bank["question_title"].str.len().min() > 0 and (bank["option_e"] == "").all()

@@ -43,9 +43,9 @@ def test_html_is_stripped_entities_decoded_and_images_marked() -> None:
 def test_reader_gives_questions_as_text_with_options_key_and_image_flag() -> None:
     questions = read_items(SAMPLE)
     raw = pd.read_csv(SAMPLE / "items.csv")
-    assert len(questions) == len(raw) == 22 and questions["question_id"].is_unique
+    assert len(questions) == len(raw) == 22 and questions["problem_id"].is_unique
     assert not questions["question_title"].str.contains("<").any()  # no tag left
-    flagged = questions.set_index("question_id")["has_image"]
+    flagged = questions.set_index("problem_id")["has_image"]
     assert flagged.sum() == raw["has_img"].sum() > 0
     with_image = questions[questions["has_image"]]
     assert with_image["question_title"].str.contains(r"\[image", regex=True).all()
@@ -53,7 +53,7 @@ def test_reader_gives_questions_as_text_with_options_key_and_image_flag() -> Non
     assert len(two) >= 3 and (two["option_a"] != "").all() and (two["option_b"] != "").all()
     assert questions["correct_option"].isin(list("abcde")).all()
     first = raw.iloc[0]
-    row = questions.set_index("question_id").loc[str(first["question_id"])]
+    row = questions.set_index("problem_id").loc[str(first["question_id"])]
     key = next(
         c for c in pd.read_json(pd.io.common.StringIO(first["choices_json"])).itertuples() if c.is_correct
     )
@@ -70,8 +70,9 @@ def test_answers_are_first_attempts_by_default_and_all_as_an_option() -> None:
     every = read_answers(SAMPLE, attempts="all")
     assert len(first) == int(((raw["attempt_no"] == 1) & resolved).sum())
     assert len(every) == int(resolved.sum()) > len(first)
-    assert not first.duplicated(["user_id", "question_id"]).any()  # one first attempt per question
-    assert set(first["is_correct"]) <= {0, 1}
+    assert list(first.columns) == ["answer_id", "student_id", "problem_id", "correct", "attempt_no"]
+    assert not first.duplicated(["student_id", "problem_id"]).any()  # one first attempt per question
+    assert set(first["correct"]) <= {0, 1}
     with pytest.raises(ConfigError, match="attempts='last'"):
         read_answers(SAMPLE, attempts="last")
 
@@ -91,27 +92,25 @@ def test_folds_keep_skill_sets_whole_and_hold_every_question_out_once() -> None:
     data = DBEKT22Source(str(SAMPLE)).load()
     folds = question_folds(data.answers, 5, 0)
     assert len(folds) == 22 and set(folds) == set(range(5))
-    per_set = data.questions.assign(fold=data.questions["question_id"].map(folds)).groupby("skill_set")[
-        "fold"
-    ]
+    per_set = data.questions.assign(fold=data.questions["problem_id"].map(folds)).groupby("skill_set")["fold"]
     assert (per_set.nunique() == 1).all()
     tested: list[str] = []
     for k in range(5):
         datamodule = TextDataModule(DBEKT22Source(str(SAMPLE)), split_by="fold", fold=k, split_seed=0,
                                     val_fraction=0.15, tokenizer={"vocab_size": 200})  # fmt: skip
         datamodule.setup()
-        parts = {name: set(datamodule.parts[name]["question_id"]) for name in ("train", "val", "test")}
+        parts = {name: set(datamodule.parts[name]["problem_id"]) for name in ("train", "val", "test")}
         sets = {name: set(datamodule.parts[name]["skill_set"]) for name in ("train", "val", "test")}
         assert parts["test"] == set(folds.index[folds == k])
         assert not (sets["train"] & sets["test"]) and not (sets["train"] & sets["val"])
         tested += sorted(parts["test"])
-    assert sorted(tested) == sorted(data.questions["question_id"])  # each exactly once
+    assert sorted(tested) == sorted(data.questions["problem_id"])  # each exactly once
     with pytest.raises(ConfigError, match=r"data\.n_folds=30"):
         question_folds(data.answers, 30, 0)
 
 
 def test_skill_mean_averages_the_skills_training_rates() -> None:
-    train = pd.DataFrame({"skill_set": ["a", "a", "a|b", "b", "c"], "is_correct": [1, 0, 1, 0, 1]})
+    train = pd.DataFrame({"skill_set": ["a", "a", "a|b", "b", "c"], "correct": [1, 0, 1, 0, 1]})
     questions = pd.DataFrame({"skill_set": ["a|b", "b", "d"]})
     # a: 2 of 3 right; b: 1 of 2; d unseen -> overall 3 of 5
     assert skill_mean(train, questions) == pytest.approx([(2 / 3 + 1 / 2) / 2, 1 / 2, 3 / 5])
@@ -132,9 +131,9 @@ def test_tfidf_logistic_on_counts_equals_one_row_per_answer() -> None:
 
 def test_item_table_holds_the_observed_first_attempt_rates() -> None:
     data = DBEKT22Source(str(SAMPLE)).load()
-    items = item_table(data).set_index("question_id")
+    items = item_table(data).set_index("problem_id")
     answers = read_answers(SAMPLE)
     assert items["success_rate"].to_dict() == pytest.approx(
-        answers.groupby("question_id")["is_correct"].mean().to_dict()
+        answers.groupby("problem_id")["correct"].mean().to_dict()
     )
     assert items["n_answers"].sum() == len(answers)

@@ -49,7 +49,7 @@ def test_a_bad_rate_or_column_is_named(make_cfg, tmp_path: Path) -> None:
     ):
         ItemFileSource(tmp_path / "renamed.csv").load()
     log = ItemFileSource(tmp_path / "renamed.csv", rate_column="p").load()
-    assert log.target == "success_rate" and log.answers["is_correct"].iloc[3] == pytest.approx(0.5)
+    assert log.target == "success_rate" and log.answers["correct"].iloc[3] == pytest.approx(0.5)
 
 
 def test_regression_trains_on_rates_and_estimate_difficulty_serves_it(make_cfg, tmp_path: Path) -> None:
@@ -80,7 +80,7 @@ def test_regression_trains_on_rates_and_estimate_difficulty_serves_it(make_cfg, 
     models = load_students(best)
     new = pd.read_csv(ITEMS).drop(columns=["success_rate", "n_answers"]).head(5)  # questions without rates
     estimates = estimate_difficulty(models, new)
-    assert list(estimates["question_id"]) == [str(q) for q in new["question_id"]]
+    assert list(estimates["problem_id"]) == [str(q) for q in new["question_id"]]  # the file's ids
     assert estimates["success_rate"].between(0, 1).all() and (estimates["n_students"] == 1).all()
     assert np.allclose(
         estimates["difficulty"],
@@ -89,10 +89,10 @@ def test_regression_trains_on_rates_and_estimate_difficulty_serves_it(make_cfg, 
     )
 
     datamodule, questions = held_out(models[0])  # the fold held out in training
-    assert not set(questions["question_id"]) & set(datamodule.parts["train"]["question_id"])
+    assert not set(questions["problem_id"]) & set(datamodule.parts["train"]["problem_id"])
     figures, table = validate(estimate_difficulty(models, questions), datamodule, questions)
     observed = pd.read_csv(ITEMS, dtype={"question_id": str}).set_index("question_id")["success_rate"]
-    assert table.set_index("question_id")["observed_success"].to_dict() == pytest.approx(
-        observed[table["question_id"]].to_dict()
+    assert table.set_index("problem_id")["observed_success"].to_dict() == pytest.approx(
+        observed[table["problem_id"]].to_dict()
     )
     assert figures["n_questions"] == len(questions)

@@ -53,9 +53,10 @@ def test_pooled_run_checkpoints_evaluates_predicts_and_exports(text_cfg, make_cf
     assert evaluated["test/auc"] == pytest.approx(metrics["test/auc"], abs=1e-5)
 
     questions = pd.read_csv(Path(__file__).parents[1] / "assets" / "text_answers_sample.csv").head(6)
-    questions["user_id"] = [state["students"][0]] * 3 + ["nobody"] * 3
+    questions["user_id"] = [state["students"][0]] * 3 + ["nobody"] * 3  # the notebook's names
     predicted = predict_frame(best, questions)
-    assert list(predicted.columns) == ["question_id", "user_id", "p_correct"] and len(predicted) == 6
+    assert list(predicted.columns) == ["problem_id", "student_id", "p_correct"] and len(predicted) == 6
+    assert predicted["student_id"].tolist() == questions["user_id"].tolist()
     assert predicted["p_correct"].between(0, 1).all()
 
     from transformers import AutoModel, AutoTokenizer
@@ -118,7 +119,7 @@ def test_difficulty_of_held_out_questions_for_both_modes(text_cfg, tmp_path: Pat
     train(cfg)
     models = load_students(Path(cfg.paths.output_dir) / "checkpoints" / "best.ckpt")
     datamodule, questions = held_out(models[0])
-    assert not set(questions["question_id"]) & set(datamodule.parts["train"]["question_id"])
+    assert not set(questions["problem_id"]) & set(datamodule.parts["train"]["problem_id"])
     estimates = estimate_difficulty(models, questions)
     assert len(estimates) == len(questions) and estimates["success_rate"].between(0, 1).all()
     assert (estimates["n_students"] == len(models[0].model.hparams.inputs["state"]["students"])).all()
@@ -140,7 +141,7 @@ def test_difficulty_of_held_out_questions_for_both_modes(text_cfg, tmp_path: Pat
     students = load_students(tmp_path / "students")
     assert len(students) == 2
     _, same = held_out(students[0])
-    assert set(same["question_id"]) == set(questions["question_id"])  # one split for every model
+    assert set(same["problem_id"]) == set(questions["problem_id"])  # one split for every model
     per_student = estimate_difficulty(students, same)
     assert (per_student["n_students"] == 2).all() and per_student["spread"].ge(0).all()
 
@@ -162,8 +163,8 @@ def test_eval_writes_every_answers_prediction_for_the_text_students(text_cfg, tm
     ckpt = Path(cfg.paths.output_dir) / "checkpoints" / "best.ckpt"
     eval_cfg = compose_config("eval", [f"ckpt_path={ckpt}"], tmp_path / "eval")
     metrics = evaluate(eval_cfg)
-    answers = pd.read_csv(Path(eval_cfg.paths.output_dir) / "predictions.csv", dtype={"user_id": str})
-    assert list(answers.columns) == ["user_id", "question_id", "correct", "p_correct"]
+    answers = pd.read_csv(Path(eval_cfg.paths.output_dir) / "predictions.csv", dtype={"student_id": str})
+    assert list(answers.columns) == ["student_id", "problem_id", "correct", "p_correct"]
     assert answers["p_correct"].notna().all()
     assert binary_scores(answers["p_correct"], answers["correct"])["auc"] == pytest.approx(
         metrics["test/auc"], abs=1e-5

@@ -105,7 +105,8 @@ def test_the_questions_template_is_read_by_estimate_difficulty(checkpoints, tmp_
     )
     path = estimate(cfg)
     table = pd.read_csv(path)
-    assert table["question_id"].tolist() == ["new_001", "new_002", "new_003"]
+    assert pd.read_csv(template).columns[0] == "problem_id"  # the record's name, read back as is
+    assert table["problem_id"].tolist() == ["new_001", "new_002", "new_003"]
     assert table["success_rate"].between(0, 1).all() and (table["n_students"] > 0).all()
 
 
@@ -152,7 +153,7 @@ def test_the_difficulty_plot_keeps_rates_in_0_1_and_prints_each_spearman() -> No
     rng = np.random.default_rng(0)
     true = rng.uniform(0.05, 0.95, 30)
     table = pd.DataFrame({
-        "question_id": [f"q{i}" for i in range(30)], "true_success": true,
+        "problem_id": [f"q{i}" for i in range(30)], "true_success": true,
         "observed_success": np.clip(true + rng.normal(0, 0.1, 30), 0, 1),
         "success_rate": true * 0.8 + 0.1, "topic_baseline": np.round(true, 1),
         "tfidf_ridge_baseline": true * 1.6 - 0.3,  # a ridge fit overshoots: -0.22 .. 1.22

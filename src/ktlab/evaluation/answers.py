@@ -57,7 +57,7 @@ class AnswerRecorder(Callback):
         """One row per scored answer of ``split`` with its label and predicted probability, or None.
 
         The sequence models: ``student_id, t, problem_id, skill_id, correct, p_correct`` (see
-        :meth:`Evaluator.predictions`). The question-text students: ``user_id, question_id, correct,
+        :meth:`Evaluator.predictions`). The question-text students: ``student_id, problem_id, correct,
         p_correct``, every answer of the split. None when the DataModule keeps no per-answer split to map
         predictions back to.
         """
@@ -85,12 +85,12 @@ def _question_table(part: pd.DataFrame, answer: torch.Tensor, prob: torch.Tensor
     """
     p = np.full(len(part), np.nan)
     p[answer.numpy()] = prob.numpy()
-    observed = part["is_correct"].to_numpy(dtype=np.float64)
+    observed = part["correct"].to_numpy(dtype=np.float64)
     answers = np.isin(observed, (0.0, 1.0)).all()
     return pd.DataFrame(
         {
-            "user_id": part["user_id"].to_numpy(),
-            "question_id": part["question_id"].to_numpy(),
+            "student_id": part["student_id"].to_numpy(),
+            "problem_id": part["problem_id"].to_numpy(),
             "correct": observed.astype(int) if answers else observed,
             "p_correct": p,
         }

@@ -271,7 +271,7 @@ class GeneratedBank:
             spec = FAMILIES[family]
             rows.append(
                 {
-                    "question_id": f"g{i:05d}",
+                    "problem_id": f"g{i:05d}",
                     "question_title": word_text if word else text,
                     **{
                         f"option_{c}": (options[k] if k < len(options) else "") for k, c in enumerate("abcde")

@@ -20,10 +20,10 @@ from sklearn.pipeline import Pipeline
 
 def topic_rate(train_answers: pd.DataFrame, questions: pd.DataFrame) -> np.ndarray:
     """Training success rate of each question's topic, falling back to its subject, then to all answers."""
-    overall = float(train_answers["is_correct"].mean())
+    overall = float(train_answers["correct"].mean())
     rate = pd.Series(np.nan, index=questions.index)
     for column in ("topic_name", "subject_name"):
-        means = train_answers.groupby(column)["is_correct"].mean()
+        means = train_answers.groupby(column)["correct"].mean()
         rate = rate.fillna(questions[column].map(means))
     return rate.fillna(overall).to_numpy(dtype=float)
 
@@ -37,17 +37,17 @@ def skill_mean(
     (``column`` holds a question's skills joined by ``sep``, in ``train_answers`` and ``questions``); a
     question none of whose skills was trained on gets the overall training rate.
     """
-    overall = float(train_answers["is_correct"].mean())
-    per_answer = train_answers[[column, "is_correct"]].assign(skill=train_answers[column].str.split(sep))
-    rates = per_answer.explode("skill").groupby("skill")["is_correct"].mean()
+    overall = float(train_answers["correct"].mean())
+    per_answer = train_answers[[column, "correct"]].assign(skill=train_answers[column].str.split(sep))
+    rates = per_answer.explode("skill").groupby("skill")["correct"].mean()
     skills = questions[column].str.split(sep).explode()
     mean = skills.map(rates).groupby(level=0).mean()
     return mean.reindex(questions.index).fillna(overall).to_numpy(dtype=float)
 
 
 def observed_rates(answers: pd.DataFrame) -> pd.DataFrame:
-    """``success_rate`` and ``n_answers`` per ``question_id`` of an answer log."""
-    grouped = answers.groupby("question_id")["is_correct"]
+    """``success_rate`` and ``n_answers`` per ``problem_id`` of an answer log."""
+    grouped = answers.groupby("problem_id")["correct"]
     return pd.DataFrame({"success_rate": grouped.mean(), "n_answers": grouped.size()})
 
 

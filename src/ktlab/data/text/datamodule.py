@@ -9,7 +9,7 @@
 * ``dataloader(split)`` serves answers in batches of similar length that carry each distinct question
   once, padded to the batch's longest (see :mod:`ktlab.data.text.batching`);
 * ``predict(model, frame)`` answers ``predict.py``: the success probability for each row (a question,
-  with a ``user_id`` or for every known student).
+  with a ``student_id`` or for every known student).
 """
 
 from __future__ import annotations
@@ -53,18 +53,19 @@ def check_question_columns(frame: pd.DataFrame, source: str) -> None:
         has = shorten(", ".join(map(str, frame.columns))) or "no columns"
         raise DataValidationError(
             f"{source} lacks the column(s) {', '.join(missing)} of a questions file; it has {has}. A "
-            f"questions file holds one question per row: {', '.join(TEXT_REQUIRED)} (option_e, question_id "
-            "and user_id are optional). `python scripts/make_template.py --questions new_questions.csv` "
+            f"questions file holds one question per row: {', '.join(TEXT_REQUIRED)} (option_e, problem_id "
+            "or question_id, and student_id or user_id are optional). `python scripts/make_template.py "
+            "--questions new_questions.csv` "
             "writes a template; see docs/text_students.md."
         )
 
 
 def rank_students(answers: pd.DataFrame) -> pd.Series:
     """Answer count per student, most active first (ties by id): position ``k`` is rank ``k``."""
-    counts = answers["user_id"].value_counts()
-    frame = pd.DataFrame({"user": counts.index.astype(str), "n": counts.to_numpy()})
-    frame = frame.sort_values(["n", "user"], ascending=[False, True])
-    return pd.Series(frame["n"].to_numpy(), index=frame["user"].to_numpy())
+    counts = answers["student_id"].value_counts()
+    frame = pd.DataFrame({"student": counts.index.astype(str), "n": counts.to_numpy()})
+    frame = frame.sort_values(["n", "student"], ascending=[False, True])
+    return pd.Series(frame["n"].to_numpy(), index=frame["student"].to_numpy())
 
 
 class TextDataModule(LightningDataModule):
@@ -147,7 +148,7 @@ class TextDataModule(LightningDataModule):
         self.datasets: dict[str, AnswerDataset] = {}
         self.tokens: TokenizedQuestions | None = None
         self.question_index: dict[str, int] = {}
-        #: what the answers' ``is_correct`` holds (see :class:`~ktlab.data.text.sources.AnswerLog`)
+        #: what the answers' ``correct`` holds (see :class:`~ktlab.data.text.sources.AnswerLog`)
         self.target = "answer"
 
     @staticmethod
@@ -234,7 +235,7 @@ class TextDataModule(LightningDataModule):
                     f"ranked 0 to {len(ranked) - 1} by answer count; choose a rank below {len(ranked)}."
                 )
             keep = ranked.index[[self.student_rank]]
-        return answers["user_id"].isin(set(keep)).to_numpy()
+        return answers["student_id"].isin(set(keep)).to_numpy()
 
     def setup(self, stage: str | None = None) -> None:
         if self.datasets:
@@ -255,12 +256,12 @@ class TextDataModule(LightningDataModule):
         if empty:
             raise ConfigError(
                 f"{self.source.name}: the {' and '.join(empty)} split(s) hold no answers with "
-                f"split_by={self.split_by} for the {answers['user_id'].nunique()} student(s) kept; use more "
-                "answers, other fractions, or another data.split_by."
+                f"split_by={self.split_by} for the {answers['student_id'].nunique()} student(s) kept; use "
+                "more answers, other fractions, or another data.split_by."
             )
-        used = set(answers["question_id"])
-        self.questions = data.questions[data.questions["question_id"].isin(used)].reset_index(drop=True)
-        self.question_index = {q: i for i, q in enumerate(self.questions["question_id"])}
+        used = set(answers["problem_id"])
+        self.questions = data.questions[data.questions["problem_id"].isin(used)].reset_index(drop=True)
+        self.question_index = {q: i for i, q in enumerate(self.questions["problem_id"])}
         texts = self.template.render(self.questions)
         if self.state is None:
             self.state = self._fit(texts, answers)
@@ -278,9 +279,9 @@ class TextDataModule(LightningDataModule):
 
     def _fit(self, texts: list[str], answers: pd.DataFrame) -> dict[str, Any]:
         train = self.parts["train"]
-        train_questions = set(train["question_id"])
+        train_questions = set(train["problem_id"])
         train_texts = [
-            t for t, q in zip(texts, self.questions["question_id"], strict=True) if q in train_questions
+            t for t, q in zip(texts, self.questions["problem_id"], strict=True) if q in train_questions
         ]
         cfg = self.tokenizer_cfg
         if cfg.get("pretrained"):
@@ -289,16 +290,16 @@ class TextDataModule(LightningDataModule):
             tokenizer = train_tokenizer(train_texts, int(cfg["vocab_size"]), bool(cfg["lowercase"]))
         counts = rank_students(answers)
         # success rates are the questions' own, whoever answered: no student to learn
-        students = [] if self.target == "success_rate" else sorted(train["user_id"].unique())
+        students = [] if self.target == "success_rate" else sorted(train["student_id"].unique())
         return {"tokenizer": tokenizer, "students": students,
                 "answer_counts": [int(counts[s]) for s in students]}  # fmt: skip
 
     def answer_dataset(self, part: pd.DataFrame) -> AnswerDataset:
         """The answers of ``part`` (rows of this data's answers, after ``setup``) as a dataset."""
-        question = part["question_id"].map(self.question_index).to_numpy()
-        student = part["user_id"].map(self.student_index).fillna(0).astype(np.int64).to_numpy()
+        question = part["problem_id"].map(self.question_index).to_numpy()
+        student = part["student_id"].map(self.student_index).fillna(0).astype(np.int64).to_numpy()
         p_true = part[ORACLE_COLUMN].to_numpy() if ORACLE_COLUMN in part else np.full(len(part), np.nan)
-        return AnswerDataset(question, student, part["is_correct"].to_numpy(), p_true)
+        return AnswerDataset(question, student, part["correct"].to_numpy(), p_true)
 
     # ------------------------------------------------------------------ loaders
     def _world(self) -> tuple[int, int]:

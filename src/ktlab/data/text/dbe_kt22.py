@@ -10,7 +10,9 @@ students' answers. ktlab reads the folder layout of its rebuilt copy:
 * ``interactions.csv``: ``student_id, seq_pos, question_id, correct, attempt_no, ...`` (rows whose
   question could not be resolved have an empty ``question_id`` and are dropped).
 
-Questions become the text family's question columns: ``question_title`` is the stem as plain text
+Both files name a question ``question_id``: it becomes the answer record's ``problem_id``
+(:data:`ANSWER_COLUMNS`, the map of :mod:`ktlab.data.formats.dbe_kt22`, the sequence family's reader of the
+same files). Questions become the text family's question columns: ``question_title`` is the stem as plain text
 (:func:`ktlab.data.text.html.html_to_text`: HTML stripped, entities decoded, images kept as markers),
 ``option_a..option_e`` the options in their order, ``correct_option`` the key's letter, ``topic_name`` the
 skills (sorted, ``"; "``-joined), ``subject_name`` and ``axis_name`` the course. Extra columns:
@@ -23,11 +25,13 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ktlab.data.formats.dbe_kt22 import RENAMES
 from ktlab.data.io import read_table
 from ktlab.data.schema import describe_value, where
 from ktlab.data.text.html import html_to_text
@@ -38,12 +42,15 @@ from ktlab.errors import ConfigError, DataValidationError
 log = logging.getLogger(__name__)
 
 ITEM_COLUMNS: tuple[str, ...] = ("question_id", "question_rich_text", "choices_json", "kc_names")
-ANSWER_COLUMNS: tuple[str, ...] = ("student_id", "seq_pos", "question_id", "correct", "attempt_no")
+#: The columns of ``interactions.csv`` read, onto the answer record (file -> record).
+ANSWER_COLUMNS: dict[str, str] = {
+    column: RENAMES[column] for column in ("student_id", "seq_pos", "question_id", "correct", "attempt_no")
+}
 ATTEMPTS: tuple[str, ...] = ("first", "all")
 COURSE = "Databases"
 
 
-def _need(frame: pd.DataFrame, columns: tuple[str, ...], path: Path) -> None:
+def _need(frame: pd.DataFrame, columns: Sequence[str], path: Path) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise DataValidationError(
@@ -90,7 +97,7 @@ def read_items(
         options = [html_to_text(t, image_marker, formula_marker)[0] for t in texts]
         skills = sorted({s.strip() for s in str(item.kc_names).split("|") if s.strip()})
         rows.append({
-            "question_id": str(item.question_id).strip(), "question_title": stem,
+            "problem_id": str(item.question_id).strip(), "question_title": stem,
             **dict(zip(OPTION_COLUMNS, options + [""] * (len(OPTION_COLUMNS) - len(options)), strict=True)),
             "correct_option": key, "topic_name": "; ".join(skills), "subject_name": COURSE,
             "axis_name": COURSE, "skill_set": "|".join(skills), "has_image": n_images > 0, "n_images": n_images,
@@ -99,14 +106,16 @@ def read_items(
     empty = np.flatnonzero((items["question_title"] == "").to_numpy() | (items["skill_set"] == "").to_numpy())
     if len(empty):
         raise DataValidationError(
-            f"{where(str(path), int(empty[0]), lines)}: question {items['question_id'].iloc[empty[0]]!r} has an "
+            f"{where(str(path), int(empty[0]), lines)}: question {items['problem_id'].iloc[empty[0]]!r} has an "
             "empty text or no skill (kc_names); every question needs both."
         )
     return items
 
 
 def read_answers(data_dir: str | Path, attempts: str = "first") -> pd.DataFrame:
-    """The answers of ``data_dir/interactions.csv``: ``answer_id, user_id, question_id, is_correct, attempt_no``.
+    """The answers of ``data_dir/interactions.csv``: ``answer_id, student_id, problem_id, correct, attempt_no``.
+
+    The file's columns are renamed once (:data:`ANSWER_COLUMNS`); ``answer_id`` is ``student_id:seq_pos``.
 
     Args:
         data_dir: the DBE-KT22 folder.
@@ -120,15 +129,17 @@ def read_answers(data_dir: str | Path, attempts: str = "first") -> pd.DataFrame:
         raise ConfigError(f"data.source.attempts={attempts!r}: must be one of {', '.join(ATTEMPTS)}.")
     path = Path(data_dir).expanduser() / "interactions.csv"
     raw, lines = read_table(path, numbers=("seq_pos", "correct", "attempt_no"))
-    _need(raw, ANSWER_COLUMNS, path)
-    question = raw["question_id"].astype("string").str.strip().str.removesuffix(".0").fillna("")
+    _need(raw, list(ANSWER_COLUMNS), path)
+    file_name = {record: column for column, record in ANSWER_COLUMNS.items()}
+    raw = raw[list(ANSWER_COLUMNS)].rename(columns=ANSWER_COLUMNS)
+    question = raw["problem_id"].astype("string").str.strip().str.removesuffix(".0").fillna("")
     unresolved = (question == "").to_numpy()
     correct = pd.to_numeric(raw["correct"], errors="coerce")
     bad = np.flatnonzero((~correct.isin([0, 1])).to_numpy() & ~unresolved)
     if len(bad):
         raise DataValidationError(
-            f"{where(str(path), int(bad[0]), lines)}, column 'correct': {describe_value(raw['correct'].iloc[bad[0]])} "
-            f"is not 0 or 1 ({len(bad)} such row(s))."
+            f"{where(str(path), int(bad[0]), lines)}, column '{file_name['correct']}': "
+            f"{describe_value(raw['correct'].iloc[bad[0]])} is not 0 or 1 ({len(bad)} such row(s))."
         )
     attempt = pd.to_numeric(raw["attempt_no"], errors="coerce")
     keep = ~unresolved & ((attempt == 1).to_numpy() if attempts == "first" else True)
@@ -136,9 +147,9 @@ def read_answers(data_dir: str | Path, attempts: str = "first") -> pd.DataFrame:
         log.info("%s: dropped %d answer(s) without a question id", path, int(unresolved.sum()))
     student = raw["student_id"].astype(str).str.strip()
     answers = pd.DataFrame({
-        "answer_id": (student + ":" + raw["seq_pos"].astype(str)).to_numpy(),
-        "user_id": student.to_numpy(), "question_id": question.to_numpy(dtype=object),
-        "is_correct": correct.fillna(0).astype(np.int8).to_numpy(), "attempt_no": attempt.to_numpy(),
+        "answer_id": (student + ":" + raw["t"].astype(str)).to_numpy(),
+        "student_id": student.to_numpy(), "problem_id": question.to_numpy(dtype=object),
+        "correct": correct.fillna(0).astype(np.int8).to_numpy(), "attempt_no": attempt.to_numpy(),
     })[keep]  # fmt: skip
     return answers.reset_index(drop=True)
 
@@ -164,27 +175,27 @@ class DBEKT22Source:
     def load(self) -> AnswerLog:
         questions = read_items(self.data_dir, self.image_marker, self.formula_marker)
         answers = read_answers(self.data_dir, self.attempts)
-        known = answers["question_id"].isin(set(questions["question_id"])).to_numpy()
+        known = answers["problem_id"].isin(set(questions["problem_id"])).to_numpy()
         if not known.all():
-            first = answers.loc[~known, "question_id"].iloc[0]
+            first = answers.loc[~known, "problem_id"].iloc[0]
             raise DataValidationError(
                 f"{self.data_dir / 'interactions.csv'}: {int((~known).sum())} answer(s) name a question that "
                 f"{self.data_dir / 'items.csv'} lacks (the first: question_id {first!r}); the two files must "
                 "come from the same release."
             )
-        labels = questions.set_index("question_id")[["topic_name", "subject_name", "skill_set"]]
-        answers = answers.join(labels, on="question_id")
+        labels = questions.set_index("problem_id")[["topic_name", "subject_name", "skill_set"]]
+        answers = answers.join(labels, on="problem_id")
         return AnswerLog(answers, questions)
 
 
 def item_table(data: AnswerLog) -> pd.DataFrame:
     """The answered questions in the layout of ``data=item_difficulty`` (:mod:`ktlab.data.text.items`):
     text, options, key, ``skills`` (``|``-joined), ``success_rate`` and ``n_answers`` of ``data``'s answers."""
-    grouped = data.answers.groupby("question_id")["is_correct"]
+    grouped = data.answers.groupby("problem_id")["correct"]
     rates = pd.DataFrame({"success_rate": grouped.mean(), "n_answers": grouped.size()})
-    items = data.questions.join(rates, on="question_id", how="inner").rename(columns={"skill_set": "skills"})
+    items = data.questions.join(rates, on="problem_id", how="inner").rename(columns={"skill_set": "skills"})
     columns = [
-        "question_id",
+        "problem_id",
         "question_title",
         *OPTION_COLUMNS,
         "correct_option",

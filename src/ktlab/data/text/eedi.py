@@ -4,7 +4,9 @@ The Eedi files (Kaggle "Eedi - Mining Misconceptions in Mathematics", 2024) hold
 with ``QuestionId, ConstructName, SubjectName, CorrectAnswer, QuestionText, AnswerAText ... AnswerDText``
 and no student answers. :func:`read_eedi` maps them to the question columns of ktlab
 (``question_title`` = QuestionText, ``option_a..d`` = Answer[A-D]Text, ``topic_name`` = ConstructName,
-``subject_name`` = SubjectName, ``axis_name`` from the subject, see :data:`AXIS_KEYWORDS`).
+``subject_name`` = SubjectName: :data:`EEDI_COLUMNS`; ``axis_name`` from the subject, see
+:data:`AXIS_KEYWORDS`), and its optional columns (:data:`EEDI_OPTIONAL`) to the record's ``problem_id``
+(``eedi`` + QuestionId) and the key's letter ``correct_option`` (CorrectAnswer, lowercased).
 
 :class:`EediBank` gives those questions a difficulty to simulate answers on: its visible part is a
 documented function of the text,
@@ -42,6 +44,8 @@ EEDI_COLUMNS: dict[str, str] = {
     "ConstructName": "topic_name",
     "SubjectName": "subject_name",
 }
+#: The optional columns of an Eedi file and what they become (the id gets the prefix ``eedi``).
+EEDI_OPTIONAL: dict[str, str] = {"QuestionId": "problem_id", "CorrectAnswer": "correct_option"}
 #: Axis of a subject: the first axis one of whose keywords the subject name contains, else "Number".
 AXIS_KEYWORDS: dict[str, tuple[str, ...]] = {
     "Algebra": ("algebra", "equation", "expression", "sequence", "graph", "function", "inequalit",
@@ -75,16 +79,16 @@ def read_eedi(path: str | Path) -> pd.DataFrame:
     if missing:
         raise DataValidationError(
             f"{path} lacks the Eedi column(s) {', '.join(missing)}; an Eedi question file has "
-            f"QuestionId, {', '.join(EEDI_COLUMNS)} and CorrectAnswer."
+            f"{', '.join(EEDI_COLUMNS)} and optionally {' and '.join(EEDI_OPTIONAL)}."
         )
-    frame = raw.rename(columns=EEDI_COLUMNS)
+    frame = raw[list(EEDI_COLUMNS)].rename(columns=EEDI_COLUMNS)
     frame["axis_name"] = axis_of(frame["subject_name"].astype(str))
-    if "QuestionId" in raw:
-        frame["question_id"] = "eedi" + raw["QuestionId"].astype(str)
-    extra = ["correct_option"] if "CorrectAnswer" in raw else []
-    if extra:
-        frame["correct_option"] = raw["CorrectAnswer"].astype(str).str.strip().str.lower()
-    return validate_questions(frame, str(path), line_offset=line_offset, extra=extra)
+    given = {column: name for column, name in EEDI_OPTIONAL.items() if column in raw}
+    if "QuestionId" in given:
+        frame[given["QuestionId"]] = "eedi" + raw["QuestionId"].astype(str)
+    if "CorrectAnswer" in given:
+        frame[given["CorrectAnswer"]] = raw["CorrectAnswer"].astype(str).str.strip().str.lower()
+    return validate_questions(frame, str(path), line_offset=line_offset)
 
 
 def _z(values: pd.Series) -> pd.Series:
@@ -126,7 +130,7 @@ class EediBank:
         frame = read_eedi(self.path)
         if self.n_questions is not None:
             frame = frame.iloc[: self.n_questions].reset_index(drop=True)
-        frame = frame.drop_duplicates("question_id").reset_index(drop=True)
+        frame = frame.drop_duplicates("problem_id").reset_index(drop=True)
         text = frame["question_title"]
         rng = np.random.default_rng(self.seed)
         subjects = sorted(frame["subject_name"].unique())

@@ -3,7 +3,10 @@
 One row per question::
 
     question_title, option_a, option_b [, option_c, option_d, option_e] [, correct_option], success_rate
-    [, question_id] [, skills] [, topic_name, subject_name, axis_name] [, n_answers]
+    [, problem_id] [, skills] [, topic_name, subject_name, axis_name] [, n_answers]
+
+(``problem_id`` may be named ``question_id``, the original notebook's name: see
+:data:`~ktlab.data.text.schema.NOTEBOOK_COLUMNS`.)
 
 ``success_rate`` (the column ``rate_column`` names) is the question's observed share of right answers, in
 [0, 1]; ``correct_option`` the key's letter; ``skills`` the question's skills joined by ``|`` (they become
@@ -11,7 +14,7 @@ One row per question::
 question-held-out folds). Missing label columns read ``unknown``.
 
 :class:`ItemFileSource` serves the questions as an :class:`~ktlab.data.text.sources.AnswerLog` whose
-``target`` is ``success_rate``: one "answer" per question, its rate in ``is_correct``, no student. The
+``target`` is ``success_rate``: one "answer" per question, its rate in ``correct``, no student. The
 text students' DataModule and module then train a regression of the rate (see
 :mod:`ktlab.models.text_module`).
 """
@@ -27,7 +30,13 @@ import pandas as pd
 
 from ktlab.data.io import read_table
 from ktlab.data.schema import describe_value, where
-from ktlab.data.text.schema import KEY_COLUMN, LABEL_COLUMNS, OPTION_COLUMNS, validate_questions
+from ktlab.data.text.schema import (
+    KEY_COLUMN,
+    LABEL_COLUMNS,
+    NOTEBOOK_COLUMNS,
+    OPTION_COLUMNS,
+    validate_questions,
+)
 from ktlab.data.text.sources import AnswerLog
 from ktlab.errors import DataValidationError
 from ktlab.utils.text import shorten
@@ -36,7 +45,7 @@ log = logging.getLogger(__name__)
 
 ITEM_REQUIRED: tuple[str, ...] = ("question_title", "option_a", "option_b")
 ITEM_OPTIONAL: tuple[str, ...] = (
-    "question_id",
+    "problem_id",
     *OPTION_COLUMNS[2:],
     KEY_COLUMN,
     "skills",
@@ -64,17 +73,19 @@ class ItemFileSource:
 
     def _check_columns(self, frame: pd.DataFrame) -> None:
         missing = [c for c in (*ITEM_REQUIRED, self.rate_column) if c not in frame.columns]
-        known = {*ITEM_REQUIRED, *ITEM_OPTIONAL, self.rate_column, *self.ignore_columns}
+        notebook = [old for old, new in NOTEBOOK_COLUMNS.items() if new in ITEM_OPTIONAL]
+        known = {*ITEM_REQUIRED, *ITEM_OPTIONAL, *notebook, self.rate_column, *self.ignore_columns}
         unknown = [str(c) for c in frame.columns if c not in known]
         if missing or unknown:
             problem = f"lacks the column(s) {', '.join(missing)}" if missing else ""
             if unknown:
                 problem += ("; " if problem else "") + f"has unknown column(s) {shorten(', '.join(unknown))}"
+            aliases = ", ".join(f"{NOTEBOOK_COLUMNS[old]} may be named {old}" for old in notebook)
             raise DataValidationError(
                 f"{self.path}, line 1 (the header): {problem}. A question file for difficulty regression has "
                 f"{', '.join(ITEM_REQUIRED)}, {self.rate_column} (the observed success rate, 0 to 1) and "
-                f"optionally {', '.join(ITEM_OPTIONAL)}; pass data.source.rate_column=<column> for another "
-                "rate column, or data.source.ignore_columns=[...] to leave columns out."
+                f"optionally {', '.join(ITEM_OPTIONAL)} ({aliases}); pass data.source.rate_column=<column> "
+                "for another rate column, or data.source.ignore_columns=[...] to leave columns out."
             )
 
     @staticmethod
@@ -118,16 +129,16 @@ class ItemFileSource:
             )
         questions = validate_questions(self.complete_questions(frame), self.name, line_offset=lines,
                                        extra=["skill_set"])  # fmt: skip
-        dup = questions["question_id"].duplicated().to_numpy()
+        dup = questions["problem_id"].duplicated().to_numpy()
         if dup.any():
             row = int(np.flatnonzero(dup)[0])
             raise DataValidationError(
-                f"{where(self.name, row, lines)}: question {questions['question_id'].iloc[row]!r} appears twice; "
+                f"{where(self.name, row, lines)}: question {questions['problem_id'].iloc[row]!r} appears twice; "
                 "give each question one row (its success rate over all its answers)."
             )
         answers = pd.DataFrame({
-            "answer_id": questions["question_id"].to_numpy(), "user_id": "", "question_id": questions["question_id"],
-            "is_correct": rate.to_numpy(dtype=np.float32), "topic_name": questions["topic_name"],
+            "answer_id": questions["problem_id"].to_numpy(), "student_id": "", "problem_id": questions["problem_id"],
+            "correct": rate.to_numpy(dtype=np.float32), "topic_name": questions["topic_name"],
             "subject_name": questions["subject_name"], "skill_set": questions["skill_set"],
         })  # fmt: skip
         return AnswerLog(answers, questions, target="success_rate")

@@ -30,46 +30,47 @@ def predict_questions(
     max_len: int | None = None,
     all_students: bool = False,
 ) -> pd.DataFrame:
-    """Success probability of each question of ``frame`` for its ``user_id``, or for every known student.
+    """Success probability of each question of ``frame`` for its ``student_id``, or for every known student.
 
     Args:
         datamodule: the model's :class:`~ktlab.data.text.datamodule.TextDataModule` (restored from the
             checkpoint: its tokenizer, template and student vocabulary); it need not be set up.
         model: the trained module (``success_probability(batch)``).
-        frame: questions in the answer-log question columns; with a ``user_id`` column, one prediction per
-            row for that student (a student the model does not know counts as an average one).
+        frame: questions in the answer-log question columns; with a ``student_id`` column (or the notebook's
+            ``user_id``), one prediction per row for that student (a student the model does not know
+            counts as an average one).
         source: the frame's name in messages.
         line_offset: the file line of the first row, for messages.
         batch_size: answers per batch.
         max_len: unused (the text length is the data's ``max_length``); kept for ``predict.py``.
-        all_students: predict every question for every known student, even when ``frame`` has ``user_id``.
-            A model that knows no student (a success-rate regression, ``data=item_difficulty``) predicts
-            each question once, for the unknown student (``user_id`` empty).
+        all_students: predict every question for every known student, even when ``frame`` names
+            students. A model that knows no student (a success-rate regression, ``data=item_difficulty``) predicts
+            each question once, for the unknown student (``student_id`` empty).
 
     Returns:
-        ``question_id, user_id, p_correct`` (one row per input row, or per question and student).
+        ``problem_id, student_id, p_correct`` (one row per input row, or per question and student).
     """
     if batch_size < 1:
         raise ConfigError(f"batch_size={batch_size}: must be >= 1; set batch_size.")
     state = datamodule.state
-    questions = validate_questions(frame, source, line_offset=line_offset, extra=["user_id"])
+    questions = validate_questions(frame, source, line_offset=line_offset, extra=["student_id"])
     students = list(state["students"])
     if not students:  # a success-rate regression: one prediction per question
         question, index = np.arange(len(questions)), np.zeros(len(questions), dtype=np.int64)
-        out = pd.DataFrame({"question_id": questions["question_id"], "user_id": ""})
-    elif "user_id" in questions and not all_students:
-        users = questions["user_id"].astype(str).str.strip()
-        index = users.map({s: i + 1 for i, s in enumerate(students)}).fillna(0).astype(np.int64).to_numpy()
+        out = pd.DataFrame({"problem_id": questions["problem_id"], "student_id": ""})
+    elif "student_id" in questions and not all_students:
+        named = questions["student_id"].astype(str).str.strip()
+        index = named.map({s: i + 1 for i, s in enumerate(students)}).fillna(0).astype(np.int64).to_numpy()
         if (index == 0).any():
             log.warning("%s: %d row(s) name a student the model does not know; predicted as an average "
                         "student", source, int((index == 0).sum()))  # fmt: skip
         question = np.arange(len(questions))
-        out = pd.DataFrame({"question_id": questions["question_id"], "user_id": users})
+        out = pd.DataFrame({"problem_id": questions["problem_id"], "student_id": named})
     else:
         question = np.repeat(np.arange(len(questions)), len(students))
         index = np.tile(np.arange(1, len(students) + 1), len(questions))
-        out = pd.DataFrame({"question_id": questions["question_id"].to_numpy()[question],
-                            "user_id": np.asarray(students, dtype=object)[index - 1]})  # fmt: skip
+        out = pd.DataFrame({"problem_id": questions["problem_id"].to_numpy()[question],
+                            "student_id": np.asarray(students, dtype=object)[index - 1]})  # fmt: skip
     texts = datamodule.template.render(questions)
     ids, offsets = encode_texts(
         state["tokenizer"], texts, datamodule.max_length, template=datamodule.template.template

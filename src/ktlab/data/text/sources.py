@@ -24,12 +24,16 @@ from ktlab.data.text.students import StudentConfig, simulate_answers
 
 log = logging.getLogger(__name__)
 
+#: Part of the cache key of simulated data: its tables use the answer record's names (student_id,
+#: correct, problem_id), so a cache written in the notebook's names is simulated anew, not read.
+CACHE_LAYOUT = "record-names"
+
 
 @dataclass
 class AnswerLog:
-    """Answers (one row per answer) and questions (one row per question, ``question_id`` unique).
+    """Answers (one row per answer) and questions (one row per question, ``problem_id`` unique).
 
-    ``target`` says what ``is_correct`` holds: ``answer`` (0/1, one row per answer of a student) or
+    ``target`` says what ``correct`` holds: ``answer`` (0/1, one row per answer of a student) or
     ``success_rate`` (one row per question, its observed success rate, no students: see
     :class:`ktlab.data.text.items.ItemFileSource`).
     """
@@ -64,7 +68,8 @@ class AnswerFileSource:
     Args:
         path: the file.
         ignore_columns: columns beyond the answer-log layout to leave out; any other unknown column is
-            refused (see :func:`~ktlab.data.text.schema.validate_answers`).
+            refused (see :func:`~ktlab.data.text.schema.validate_answers`, which also reads the original
+            notebook's names: :data:`~ktlab.data.text.schema.NOTEBOOK_COLUMNS`).
     """
 
     def __init__(self, path: str | Path, ignore_columns: Sequence[str] = ()) -> None:
@@ -106,7 +111,9 @@ class SimulatedSource:
     def _paths(self) -> tuple[Path, Path] | None:
         if self.cache_dir is None:
             return None
-        key = hashlib.sha1(json.dumps([self.bank.key(), asdict(self.students)]).encode()).hexdigest()[:12]
+        key = hashlib.sha1(
+            json.dumps([self.bank.key(), asdict(self.students), CACHE_LAYOUT]).encode()
+        ).hexdigest()[:12]
         return self.cache_dir / f"answers_{key}.parquet", self.cache_dir / f"questions_{key}.parquet"
 
     def _simulate(self) -> AnswerLog:

@@ -42,7 +42,7 @@ def _by_groups(
 def question_folds(
     questions: pd.DataFrame, n_folds: int, seed: int, fold_group: str = "skill_set"
 ) -> pd.Series:
-    """The fold (``0..n_folds-1``) of every ``question_id`` of ``questions`` (rows may repeat a question).
+    """The fold (``0..n_folds-1``) of every ``problem_id`` of ``questions`` (rows may repeat a question).
 
     Questions sharing their ``fold_group`` value share their fold; without that column, or where it is
     empty, a question is its own group.
@@ -50,7 +50,7 @@ def question_folds(
     Raises:
         ConfigError: fewer groups than folds.
     """
-    table = questions.drop_duplicates("question_id")
+    table = questions.drop_duplicates("problem_id")
     groups = _groups(table, fold_group)
     try:
         fold = group_folds(groups, n_folds, seed)
@@ -59,12 +59,12 @@ def question_folds(
             f"data.n_folds={n_folds}: the data has {len(set(groups))} question group(s) by {fold_group}, "
             "too few for that many folds; use fewer folds."
         ) from None
-    return pd.Series(fold, index=table["question_id"].to_numpy(), name="fold")
+    return pd.Series(fold, index=table["problem_id"].to_numpy(), name="fold")
 
 
 def _groups(frame: pd.DataFrame, fold_group: str) -> np.ndarray:
     """The fold group of every row: its ``fold_group`` value, else (absent or empty) its question."""
-    question = frame["question_id"].astype(str)
+    question = frame["problem_id"].astype(str)
     if fold_group not in frame:
         return question.to_numpy()
     value = frame[fold_group].fillna("").astype(str)
@@ -76,7 +76,7 @@ def _by_fold(answers: pd.DataFrame, val_fraction: float, seed: int, fold: int, n
     folds = question_folds(answers, n_folds, seed, fold_group)
     if not 0 <= fold < n_folds:
         raise ConfigError(f"data.fold={fold}: must be in 0..{n_folds - 1} (data.n_folds={n_folds}).")
-    test = (answers["question_id"].map(folds) == fold).to_numpy()
+    test = (answers["problem_id"].map(folds) == fold).to_numpy()
     split = np.full(len(answers), "test", dtype=object)
     split[~test] = split_groups(_groups(answers, fold_group)[~test], val_fraction, 0.0, seed)
     return split
@@ -97,13 +97,14 @@ def split_answers(
     if split_by == "fold":
         return _by_fold(answers, val_fraction, seed, fold, n_folds, fold_group)
     if split_by == "question":
-        return _by_groups(answers["question_id"], val_fraction, test_fraction, seed, "question")
+        return _by_groups(answers["problem_id"], val_fraction, test_fraction, seed, "question")
     if split_by == "topic":
         return _by_groups(answers["topic_name"], val_fraction, test_fraction, seed, "topic")
     key = np.random.default_rng(seed).random(len(answers))
-    order = pd.DataFrame({"user": answers["user_id"].to_numpy(), "key": key}).sort_values(["user", "key"])
-    position = order.groupby("user", sort=False).cumcount().to_numpy()
-    size = order.groupby("user", sort=False)["key"].transform("size").to_numpy()
+    order = pd.DataFrame({"student": answers["student_id"].to_numpy(), "key": key})
+    order = order.sort_values(["student", "key"])
+    position = order.groupby("student", sort=False).cumcount().to_numpy()
+    size = order.groupby("student", sort=False)["key"].transform("size").to_numpy()
     share = np.empty(len(answers))
     share[order.index.to_numpy()] = position / size
     return np.where(

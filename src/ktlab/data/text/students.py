@@ -107,11 +107,11 @@ def simulate_answers(questions: pd.DataFrame, cfg: StudentConfig) -> tuple[pd.Da
     answers = pd.DataFrame(
         {
             "answer_id": [f"a{i:07d}" for i in range(len(p))],
-            "user_id": [f"u{s:05d}" for s in student],
-            "is_correct": correct,
+            "student_id": [f"u{s:05d}" for s in student],
+            "correct": correct,
         }
     )
-    keep = ["question_id", "question_title", "option_a", "option_b", "option_c", "option_d", "option_e",
+    keep = ["problem_id", "question_title", "option_a", "option_b", "option_c", "option_d", "option_e",
             "topic_name", "subject_name", "axis_name"]  # fmt: skip
     answers = pd.concat([answers, shown[keep]], axis=1)
     answers["p_correct_true"] = p
