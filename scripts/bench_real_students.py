@@ -345,8 +345,8 @@ def main() -> None:
         table,
         ["skill_mean", "tfidf_ridge", focus],
         out,
-        question="question_id",
-        correct="is_correct",
+        question="problem_id",
+        correct="correct",
     )
     result["plots"].append(str(out / "cold_start.png"))
     best = max(routes, key=lambda r: routes[r]["difficulty_spearman"]) if routes else None
