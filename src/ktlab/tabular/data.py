@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ktlab.data.io import read_table
+from ktlab.data.layouts import rename_layout
 from ktlab.db.columns import PLATFORM_ANSWERS
 from ktlab.errors import DataValidationError
 from ktlab.tabular.errors import TabularError
@@ -227,14 +228,13 @@ def _record_names(frame: pd.DataFrame, source: str) -> tuple[pd.DataFrame, dict[
     Raises:
         DataValidationError: the file names a column both ways.
     """
-    renamed = {old: new for old, new in FILE_COLUMNS.items() if old in frame.columns}
-    both = [f"{old}/{new}" for old, new in renamed.items() if new in frame.columns]
+    renamed, names, both = rename_layout(frame, FILE_COLUMNS)
     if both:
         raise DataValidationError(
             f"{source}: the column(s) {', '.join(both)} are one column under two names (the database's and "
             "the answer record's); keep one of each pair (see docs/tabular.md)."
         )
-    return frame.rename(columns=renamed), {new: old for old, new in renamed.items()}
+    return renamed, names
 
 
 def load_file(path: str | Path) -> PlatformData:

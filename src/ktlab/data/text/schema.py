@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from ktlab.data.layouts import rename_layout
 from ktlab.data.schema import ORACLE_COLUMN, describe_value, where
 from ktlab.errors import DataValidationError
 from ktlab.utils.text import shorten
@@ -97,21 +98,19 @@ def record_names(
     Raises:
         DataValidationError: the file names one column both ways (``user_id`` and ``student_id``...).
     """
-    given = {old: new for old, new in NOTEBOOK_COLUMNS.items() if old in frame.columns}
-    both = [f"{old} and {new}" for old, new in given.items() if new in frame.columns]
+    columns = set(map(str, frame.columns))
+    renamed, in_file, both = rename_layout(frame, NOTEBOOK_COLUMNS)
     if both:
         raise DataValidationError(
             f"{_header_of(source, line_offset)}: has the columns {'; '.join(both)}, the original notebook's "
             "and ktlab's name of one column; keep one of them (see docs/text_students.md)."
         )
-    columns = set(map(str, frame.columns))
-    in_file = {new: old for old, new in given.items()}
-    layout = {new: old for old, new in NOTEBOOK_COLUMNS.items()} if given else {}
+    layout = {new: old for old, new in NOTEBOOK_COLUMNS.items()} if in_file else {}
 
     def shown(column: str) -> str:
         return in_file.get(column) or (column if column in columns else layout.get(column, column))
 
-    return frame.rename(columns=given), shown
+    return renamed, shown
 
 
 def _text_columns(
