@@ -53,7 +53,7 @@ def test_a_column_named_both_ways_is_refused(platform: PlatformData, tmp_path: P
     path = _file(platform, tmp_path / "answers.csv", {"time_spent": "time_taken"})
     pd.read_csv(path).assign(time_spent=1.0).to_csv(path, index=False)
     with pytest.raises(
-        DataValidationError, match=r"answers\.csv: the column\(s\) time_taken/time_spent are one"
+        DataValidationError, match=r"answers\.csv: the column\(s\) time_taken and time_spent are one"
     ):
         load_file(path)
 
