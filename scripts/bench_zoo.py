@@ -2,19 +2,23 @@
 
     python scripts/bench_zoo.py --data-dir ../shared/data --pykt /tmp/pykt --epochs 2 > bench_zoo.json
 
-For each model (dkt, dkt_plus, sakt, akt; simplekt, sparsekt_topk, sparsekt_soft and saint have a ktlab
-arm only, ``--models simplekt saint``) the ktlab arm trains through Lightning exactly as ``train.py`` does
-(``KTLitModule``, ktlab's DataModule and its length-bucketed batches, no validation pass), the pyKT arm
-trains pyKT's own network class with pyKT's own training step (``pykt.models.train_model.model_forward``:
-forward and loss) on the same windows, batched as pyKT batches them (file order, each padded to the
-200 steps of a window: ``--pykt-layout pykt``, the default) or as ktlab does (``--pykt-layout ktlab``),
-converted to pyKT's batch layout (0-based concept ids, ``*_seqs`` / ``shft_*`` / ``masks`` /
-``smasks``). The pyKT arm skips pyKT's DataLoader, which only makes it faster. Both arms run the same number of epochs with the same optimizer (Adam, lr 1e-3) and matching
-sizes (listed in the JSON), then score the released test file with one shared AUC function over the same
+For each model (dkt, dkt_plus, sakt, akt, dkvmn, saint; simplekt, sparsekt_topk, sparsekt_soft and qikt,
+which pyKT 0.0.38 lacks, have a ktlab arm only) the ktlab arm trains through Lightning exactly as
+``train.py`` does (``KTLitModule``, ktlab's DataModule and its length-bucketed batches, no validation
+pass), the pyKT arm trains pyKT's own network class with pyKT's own training step
+(``pykt.models.train_model.model_forward``: forward and loss) on the same windows, batched as pyKT
+batches them (file order, each padded to the 200 steps of a window: ``--pykt-layout pykt``, the default)
+or as ktlab does (``--pykt-layout ktlab``), converted to pyKT's batch layout (0-based concept ids,
+``*_seqs`` / ``shft_*`` / ``masks`` / ``smasks``) outside the timing. The pyKT arm skips pyKT's
+DataLoader, which only makes it faster. Both arms run the same number of epochs with the same optimizer
+(Adam at the learning rate of ktlab's ``conf/model`` file) and the sizes of ktlab's ``model.net`` passed to
+pyKT's constructor (``bench_zoo_pyktnet.pykt_sizes_from_ktlab``; the JSON lists them, and under
+``size_mismatches`` what pyKT's constructor cannot take, e.g. DKVMN's key and summary widths, which pyKT
+ties to its value width), then score the released test file with one shared AUC function over the same
 answers (every answer but the first of each window of 200). pyKT is never a dependency: it is imported
 from ``--pykt`` (``pip install --no-deps --target /tmp/pykt pykt-toolkit==0.0.38``); without it the pyKT
-arms are reported as not run. ``--pykt-batches N`` times only the first N batches of a pyKT arm (for its
-slow AKT), extrapolates the epoch and reports no AUC for it.
+arms are reported as not run. ``--pykt-batches N`` times only the first N batches of the pyKT arms named by
+``--pykt-batches-for`` (its slow AKT and SAINT), extrapolates the epoch and reports no AUC for them.
 
 Figures swing 2-5x with other load on the machine: arms of one model run back to back, and the 1-minute
 load average is recorded beside each arm.
@@ -28,8 +32,10 @@ data=pykt``: the chunks of the folds other than ``--fold`` of ``--data-dir``, in
 
 ``--max-batches N`` times only the first N batches of the epoch; answers per second are the answers
 trained on in those batches (pyKT's selected rows but the first of each chunk) over their seconds, and
-the epoch's seconds are extrapolated from them. pyKT is not run on this protocol: its side is null with
-a note.
+the epoch's seconds are extrapolated from them. For the models pyKT 0.0.38 has, both sides take pyKT's
+default sizes (``bench_zoo_pyktnet.PYKT_DEFAULT_SIZES``, from pyKT's ``configs/kt_config.json``) and pyKT's
+network trains with its own step on the same N batches (``bench_zoo_pykt.py``); the others keep ktlab's
+sizes and a pyKT side of null with a note.
 """
 
 from __future__ import annotations
