@@ -22,6 +22,7 @@ import torch
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from hydra.utils import instantiate
+from omegaconf import OmegaConf
 
 from ktlab.callbacks.epoch_time import EpochTime
 
@@ -87,7 +88,7 @@ def pykt_protocol_arm(
     arm = {
         "framework": "ktlab",
         "model": model_name,
-        "net": {k: v for k, v in cfg.model.net.items() if k != "_target_"},
+        "net": {k: v for k, v in OmegaConf.to_container(cfg.model.net).items() if k != "_target_"},
         "batch_size": datamodule.batch_size,
         "batches_timed": timed,
         "batches_per_epoch": len(trained),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 from pathlib import Path
 
@@ -51,6 +52,7 @@ def test_a_model_pykt_has_runs_at_pykt_sizes_and_says_when_pykt_is_absent(tmp_pa
     assert (ours["net"]["embed_dim"], ours["net"]["hidden_dim"], ours["net"]["dropout"]) == (200, 200, 0.1)
     assert theirs["answers_per_s"] is None and theirs["note"] == f"not run: no pykt package under {tmp_path}"
     assert out["ratios"]["dkt"]["speedup_answers_per_s"] is None
+    assert json.loads(json.dumps(out))["arms"][0]["net"] == ours["net"]  # what bench_zoo.py prints
 
 
 @pytest.mark.skipif(not (PYKT / "pykt").is_dir(), reason=f"pyKT 0.0.38 is not unpacked under {PYKT}")
