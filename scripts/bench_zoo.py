@@ -14,7 +14,8 @@ DataLoader, which only makes it faster. Both arms run the same number of epochs 
 (Adam at the learning rate of ktlab's ``conf/model`` file) and the sizes of ktlab's ``model.net`` passed to
 pyKT's constructor (``bench_zoo_pyktnet.pykt_sizes_from_ktlab``; the JSON lists them, and under
 ``size_mismatches`` what pyKT's constructor cannot take, e.g. DKVMN's key and summary widths, which pyKT
-ties to its value width), then score the released test file with one shared AUC function over the same
+ties to its value width; ``--override model.net.key_dim=200 ...`` changes ktlab's sizes, and so both),
+then score the released test file with one shared AUC function over the same
 answers (every answer but the first of each window of 200). pyKT is never a dependency: it is imported
 from ``--pykt`` (``pip install --no-deps --target /tmp/pykt pykt-toolkit==0.0.38``); without it the pyKT
 arms are reported as not run. ``--pykt-batches N`` times only the first N batches of the pyKT arms named by
@@ -62,7 +63,8 @@ ROOT = Path(__file__).resolve().parents[1]
 NO_PYKT_ARM = "no pyKT arm for this model: pyKT 0.0.38 has no model of this name"
 
 
-def compose_cfg(model: str, data_dir: str, batch_size: int) -> Any:
+def compose_cfg(model: str, data_dir: str, batch_size: int, extra: list[str] | None = None) -> Any:
+    """``train.py``'s config for ``model`` on ASSISTments 2009; ``extra``: more Hydra overrides."""
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
         return compose(
@@ -72,6 +74,7 @@ def compose_cfg(model: str, data_dir: str, batch_size: int) -> Any:
                 "data=assist2009",
                 f"paths.data_dir={data_dir}",
                 f"data.batch_size={batch_size}",
+                *(extra or []),
             ],
         )
 
@@ -208,6 +211,12 @@ def main() -> None:
         "--max-batches", type=int, default=None, help="--protocol pykt: time the first N batches only"
     )
     parser.add_argument("--max-len", type=int, default=200, help="--protocol pykt: chunk length")
+    parser.add_argument(
+        "--override",
+        nargs="*",
+        default=[],
+        help="Hydra overrides of every ktlab arm (e.g. model.net.key_dim=200); pyKT's arms take the sizes",
+    )
     args = parser.parse_args()
     L.seed_everything(0, verbose=False)
     if args.protocol == "pykt":
@@ -224,7 +233,7 @@ def main() -> None:
     have_pykt = pyktnet.import_pykt(args.pykt)
     arms, answers = [], None
     for name in args.models:
-        cfg = compose_cfg(name, args.data_dir, args.batch_size)
+        cfg = compose_cfg(name, args.data_dir, args.batch_size, args.override)
         datamodule = instantiate(cfg.data)
         datamodule.setup("fit")
         lengths = datamodule.datasets["train"].lengths
@@ -264,6 +273,7 @@ def main() -> None:
         "train_answers_per_epoch": answers,
         "epochs": args.epochs,
         "batch_size": args.batch_size,
+        "overrides": args.override,
         "torch_threads": torch.get_num_threads(),
         "arms": arms,
         "ratios": ratios,
