@@ -2,19 +2,24 @@
 
     python scripts/bench_zoo.py --data-dir ../shared/data --pykt /tmp/pykt --epochs 2 > bench_zoo.json
 
-For each model (dkt, dkt_plus, sakt, akt; simplekt, sparsekt_topk, sparsekt_soft and saint have a ktlab
-arm only, ``--models simplekt saint``) the ktlab arm trains through Lightning exactly as ``train.py`` does
-(``KTLitModule``, ktlab's DataModule and its length-bucketed batches, no validation pass), the pyKT arm
-trains pyKT's own network class with pyKT's own training step (``pykt.models.train_model.model_forward``:
-forward and loss) on the same windows, batched as pyKT batches them (file order, each padded to the
-200 steps of a window: ``--pykt-layout pykt``, the default) or as ktlab does (``--pykt-layout ktlab``),
-converted to pyKT's batch layout (0-based concept ids, ``*_seqs`` / ``shft_*`` / ``masks`` /
-``smasks``). The pyKT arm skips pyKT's DataLoader, which only makes it faster. Both arms run the same number of epochs with the same optimizer (Adam, lr 1e-3) and matching
-sizes (listed in the JSON), then score the released test file with one shared AUC function over the same
+For each model (dkt, dkt_plus, sakt, akt, dkvmn, saint; simplekt, sparsekt_topk, sparsekt_soft and qikt,
+which pyKT 0.0.38 lacks, have a ktlab arm only) the ktlab arm trains through Lightning exactly as
+``train.py`` does (``KTLitModule``, ktlab's DataModule and its length-bucketed batches, no validation
+pass), the pyKT arm trains pyKT's own network class with pyKT's own training step
+(``pykt.models.train_model.model_forward``: forward and loss) on the same windows, batched as pyKT
+batches them (file order, each padded to the 200 steps of a window: ``--pykt-layout pykt``, the default)
+or as ktlab does (``--pykt-layout ktlab``), converted to pyKT's batch layout (0-based concept ids,
+``*_seqs`` / ``shft_*`` / ``masks`` / ``smasks``) outside the timing. The pyKT arm skips pyKT's
+DataLoader, which only makes it faster. Both arms run the same number of epochs with the same optimizer
+(Adam at the learning rate of ktlab's ``conf/model`` file) and the sizes of ktlab's ``model.net`` passed to
+pyKT's constructor (``bench_zoo_pyktnet.pykt_sizes_from_ktlab``; the JSON lists them, and under
+``size_mismatches`` what pyKT's constructor cannot take, e.g. DKVMN's key and summary widths, which pyKT
+ties to its value width; ``--override model.net.key_dim=200 ...`` changes ktlab's sizes, and so both),
+then score the released test file with one shared AUC function over the same
 answers (every answer but the first of each window of 200). pyKT is never a dependency: it is imported
 from ``--pykt`` (``pip install --no-deps --target /tmp/pykt pykt-toolkit==0.0.38``); without it the pyKT
-arms are reported as not run. ``--pykt-batches N`` times only the first N batches of a pyKT arm (for its
-slow AKT), extrapolates the epoch and reports no AUC for it.
+arms are reported as not run. ``--pykt-batches N`` times only the first N batches of the pyKT arms named by
+``--pykt-batches-for`` (its slow AKT and SAINT), extrapolates the epoch and reports no AUC for them.
 
 Figures swing 2-5x with other load on the machine: arms of one model run back to back, and the 1-minute
 load average is recorded beside each arm.
@@ -28,8 +33,10 @@ data=pykt``: the chunks of the folds other than ``--fold`` of ``--data-dir``, in
 
 ``--max-batches N`` times only the first N batches of the epoch; answers per second are the answers
 trained on in those batches (pyKT's selected rows but the first of each chunk) over their seconds, and
-the epoch's seconds are extrapolated from them. pyKT is not run on this protocol: its side is null with
-a note.
+the epoch's seconds are extrapolated from them. For the models pyKT 0.0.38 has, both sides take pyKT's
+default sizes (``bench_zoo_pyktnet.PYKT_DEFAULT_SIZES``, from pyKT's ``configs/kt_config.json``) and pyKT's
+network trains with its own step on the same N batches (``bench_zoo_pykt.py``); the others keep ktlab's
+sizes and a pyKT side of null with a note.
 """
 
 from __future__ import annotations
@@ -38,8 +45,6 @@ import argparse
 import json
 import os
 import statistics
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -49,34 +54,17 @@ from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from hydra.utils import instantiate
 
-from bench_zoo_pykt import pykt_protocol_bench, speed_trainer  # this script's folder
+from bench_zoo_pykt import pykt_protocol_bench, pyktnet, speed_trainer  # this script's folder
 from ktlab.evaluation import NextStepProtocol, binary_scores
 
 ROOT = Path(__file__).resolve().parents[1]
-#: pyKT constructor arguments matching ktlab's model configs (conf/model/*.yaml).
-PYKT_SIZES: dict[str, dict[str, Any]] = {
-    "dkt": {"emb_size": 200, "dropout": 0.2},
-    "dkt_plus": {"emb_size": 200, "dropout": 0.2, "lambda_r": 0.1, "lambda_w1": 0.003, "lambda_w2": 3.0},
-    "sakt": {"seq_len": 200, "emb_size": 128, "num_attn_heads": 8, "dropout": 0.2, "num_en": 1},
-    "akt": {
-        "d_model": 128,
-        "n_blocks": 1,
-        "dropout": 0.05,
-        "d_ff": 256,
-        "final_fc_dim": 256,
-        "num_attn_heads": 8,
-    },
-}
-
-#: Why the models without an entry in PYKT_SIZES (simplekt, sparsekt_topk, sparsekt_soft, saint: ktlab arm
-#: only) have no pyKT arm.
-NO_PYKT_ARM = (
-    "no pyKT arm for this model: its pyKT forward and training-step signatures differ between pyKT "
-    "releases and were not checked against 0.0.38"
-)
+#: Why a model without an entry in ``pyktnet.PYKT_MODELS`` (simplekt, sparsekt_topk, sparsekt_soft, qikt)
+#: has no pyKT arm.
+NO_PYKT_ARM = "no pyKT arm for this model: pyKT 0.0.38 has no model of this name"
 
 
-def compose_cfg(model: str, data_dir: str, batch_size: int) -> Any:
+def compose_cfg(model: str, data_dir: str, batch_size: int, extra: list[str] | None = None) -> Any:
+    """``train.py``'s config for ``model`` on ASSISTments 2009; ``extra``: more Hydra overrides."""
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
         return compose(
@@ -86,6 +74,7 @@ def compose_cfg(model: str, data_dir: str, batch_size: int) -> Any:
                 "data=assist2009",
                 f"paths.data_dir={data_dir}",
                 f"data.batch_size={batch_size}",
+                *(extra or []),
             ],
         )
 
@@ -125,48 +114,6 @@ def ktlab_arm(
     }
 
 
-def to_pykt(batch: dict[str, torch.Tensor], with_problems: bool) -> dict[str, torch.Tensor]:
-    """A ktlab batch in pyKT's layout: current steps ``[:, :-1]``, next steps ``[:, 1:]``, 0-based ids."""
-    mask = batch["mask"]
-    concept = (batch["skill"] - 1).clamp(min=0) * mask
-    problem = (batch["problem"] * mask) if with_problems and "problem" in batch else torch.zeros_like(concept)
-    answer = batch["correct"] * mask
-    zeros = torch.zeros_like(concept)
-    return {
-        "qseqs": problem[:, :-1], "cseqs": concept[:, :-1], "rseqs": answer[:, :-1], "tseqs": zeros[:, :-1],
-        "shft_qseqs": problem[:, 1:], "shft_cseqs": concept[:, 1:], "shft_rseqs": answer[:, 1:],
-        "shft_tseqs": zeros[:, 1:], "masks": mask[:, :-1], "smasks": mask[:, 1:],
-    }  # fmt: skip
-
-
-def pykt_predict(net: torch.nn.Module, batch: dict[str, torch.Tensor], with_problems: bool) -> torch.Tensor:
-    """pyKT's prediction of steps 1..T-1 (as its evaluation computes it), padded to ``[B, T]``."""
-    d = to_pykt(batch, with_problems)
-    c, r, cs = d["cseqs"].long(), d["rseqs"].long(), d["shft_cseqs"].long()
-    if net.model_name in ("dkt", "dkt+"):
-        y = (net(c, r) * torch.nn.functional.one_hot(cs, net.num_c)).sum(-1)
-    elif net.model_name == "sakt":
-        y = net(c, r, cs)
-    else:
-        cc = torch.cat([c[:, :1], cs], dim=1)
-        cr = torch.cat([r[:, :1], d["shft_rseqs"].long()], dim=1)
-        cq = torch.cat([d["qseqs"][:, :1], d["shft_qseqs"]], dim=1).long()
-        y = net(cc, cr, cq)[0][:, 1:]
-    return torch.cat([torch.zeros_like(y[:, :1]), y], dim=1)
-
-
-def pad_to(batch: dict[str, torch.Tensor], length: int) -> dict[str, torch.Tensor]:
-    """``batch`` with every ``[B, L, ...]`` tensor zero-padded (mask False) to ``L = length``."""
-    width = batch["mask"].shape[1]
-    out = {}
-    for key, values in batch.items():
-        if values.dim() >= 2 and values.shape[1] == width:
-            pad = torch.zeros((values.shape[0], length - width, *values.shape[2:]), dtype=values.dtype)
-            values = torch.cat([values, pad], dim=1)
-        out[key] = values
-    return out
-
-
 def pykt_loader(datamodule: Any, layout: str) -> Any:
     """The training batches of the pyKT arm.
 
@@ -176,61 +123,48 @@ def pykt_loader(datamodule: Any, layout: str) -> Any:
     isolates the speed of the two networks from that of the batching.
     """
     if layout == "ktlab":
-        return datamodule.dataloader("train")
+        return list(datamodule.dataloader("train"))
     dataset = datamodule.datasets["train"]
     loader = torch.utils.data.DataLoader(
         dataset, batch_size=datamodule.batch_size, shuffle=False, collate_fn=dataset.collator()
     )
-    return [pad_to(batch, datamodule.max_len) for batch in loader]
+    return [pyktnet.pad_to(batch, datamodule.max_len) for batch in loader]
 
 
 def pykt_arm(
-    model_name: str, datamodule: Any, epochs: int, max_batches: int | None, layout: str
+    model_name: str, cfg: Any, datamodule: Any, epochs: int, max_batches: int | None, layout: str
 ) -> dict[str, Any]:
-    import pykt.models  # noqa: F401  (the package must import before its modules)
-
-    train_model = sys.modules["pykt.models.train_model"]
+    """pyKT 0.0.38's ``model_name`` at the sizes of ktlab's ``cfg.model.net`` (as close as pyKT's
+    constructor allows: ``size_mismatches`` lists the rest), trained by pyKT's own step with ktlab's Adam
+    learning rate on the same windows, then scored on the released test file."""
+    net_cfg = {k: v for k, v in cfg.model.net.items() if k != "_target_"}
+    sizes, mismatches = pyktnet.pykt_sizes_from_ktlab(model_name, net_cfg, seq_len=datamodule.max_len)
     n_skills = datamodule.model_inputs()["dims"]["n_skills"]
-    if model_name == "dkt":
-        from pykt.models.dkt import DKT as Net
-    elif model_name == "dkt_plus":
-        from pykt.models.dkt_plus import DKTPlus as Net
-    elif model_name == "sakt":
-        from pykt.models.sakt import SAKT as Net
-    else:
-        from pykt.models.akt import AKT as Net
-    args = dict(PYKT_SIZES[model_name])
-    net = Net(n_skills, 0, **args) if model_name == "akt" else Net(n_skills, **args)
-    optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
+    net = pyktnet.build_pykt_net(model_name, n_skills, sizes)
+    lr = float(cfg.model.optimizer.lr)
+    optimizer = torch.optim.Adam(net.parameters(), lr=lr)
     seconds, load, partial = [], os.getloadavg()[0], False
     for _ in range(epochs):
-        net.train()
         loader = pykt_loader(datamodule, layout)
-        start, done = time.perf_counter(), 0
-        for batch in loader:
-            loss = train_model.model_forward(net, to_pykt(batch, False))
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            done += 1
-            if max_batches and done >= max_batches:
-                partial = True
-                break
-        elapsed = time.perf_counter() - start
-        seconds.append(elapsed * len(loader) / done)
+        batches = [pyktnet.to_pykt(batch, False) for batch in loader[: max_batches or len(loader)]]
+        partial = len(batches) < len(loader)
+        elapsed = pyktnet.pykt_train_seconds(net, batches, optimizer)
+        seconds.append(elapsed * len(loader) / len(batches))
         if partial:
             break
     net.eval()
     auc, n = (
         (None, None)
         if partial
-        else auc_of(lambda b: pykt_predict(net, b, False), datamodule.dataloader("test"))
+        else auc_of(lambda b: pyktnet.pykt_predict(net, b, False), datamodule.dataloader("test"))
     )
     return {
         "framework": "pykt 0.0.38",
         "model": model_name,
         "batch_layout": layout,
-        "sizes": args,
+        "sizes": sizes,
+        "size_mismatches": mismatches,
+        "lr": lr,
         "epoch_seconds": seconds,
         "extrapolated_from_batches": max_batches if partial else None,
         "test_auc": auc,
@@ -277,28 +211,37 @@ def main() -> None:
         "--max-batches", type=int, default=None, help="--protocol pykt: time the first N batches only"
     )
     parser.add_argument("--max-len", type=int, default=200, help="--protocol pykt: chunk length")
+    parser.add_argument(
+        "--override",
+        nargs="*",
+        default=[],
+        help="Hydra overrides of every ktlab arm (e.g. model.net.key_dim=200); pyKT's arms take the sizes",
+    )
     args = parser.parse_args()
     L.seed_everything(0, verbose=False)
     if args.protocol == "pykt":
         out = pykt_protocol_bench(
-            args.models, args.data_dir, args.fold, args.max_batches, max_len=args.max_len
+            args.models,
+            args.data_dir,
+            args.fold,
+            args.max_batches,
+            max_len=args.max_len,
+            pykt_dir=args.pykt,
         )
         print(json.dumps(out, indent=2))
         return
-    have_pykt = (Path(args.pykt) / "pykt").is_dir()
-    if have_pykt:
-        sys.path.insert(0, args.pykt)
+    have_pykt = pyktnet.import_pykt(args.pykt)
     arms, answers = [], None
     for name in args.models:
-        cfg = compose_cfg(name, args.data_dir, args.batch_size)
+        cfg = compose_cfg(name, args.data_dir, args.batch_size, args.override)
         datamodule = instantiate(cfg.data)
         datamodule.setup("fit")
         lengths = datamodule.datasets["train"].lengths
         answers = int((lengths - 1).sum())  # scored training answers per epoch, the same for both arms
         arms.append(ktlab_arm(name, cfg, datamodule, args.epochs, args.precision))
-        if have_pykt and name in PYKT_SIZES:
+        if have_pykt and name in pyktnet.PYKT_MODELS:
             limit = args.pykt_batches if name in args.pykt_batches_for else None
-            arms.append(pykt_arm(name, datamodule, args.epochs, limit, args.pykt_layout))
+            arms.append(pykt_arm(name, cfg, datamodule, args.epochs, limit, args.pykt_layout))
         else:
             why = f"no pykt package under {args.pykt}" if not have_pykt else NO_PYKT_ARM
             arms.append({"framework": "pykt 0.0.38", "model": name, "not_run": why})
@@ -330,6 +273,7 @@ def main() -> None:
         "train_answers_per_epoch": answers,
         "epochs": args.epochs,
         "batch_size": args.batch_size,
+        "overrides": args.override,
         "torch_threads": torch.get_num_threads(),
         "arms": arms,
         "ratios": ratios,
