@@ -14,13 +14,15 @@ from tests.conftest import ROOT, recomputed_test_auc
 from tests.zoo.conftest import KT, PID
 
 
-def _runner():
-    spec = importlib.util.spec_from_file_location(
-        "run_benchmarks", ROOT / "experiments" / "run_benchmarks.py"
-    )
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "experiments" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def _runner():
+    return _load("run_benchmarks")
 
 
 def test_every_suite_arm_names_existing_configs() -> None:
@@ -79,14 +81,14 @@ def test_tiny_suite_over_two_seeds_writes_results(tmp_path: Path, capsys) -> Non
 @pytest.mark.slow  # starts a wandb service process (4-10 s)
 def test_final_table_goes_to_wandb_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WANDB_MODE", "offline")
-    runner = _runner()
+    table = _load("results_table")
     row = {"data": "assist2009", "arm": "dkt", "seeds": [1, 2], "auc": 0.82, "auc_std": 0.001, "acc": 0.77,
            "brier": 0.157, "ece": 0.01, "epoch_seconds": 7.0, "params": 388311}  # fmt: skip
-    folder = Path(runner.log_table_to_wandb([row], "benchmarks", "ktlab-test", tmp_path / "wandb"))
+    folder = Path(table.log_table_to_wandb([row], "benchmarks", "ktlab-test", tmp_path / "wandb"))
     tables = list(folder.glob("media/table/**/*.table.json"))
     assert len(tables) == 1
     logged = json.loads(tables[0].read_text())
-    assert logged["columns"] == list(runner.WANDB_COLUMNS)
+    assert logged["columns"] == list(table.WANDB_COLUMNS)
     assert logged["data"] == [["assist2009", "dkt", "1, 2", 0.82, 0.001, 0.77, 0.157, 0.01, 7.0, 388311]]
 
 
