@@ -77,6 +77,7 @@ def test_password_in_db_url_is_masked_everywhere(pg_url: str, tmp_path: Path) ->
     assert PASSWORD not in str(row.config) and "***" in row.config["db"]["url"]
 
 
+@pytest.mark.slow  # a two-run sweep and an eval in subprocesses with W&B's service (~20 s)
 def test_sweep_with_wandb_then_eval_store_no_password(tmp_path: Path) -> None:
     """A sweep (escaped overrides, multirun.yaml), W&B offline (it records the command line) and eval.py."""
     tiny = [*TINY, "trainer.max_epochs=1"]
