@@ -40,7 +40,7 @@ def _train(model: str, folder: Path) -> Path:
         "data.source.n_students=300",
         "trainer.max_epochs=2",
         "test=false",
-        "trainer.enable_progress_bar=false",
+        "callbacks.progress_bar=null",
         f"paths.root_dir={folder}",
         f"hydra.run.dir={run_dir}",
     ]

@@ -131,7 +131,8 @@ def predict_next_step(
     Returns:
         Columns ``student_id, skill_id, p_correct, difficulty, n_answers``, one row per learner and skill.
     """
-    model.eval()
+    if model.training:  # a loaded predictor is already in eval mode: no walk over its modules per call
+        model.eval()
     frame, encoded, _, lengths, collate = encode_history(history, encoder, max_len, source, line_offset)
     students = encoded.student_ids
     k = len(encoder.skills)

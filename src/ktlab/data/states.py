@@ -75,7 +75,8 @@ def knowledge_states(
         Columns ``student_id, step, t, answered_skill, correct, skill_id, p_correct``: one row per learner,
         step of the window and known skill; ``step`` counts from 0 within the window.
     """
-    model.eval()
+    if model.training:  # a loaded predictor is already in eval mode: no walk over its modules per call
+        model.eval()
     _, encoded, starts, lengths, collate = encode_history(history, encoder, max_len, source, line_offset)
     skills = np.asarray(encoder.skills, dtype=object)
     k = len(skills)
