@@ -208,8 +208,8 @@ def start_text_aware(data_dir: str, quick: bool, out: Path) -> subprocess.Popen 
     if not script.is_file():
         return None
     command = [sys.executable, str(script), "--data-dir", data_dir, *(["--quick"] if quick else [])]
-    log = (out / "text_aware.log").open("w")
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True)
+    with (out / "text_aware.log").open("w") as log:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True)
 
 
 def finish_text_aware(process: subprocess.Popen | None, out: Path) -> dict:
