@@ -27,6 +27,7 @@ from ktlab.errors import ConfigError
 from ktlab.evaluation.epoch_metrics import DefinedAUROC, stage_metrics
 from ktlab.evaluation.protocols import NextStepProtocol
 from ktlab.models.checkpoint import load_running_best, mark_checkpoint, save_running_best
+from ktlab.models.length_groups import run_grouped
 from ktlab.models.losses import masked_bce_with_logits, per_answer_scale
 from ktlab.models.optim import configure_optimization
 from ktlab.models.output import split_output
@@ -86,6 +87,10 @@ class KTLitModule(LightningModule):
         protocol: config (``_target_``) of the :class:`~ktlab.evaluation.Protocol` that decides which answers
             are scored and trained on; None: :class:`~ktlab.evaluation.NextStepProtocol`
             (``+model.protocol._target_=...`` sets another).
+        length_groups: run each batch in up to this many groups of windows of similar length, each cut to
+            its longest window (:mod:`ktlab.models.length_groups`): the same logits and gradients with less
+            padding, for batches that mix long and short windows (pyKT's file-order batches; 8 under
+            ``experiment=pykt``). 1: the batch runs whole.
     """
 
     def __init__(
@@ -98,9 +103,10 @@ class KTLitModule(LightningModule):
         data: Mapping[str, Any] | None = None,
         loss_scale: str = "answers",
         protocol: Mapping[str, Any] | None = None,
+        length_groups: int = 1,
     ) -> None:
         super().__init__()
-        raise_problems("model", self.check_args({"loss_scale": loss_scale}))
+        raise_problems("model", self.check_args({"loss_scale": loss_scale, "length_groups": length_groups}))
         self.save_hyperparameters(
             {
                 "net": plain(net),
@@ -111,6 +117,7 @@ class KTLitModule(LightningModule):
                 "data": plain(data),
                 "loss_scale": loss_scale,
                 "protocol": plain(protocol),
+                "length_groups": length_groups,
             }
         )
         self.net = build_network(self.hparams.net, self.hparams.inputs["dims"])
@@ -129,6 +136,7 @@ class KTLitModule(LightningModule):
         """The problems of the module's own arguments (see :mod:`ktlab.checks`)."""
         checks = Checks(args)
         checks.one_of("loss_scale", LOSS_SCALES)
+        checks.integer("length_groups", 1)
         return checks.problems
 
     def on_fit_start(self) -> None:
@@ -140,8 +148,12 @@ class KTLitModule(LightningModule):
 
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """Logits ``[B, T]`` of a batch."""
-        logits, _ = split_output(self.net(batch))
+        logits, _ = split_output(self.run_net(self.net, batch))
         return logits
+
+    def run_net(self, fn: Any, batch: dict[str, torch.Tensor]) -> Any:
+        """``fn(batch)`` (the network, or a part of it returning ``[B, T, ...]``) in length groups."""
+        return run_grouped(fn, batch, self.hparams.get("length_groups", 1))
 
     # ------------------------------------------------------------------ steps
     def _step(
@@ -151,7 +163,7 @@ class KTLitModule(LightningModule):
         loss_metric: MeanMetric,
         oracle: DefinedAUROC | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
-        logits, aux_loss = split_output(self.net(batch))  # [B, T]
+        logits, aux_loss = split_output(self.run_net(self.net, batch))  # [B, T]
         target = batch["correct"]
         scored = self.protocol.scored(batch)
         loss, count = masked_bce_with_logits(logits, target, scored)
