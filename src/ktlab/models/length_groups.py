@@ -7,6 +7,8 @@ ASSISTments 2015, and a network spends most of its time on them. Every sequence 
 and windows are padded at their end, so running the windows in groups, each group cut to its own longest
 window, gives the same logits for the same batch (up to float rounding), hence the same loss and
 gradients: the batches, their order and what is learnt from them stay pyKT's; only the work shrinks.
+Dropout masks are drawn group by group, so a training run with groups follows another random stream than
+one without (on ASSISTments 2015 fold 0, DKT's ``window_testauc`` moved by 0.0003).
 
 The windows, sorted by length (longest first), are cut into at most ``groups`` contiguous runs that
 minimise the positions computed, the sum over runs of (windows in the run) x (its longest window), by
