@@ -90,6 +90,7 @@ def pykt_protocol_arm(
         "model": model_name,
         "net": {k: v for k, v in OmegaConf.to_container(cfg.model.net).items() if k != "_target_"},
         "batch_size": datamodule.batch_size,
+        "length_groups": cfg.model.get("length_groups", 1),
         "batches_timed": timed,
         "batches_per_epoch": len(trained),
         "answers_timed": answers,
