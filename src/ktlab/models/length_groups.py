@@ -31,7 +31,7 @@ from torch import Tensor
 
 from ktlab.models.output import NetOutput
 
-#: Group a batch only when that saves at least this share of its padded positions.
+#: Group a batch only when that saves at least this share of the positions it is padded to ([B, T]).
 MIN_SAVING = 0.25
 
 Output = Tensor | NetOutput
@@ -100,11 +100,11 @@ def run_grouped(
     :class:`~ktlab.models.output.NetOutput`.
     """
     mask = batch["mask"]
-    runs = plan_groups(mask.sum(dim=1), groups) if groups > 1 and mask.dim() == 2 else None
+    lengths = mask.sum(dim=1)
+    runs = plan_groups(lengths, groups) if groups > 1 and mask.dim() == 2 else None
     if runs is None:
         return fn(dict(batch))
     size, steps = mask.shape
-    lengths = mask.sum(dim=1)
     pieces, aux, weights = [], [], []
     for rows in runs:
         width = int(lengths[rows].max().clamp(min=1))
