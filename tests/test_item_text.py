@@ -98,6 +98,28 @@ def test_a_question_text_moves_its_own_prediction_and_the_later_ones_only(net) -
     assert not torch.allclose(before[:, 3], after[:, 3])  # the unseen question's text reaches its prediction
 
 
+def test_the_text_difficulty_moves_a_new_question_along_its_skill_s_rasch_direction() -> None:
+    """With ``text_difficulty`` the text's scalar is added to the problem's ``mu``: it moves the prediction
+    of a question unseen in training (problem id 0, skill known), and only from that step on."""
+    torch.manual_seed(0)
+    net = RecurrentTracer(
+        n_skills=2, n_problems=2, embed_dim=8, hidden_dim=8, head_dim=8, item_vec_dim=6, text_difficulty=True
+    ).eval()
+    assert RecurrentTracer(n_skills=2, n_problems=2, item_vec_dim=6).text.to_difficulty is None
+    vec = torch.randn(1, 5, 6)
+    vec[0, :3] = 0.0  # steps 0-2: questions without text
+    batch = _batch(vec)
+    batch["skill"] = torch.tensor([[1, 2, 1, 2, 1]])
+    batch["problem"] = torch.tensor([[1, 2, 1, 0, 0]])  # steps 3 and 4: questions unseen in training
+    torch.nn.init.normal_(net.rasch.skill_variation.weight)
+    with torch.no_grad():
+        before = net(batch)
+        net.text.to_difficulty.weight.fill_(1.0)
+        after = net(batch)
+    torch.testing.assert_close(before[:, :3], after[:, :3])  # no text, no text difficulty
+    assert not torch.allclose(before[:, 3], after[:, 3])  # the new question's text sets its difficulty
+
+
 def test_a_network_that_reads_no_text_is_refused() -> None:
     from ktlab.models.kt_module import build_network
 

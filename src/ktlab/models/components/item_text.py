@@ -9,6 +9,10 @@ networks are built with ``item_vec_dim = E`` (0 without text). A network that re
   predicts a step from (known before the answer: the text is fixed before the learner answers);
 * :meth:`ItemText.answer`: a vector of the answered question, one projection for a right answer and one
   for a wrong one, added to the embedding of the answered step.
+* :meth:`ItemText.difficulty` (with ``difficulty=True``): a scalar read from the question's text, which a
+  network with Rasch problem embeddings adds to the problem's learned difficulty ``mu`` (see
+  :mod:`ktlab.models.components.rasch`): the text then explains what it can of every question's difficulty,
+  the penalised ``mu`` of a seen question the rest, and a new question keeps the text's part.
 
 Both are linear maps without bias (a zero text vector adds nothing) through a narrow shared layer of
 ``rank`` units, after a dropout on the text vector: a few hundred training questions could otherwise be
@@ -36,16 +40,26 @@ class ItemText(nn.Module):
         answer_dim: width of :meth:`answer` (0: none).
         dropout: dropout on the text vectors in training.
         rank: width of the shared layer every projection goes through.
+        difficulty: also read a scalar difficulty from the text (:meth:`difficulty`).
     """
 
     def __init__(
-        self, item_vec_dim: int, question_dim: int, answer_dim: int = 0, dropout: float = 0.5, rank: int = 16
+        self,
+        item_vec_dim: int,
+        question_dim: int,
+        answer_dim: int = 0,
+        dropout: float = 0.5,
+        rank: int = 16,
+        difficulty: bool = False,
     ) -> None:
         super().__init__()
         self.reduce = nn.Sequential(nn.Dropout(dropout), nn.Linear(item_vec_dim, rank, bias=False))
         self.to_question = nn.Linear(rank, question_dim, bias=False)
         self.answer_dim = answer_dim
         self.to_answer = nn.Linear(rank, 2 * answer_dim, bias=False) if answer_dim else None
+        self.to_difficulty = nn.Linear(rank, 1, bias=False) if difficulty else None
+        if self.to_difficulty is not None:
+            nn.init.zeros_(self.to_difficulty.weight)  # as mu: every question starts at its skills
 
     @staticmethod
     def vectors(batch: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -61,6 +75,12 @@ class ItemText(nn.Module):
         """``[B, T, question_dim]``: the asked question's text, projected."""
         return self.to_question(self.reduce(self.vectors(batch)))
 
+    def difficulty(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """``[B, T]``: the asked question's difficulty read from its text (0 for a step without text)."""
+        if self.to_difficulty is None:
+            raise RuntimeError("ItemText.difficulty needs difficulty=True")
+        return self.to_difficulty(self.reduce(self.vectors(batch))).squeeze(-1)
+
     def answer(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """``[B, T, answer_dim]``: the answered question's text, projected by whether the answer was right."""
         if self.to_answer is None:
@@ -72,7 +92,14 @@ class ItemText(nn.Module):
 
 
 def item_text(
-    item_vec_dim: int, question_dim: int, answer_dim: int, dropout: float, rank: int
+    item_vec_dim: int,
+    question_dim: int,
+    answer_dim: int,
+    dropout: float,
+    rank: int,
+    difficulty: bool = False,
 ) -> ItemText | None:
     """An :class:`ItemText` when the data gives text vectors (``item_vec_dim > 0``), else None."""
-    return ItemText(item_vec_dim, question_dim, answer_dim, dropout, rank) if item_vec_dim > 0 else None
+    if item_vec_dim <= 0:
+        return None
+    return ItemText(item_vec_dim, question_dim, answer_dim, dropout, rank, difficulty)

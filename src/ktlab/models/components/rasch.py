@@ -45,7 +45,11 @@ class RaschShift(nn.Module):
             self.answer_variation = nn.Embedding(answer_rows, dim)
 
     def forward(
-        self, problem: torch.Tensor, skill: torch.Tensor, answer: torch.Tensor
+        self,
+        problem: torch.Tensor,
+        skill: torch.Tensor,
+        answer: torch.Tensor,
+        offset: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Shifts of the question and of the answered step, each ``[B, T, dim]``.
 
@@ -54,8 +58,12 @@ class RaschShift(nn.Module):
             skill: skill ids ``[B, T]``.
             answer: ids into ``f`` ``[B, T]``: ``2 * skill + correct`` (0 where the skill is padding or
                 unseen), or ``correct`` when built with ``answer_rows=2``.
+            offset: ``[B, T]`` added to each step's ``mu`` (a difficulty known apart from the id, e.g.
+                read from the question's text; it is not penalised here).
         """
         mu = self.difficulty(problem)  # [B, T, 1]
+        if offset is not None:
+            mu = mu + offset.unsqueeze(-1)
         return mu * self.skill_variation(skill), mu * self.answer_variation(answer)
 
     def penalty(self) -> torch.Tensor:

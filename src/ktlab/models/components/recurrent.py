@@ -22,7 +22,10 @@ problem's Rasch difficulty, as in AKT (:mod:`ktlab.models.components.rasch`): th
 (:mod:`ktlab.models.components.problem_history`: seen before, right then, and whether it is the step just
 before), read from earlier answers only. With question texts (``item_vec_dim > 0``,
 :mod:`ktlab.models.components.item_text`) the answered question's projected text is added to the answer
-embedding and the asked question's to the skill embedding of the query.
+embedding and the asked question's to the skill embedding of the query; with problem ids and
+``text_difficulty`` a scalar read from the text is also added to the problem's Rasch difficulty (the text
+explains what it can of each question's difficulty, the penalised ``mu`` of a seen question the rest, and a
+question unseen in training keeps the text's part).
 """
 
 from __future__ import annotations
@@ -67,6 +70,8 @@ class RecurrentTracer(nn.Module):
         item_vec_dim: width of the question-text vectors (0: the data gives none).
         text_dropout: dropout on the question-text vectors.
         text_rank: width of the layer the question-text vectors are narrowed to.
+        text_difficulty: with problem ids and question texts, add a difficulty read from the text to each
+            problem's Rasch difficulty.
     """
 
     def __init__(
@@ -89,6 +94,7 @@ class RecurrentTracer(nn.Module):
         item_vec_dim: int = 0,
         text_dropout: float = 0.5,
         text_rank: int = 16,
+        text_difficulty: bool = False,
     ) -> None:
         super().__init__()
         raise_problems(
@@ -122,7 +128,10 @@ class RecurrentTracer(nn.Module):
         self.rasch = RaschShift(n_problems, n_skills, embed_dim) if n_problems > 0 else None
         self.rasch_l2 = rasch_l2
         self.problem_history = problem_history and n_problems > 0
-        self.text = item_text(item_vec_dim, embed_dim, embed_dim, text_dropout, text_rank)
+        self.text_difficulty = text_difficulty and n_problems > 0 and item_vec_dim > 0
+        self.text = item_text(
+            item_vec_dim, embed_dim, embed_dim, text_dropout, text_rank, difficulty=self.text_difficulty
+        )
         phase_width = n_phases if self.phase_in_context else 0
         self.rnn = CELLS[cell](
             input_size=embed_dim + context_dim + phase_width,
@@ -168,7 +177,8 @@ class RecurrentTracer(nn.Module):
         """The problem shifts of the query and of the answer embedding (None without problem ids)."""
         if self.rasch is None or "problem" not in batch:
             return None
-        return self.rasch(batch["problem"], batch["skill"], self._answer_ids(batch))
+        offset = self.text.difficulty(batch) if self.text is not None and self.text_difficulty else None
+        return self.rasch(batch["problem"], batch["skill"], self._answer_ids(batch), offset)
 
     def query(
         self,
