@@ -100,7 +100,7 @@ def test_a_question_text_moves_its_own_prediction_and_the_later_ones_only(net) -
 
 def test_the_text_difficulty_moves_a_new_question_along_its_skill_s_rasch_direction() -> None:
     """With ``text_difficulty`` the text's scalar is added to the problem's ``mu``: it moves the prediction
-    of a question unseen in training (problem id 0, skill known), and only from that step on."""
+    of a question unseen in training (problem id 0, skill known); steps without a text keep theirs."""
     torch.manual_seed(0)
     net = RecurrentTracer(
         n_skills=2, n_problems=2, embed_dim=8, hidden_dim=8, head_dim=8, item_vec_dim=6, text_difficulty=True
