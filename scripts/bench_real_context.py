@@ -70,8 +70,9 @@ def ablation(base: list[str], sets: dict[str, tuple[str, str]], seeds: list[int]
             "std": statistics.stdev(aucs) if len(aucs) > 1 else 0.0,
             "aucs": aucs,
         }
-    for row in table.values():
-        row["delta"] = row["mean"] - table["answers_only"]["mean"]
+    if "answers_only" in table:  # a --sets run without it has nothing to compare with
+        for row in table.values():
+            row["delta"] = row["mean"] - table["answers_only"]["mean"]
     return table
 
 
