@@ -35,7 +35,6 @@ import torch
 
 from ktlab.evaluation.metrics import defined_auc
 from ktlab.evaluation.protocols import Protocol
-from ktlab.models.length_groups import run_grouped
 
 #: pyKT's names of the test metrics (without the ``test/`` prefix ktlab writes them under).
 SKILL_KEYS = ("testauc", "testacc", "window_testauc", "window_testacc")
@@ -97,13 +96,13 @@ def collect_rows(
     offset = 0
     model.eval()
     net = row_head(model) if features else None
-    groups = int(getattr(model, "hparams", {}).get("length_groups", 1))
+    run_net = getattr(model, "run_net", None)  # the module's length groups, when it is a KTLitModule
     device = next((param.device for param in model.parameters()), torch.device("cpu"))
     for batch in loader:
         batch = {key: value.to(device) for key, value in batch.items()}
         scored = protocol.scored(batch)
         if net is not None:
-            hidden = run_grouped(net.row_features, batch, groups)
+            hidden = run_net(net.row_features, batch) if run_net else net.row_features(batch)
             logits = net.row_logits(hidden)
             parts["h"].append(hidden[scored].double().cpu().numpy())
         else:

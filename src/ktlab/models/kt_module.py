@@ -153,7 +153,7 @@ class KTLitModule(LightningModule):
 
     def run_net(self, fn: Any, batch: dict[str, torch.Tensor]) -> Any:
         """``fn(batch)`` (the network, or a part of it returning ``[B, T, ...]``) in length groups."""
-        return run_grouped(fn, batch, self.hparams.get("length_groups", 1))
+        return run_grouped(fn, batch, self.hparams.length_groups)
 
     # ------------------------------------------------------------------ steps
     def _step(
