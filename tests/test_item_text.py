@@ -98,24 +98,31 @@ def test_a_question_text_moves_its_own_prediction_and_the_later_ones_only(net) -
     assert not torch.allclose(before[:, 3], after[:, 3])  # the unseen question's text reaches its prediction
 
 
-def test_the_text_difficulty_moves_a_new_question_along_its_skill_s_rasch_direction() -> None:
+@pytest.mark.parametrize(
+    "net",
+    [
+        lambda **kw: RecurrentTracer(n_skills=2, n_problems=2, embed_dim=8, hidden_dim=8, head_dim=8, **kw),
+        lambda **kw: AKT(n_skills=2, n_problems=2, dim=8, n_heads=2, ff_dim=8, head_dim=8, **kw),
+    ],
+    ids=["dkt_gru", "akt"],
+)
+def test_the_text_difficulty_moves_a_new_question_along_its_skill_s_rasch_direction(net) -> None:
     """With ``text_difficulty`` the text's scalar is added to the problem's ``mu``: it moves the prediction
     of a question unseen in training (problem id 0, skill known); steps without a text keep theirs."""
     torch.manual_seed(0)
-    net = RecurrentTracer(
-        n_skills=2, n_problems=2, embed_dim=8, hidden_dim=8, head_dim=8, item_vec_dim=6, text_difficulty=True
-    ).eval()
-    assert RecurrentTracer(n_skills=2, n_problems=2, item_vec_dim=6).text.to_difficulty is None
+    model = net(item_vec_dim=6, text_difficulty=True).eval()
+    assert net(item_vec_dim=6).text.to_difficulty is None
+    assert net(item_vec_dim=0, text_difficulty=True).text is None  # no text, nothing to read
     vec = torch.randn(1, 5, 6)
     vec[0, :3] = 0.0  # steps 0-2: questions without text
     batch = _batch(vec)
     batch["skill"] = torch.tensor([[1, 2, 1, 2, 1]])
     batch["problem"] = torch.tensor([[1, 2, 1, 0, 0]])  # steps 3 and 4: questions unseen in training
-    torch.nn.init.normal_(net.rasch.skill_variation.weight)
+    torch.nn.init.normal_(model.rasch.skill_variation.weight)
     with torch.no_grad():
-        before = net(batch)
-        net.text.to_difficulty.weight.fill_(1.0)
-        after = net(batch)
+        before = model(batch)
+        model.text.to_difficulty.weight.fill_(1.0)
+        after = model(batch)
     torch.testing.assert_close(before[:, :3], after[:, :3])  # no text, no text difficulty
     assert not torch.allclose(before[:, 3], after[:, 3])  # the new question's text sets its difficulty
 

@@ -19,7 +19,9 @@ questions, value the encoded answers, steps ``< t`` only, with a feed-forward la
 ``t``, which the retriever never reads for step ``t``: it cannot reach its own prediction (see
 :mod:`ktlab.models.components.monotonic`).
 With question texts (``item_vec_dim > 0``, :mod:`ktlab.models.components.item_text`) the question's
-projected text is added to ``x_t`` and, projected by the answer, to ``y_t``.
+projected text is added to ``x_t`` and, projected by the answer, to ``y_t``; with problem ids and
+``text_difficulty`` a scalar read from the text is also added to the problem's ``mu`` (a new question, whose
+``mu`` is 0, keeps the text's part).
 """
 
 from __future__ import annotations
@@ -68,6 +70,8 @@ class AKT(nn.Module):
         item_vec_dim: width of the question-text vectors (0: the data gives none).
         text_dropout: dropout on the question-text vectors.
         text_rank: width of the layer the question-text vectors are narrowed to.
+        text_difficulty: with problem ids and question texts, add a difficulty read from the text to each
+            problem's Rasch difficulty ``mu``.
     """
 
     def __init__(
@@ -90,6 +94,7 @@ class AKT(nn.Module):
         item_vec_dim: int = 0,
         text_dropout: float = 0.5,
         text_rank: int = 16,
+        text_difficulty: bool = False,
     ) -> None:
         super().__init__()
         raise_problems(
@@ -127,7 +132,10 @@ class AKT(nn.Module):
             if n_problems > 0
             else None
         )
-        self.text = item_text(item_vec_dim, dim, dim, text_dropout, text_rank)
+        self.text_difficulty = text_difficulty and n_problems > 0 and item_vec_dim > 0
+        self.text = item_text(
+            item_vec_dim, dim, dim, text_dropout, text_rank, difficulty=self.text_difficulty
+        )
 
         def blocks(feed_forward: bool = True) -> nn.ModuleList:
             return nn.ModuleList(
@@ -183,7 +191,8 @@ class AKT(nn.Module):
             x, y = x + self.text.question(batch), y + self.text.answer(batch)
         if self.rasch is None or "problem" not in batch:
             return x, y
-        shift_x, shift_y = self.rasch(batch["problem"], skill, answer)
+        offset = self.text.difficulty(batch) if self.text is not None and self.text_difficulty else None
+        shift_x, shift_y = self.rasch(batch["problem"], skill, answer, offset)
         if not self.separate_qa:  # the released code's y shift: mu * (d[skill] + h[correct])
             shift_y = shift_y + shift_x
         return x + shift_x, y + shift_y
