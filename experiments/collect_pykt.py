@@ -2,6 +2,7 @@
 
     python experiments/collect_pykt.py logs/train/multiruns/<time> [more run folders ...]
     python experiments/collect_pykt.py logs/train/multiruns/<time> --out experiments   # the committed table
+    python experiments/collect_pykt.py <new runs> --merge experiments/results_pykt.json --out experiments
 
 Reads every ``metrics.json`` below the folders given (each run's ``.hydra/config.yaml`` says its data set,
 as ``data.name`` or the name of ``data.dir`` without a ``_pykt`` suffix, its fold, seed, model and checkpoint
@@ -16,8 +17,11 @@ Runs of a network with early fusion (``ktlab.evaluation.pykt``) also carry its f
 ``windowaucearly_preds`` in a column of its own ("—" for runs without it).
 
 The files go to ``logs/pykt/`` unless ``--out`` names a folder; the committed table in ``experiments/``
-is rewritten only with ``--out experiments``. A folder without a finished run, or a run whose config or
-metrics cannot be read, stops with one paragraph and exit status 2.
+is rewritten only with ``--out experiments``. ``--merge FILE`` also tabulates the runs an earlier
+``results_pykt.json`` recorded (their folders need not exist any more); a run found again in the folders
+(same data set, arm, fold and seed) replaces its record. A folder without a finished run, a run whose
+config or metrics cannot be read, or a merge file that is not such a JSON stops with one paragraph and
+exit status 2.
 """
 
 from __future__ import annotations
@@ -173,6 +177,32 @@ def find_runs(folders: list[Path]) -> list[Run]:
     return list(latest.values())
 
 
+def recorded_runs(path: Path) -> list[Run]:
+    """The runs an earlier ``results_pykt.json`` recorded (its ``runs``), as :class:`Run` objects.
+
+    Raises:
+        KtlabError: the file cannot be read or is not such a JSON.
+    """
+    try:
+        records = json.loads(path.read_text())["runs"]
+        return [Run(**{**record, "path": Path(record["path"])}) for record in records]
+    except (OSError, json.JSONDecodeError, KeyError, TypeError) as err:
+        raise KtlabError(
+            f"{path}: not a results_pykt.json this script wrote (a JSON object whose 'runs' list holds "
+            f"path, data, model, arm, fold, seed, selection and metrics per run): {err!r}."
+        ) from None
+
+
+def merge_runs(recorded: list[Run], found: list[Run]) -> list[Run]:
+    """``recorded`` without the runs ``found`` again (same data set, arm, fold and seed), then ``found``."""
+
+    def key(run: Run) -> tuple[str, str, int | None, int | None]:
+        return run.data, run.arm, run.fold, run.seed
+
+    again = {key(run) for run in found}
+    return [run for run in recorded if key(run) not in again] + found
+
+
 def leaderboard_metric(data: str, runs: list[Run]) -> str:
     """pyKT's leaderboard metric for ``data``: question-level fused AUC where the runs report one."""
     if data in WINDOW_TESTAUC_DATA or all(r.metrics.get("windowauclate_mean") is None for r in runs):
@@ -319,6 +349,13 @@ def _parser() -> argparse.ArgumentParser:
         "--out experiments)",
     )
     parser.add_argument("--leaderboard", type=Path, default=ROOT / "experiments" / "pykt_leaderboard.yaml")
+    parser.add_argument(
+        "--merge",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="also tabulate the runs this earlier results_pykt.json recorded (a run found again replaces it)",
+    )
     return parser
 
 
@@ -332,6 +369,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{args.leaderboard}: not a leaderboard file (a mapping with source, ktlab, datasets)."
         )
     runs = find_runs(args.folders)
+    if args.merge is not None:
+        runs = merge_runs(recorded_runs(args.merge), runs)
     rows = summarize(runs, board)
     command = "python experiments/collect_pykt.py " + " ".join(sys.argv[1:] if argv is None else argv)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -163,3 +164,30 @@ def test_a_time_cap_or_a_cache_folder_does_not_split_an_arm(tmp_path: Path) -> N
     runs = collect.find_runs([sweep])
     assert sorted({r.arm for r in runs}) == ["dkt", "dkt (model.net.dim=8)"]
     assert len([r for r in runs if r.arm == "dkt"]) == 5
+
+
+def test_merge_keeps_the_recorded_runs_and_replaces_a_run_found_again(
+    multiruns: list[Path], tmp_path: Path, capsys
+) -> None:
+    first = tmp_path / "first"
+    assert collect.main([str(multiruns[0]), "--out", str(first)]) == 0
+    later = tmp_path / "later"
+    fake_run(later / "0", "/data/assist2015_pykt", 0, {"window_testauc": 0.7000})  # dkt fold 0 again
+    fake_run(later / "1", "/data/assist2015_pykt", 0, {"window_testauc": 0.7100}, model="sakt")
+    shutil.rmtree(multiruns[0])  # the recorded runs' folders are gone: the JSON is all there is
+    out = tmp_path / "out"
+    merged = str(first / "results_pykt.json")
+    assert collect.main([str(later), "--merge", merged, "--out", str(out)]) == 0
+    saved = json.loads((out / "results_pykt.json").read_text())
+    assert len(saved["runs"]) == 6
+    dkt = next(r for r in saved["table"] if r["model"] == "dkt")
+    assert dkt["folds"] == [0, 1, 2, 3, 4]
+    assert dkt["mean"] == pytest.approx((0.7000 + sum(AUC_2015[1:])) / 5)  # fold 0 replaced
+    assert any(r["model"] == "sakt" for r in saved["table"])
+
+    (tmp_path / "bad.json").write_text('{"table": []}')
+    with pytest.raises(SystemExit) as done:
+        collect.main([str(later), "--merge", str(tmp_path / "bad.json"), "--out", str(tmp_path / "o2")])
+    assert done.value.code == 2
+    assert "not a results_pykt.json" in " ".join(capsys.readouterr().err.split())
+    assert not (tmp_path / "o2").exists()
