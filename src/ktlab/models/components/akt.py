@@ -34,7 +34,7 @@ from torch import nn
 
 from ktlab.checks import Checks, Problem, raise_problems
 from ktlab.models.components.dropout import LaneDropout
-from ktlab.models.components.item_text import item_text
+from ktlab.models.components.item_text import difficulty_offset, item_text
 from ktlab.models.components.monotonic import MonotonicBlock
 from ktlab.models.components.rasch import RaschShift
 from ktlab.models.output import NetOutput
@@ -132,9 +132,8 @@ class AKT(nn.Module):
             if n_problems > 0
             else None
         )
-        self.text_difficulty = text_difficulty and n_problems > 0 and item_vec_dim > 0
         self.text = item_text(
-            item_vec_dim, dim, dim, text_dropout, text_rank, difficulty=self.text_difficulty
+            item_vec_dim, dim, dim, text_dropout, text_rank, difficulty=text_difficulty and n_problems > 0
         )
 
         def blocks(feed_forward: bool = True) -> nn.ModuleList:
@@ -191,7 +190,7 @@ class AKT(nn.Module):
             x, y = x + self.text.question(batch), y + self.text.answer(batch)
         if self.rasch is None or "problem" not in batch:
             return x, y
-        offset = self.text.difficulty(batch) if self.text is not None and self.text_difficulty else None
+        offset = difficulty_offset(self.text, batch)
         shift_x, shift_y = self.rasch(batch["problem"], skill, answer, offset)
         if not self.separate_qa:  # the released code's y shift: mu * (d[skill] + h[correct])
             shift_y = shift_y + shift_x

@@ -91,6 +91,14 @@ class ItemText(nn.Module):
         return wrong + correct * (right - wrong)
 
 
+def difficulty_offset(text: ItemText | None, batch: dict[str, torch.Tensor]) -> torch.Tensor | None:
+    """``[B, T]``: the difficulty ``text`` reads from the batch's question texts, or None when there is no
+    text path or it was built without ``difficulty`` (a network passes it to its Rasch shift as ``offset``)."""
+    if text is None or text.to_difficulty is None:
+        return None
+    return text.difficulty(batch)
+
+
 def item_text(
     item_vec_dim: int,
     question_dim: int,

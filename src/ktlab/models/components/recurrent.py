@@ -39,7 +39,7 @@ from torch import nn
 
 from ktlab.checks import Checks, Problem, raise_problems
 from ktlab.models.components.cell_autocast import run_cell
-from ktlab.models.components.item_text import item_text
+from ktlab.models.components.item_text import difficulty_offset, item_text
 from ktlab.models.components.problem_history import WIDTH as HISTORY_WIDTH
 from ktlab.models.components.problem_history import problem_history
 from ktlab.models.components.rasch import RaschShift
@@ -128,9 +128,13 @@ class RecurrentTracer(nn.Module):
         self.rasch = RaschShift(n_problems, n_skills, embed_dim) if n_problems > 0 else None
         self.rasch_l2 = rasch_l2
         self.problem_history = problem_history and n_problems > 0
-        self.text_difficulty = text_difficulty and n_problems > 0 and item_vec_dim > 0
         self.text = item_text(
-            item_vec_dim, embed_dim, embed_dim, text_dropout, text_rank, difficulty=self.text_difficulty
+            item_vec_dim,
+            embed_dim,
+            embed_dim,
+            text_dropout,
+            text_rank,
+            difficulty=text_difficulty and n_problems > 0,
         )
         phase_width = n_phases if self.phase_in_context else 0
         self.rnn = CELLS[cell](
@@ -177,7 +181,7 @@ class RecurrentTracer(nn.Module):
         """The problem shifts of the query and of the answer embedding (None without problem ids)."""
         if self.rasch is None or "problem" not in batch:
             return None
-        offset = self.text.difficulty(batch) if self.text is not None and self.text_difficulty else None
+        offset = difficulty_offset(self.text, batch)
         return self.rasch(batch["problem"], batch["skill"], self._answer_ids(batch), offset)
 
     def query(
