@@ -20,6 +20,8 @@ from ktlab.models.checkpoint import load_model, restore_datamodule
 from ktlab.models.components.akt import AKT
 from ktlab.models.components.dkt import DKT
 from ktlab.models.components.recurrent import RecurrentTracer
+from ktlab.models.components.simplekt import SimpleKT
+from ktlab.models.components.sparsekt import SparseKT
 from ktlab.train import train
 from tests.conftest import ASSETS
 
@@ -83,8 +85,12 @@ def _batch(vec: torch.Tensor) -> dict[str, torch.Tensor]:
             n_skills=2, n_problems=2, embed_dim=8, hidden_dim=8, head_dim=8, item_vec_dim=6
         ),
         lambda: AKT(n_skills=2, n_problems=2, dim=8, n_heads=2, ff_dim=8, head_dim=8, item_vec_dim=6),
+        lambda: SimpleKT(n_skills=2, n_problems=2, dim=8, n_heads=2, ff_dim=8, head_dim=8, item_vec_dim=6),
+        lambda: SparseKT(
+            n_skills=2, n_problems=2, k=2, dim=8, n_heads=2, ff_dim=8, head_dim=8, item_vec_dim=6
+        ),
     ],
-    ids=["dkt", "dkt_gru", "akt"],
+    ids=["dkt", "dkt_gru", "akt", "simplekt", "sparsekt"],
 )
 def test_a_question_text_moves_its_own_prediction_and_the_later_ones_only(net) -> None:
     torch.manual_seed(0)
@@ -103,8 +109,12 @@ def test_a_question_text_moves_its_own_prediction_and_the_later_ones_only(net) -
     [
         lambda **kw: RecurrentTracer(n_skills=2, n_problems=2, embed_dim=8, hidden_dim=8, head_dim=8, **kw),
         lambda **kw: AKT(n_skills=2, n_problems=2, dim=8, n_heads=2, ff_dim=8, head_dim=8, **kw),
+        lambda **kw: SimpleKT(n_skills=2, n_problems=2, dim=8, n_heads=2, ff_dim=8, head_dim=8, **kw),
+        lambda **kw: SimpleKT(
+            n_skills=2, n_problems=2, dim=8, n_heads=2, ff_dim=8, head_dim=8, vector_difficulty=False, **kw
+        ),
     ],
-    ids=["dkt_gru", "akt"],
+    ids=["dkt_gru", "akt", "simplekt", "simplekt_scalar"],
 )
 def test_the_text_difficulty_moves_a_new_question_along_its_skill_s_rasch_direction(net) -> None:
     """With ``text_difficulty`` the text's scalar is added to the problem's ``mu``: it moves the prediction
@@ -118,7 +128,8 @@ def test_the_text_difficulty_moves_a_new_question_along_its_skill_s_rasch_direct
     batch = _batch(vec)
     batch["skill"] = torch.tensor([[1, 2, 1, 2, 1]])
     batch["problem"] = torch.tensor([[1, 2, 1, 0, 0]])  # steps 3 and 4: questions unseen in training
-    torch.nn.init.normal_(model.rasch.skill_variation.weight)
+    variation = model.variation if isinstance(model, SimpleKT) else model.rasch.skill_variation
+    torch.nn.init.normal_(variation.weight)
     with torch.no_grad():
         before = model(batch)
         model.text.to_difficulty.weight.fill_(1.0)

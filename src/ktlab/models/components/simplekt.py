@@ -18,6 +18,11 @@ layer, give ``h_t``, and::
 
 The answer of step ``t`` enters only ``y_t``, which no query reads at step ``t`` or earlier: it cannot
 reach its own prediction.
+
+With question texts (``item_vec_dim > 0``, :mod:`ktlab.models.components.item_text`) the question's
+projected text is added to ``x_t`` and, projected by the answer, to ``y_t``; with problem ids and
+``text_difficulty`` a scalar read from the text is also added to the problem's ``m`` (to every element of
+a vector ``m``), so a question new to training (``m = 0``) keeps the text's part of its difficulty.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from torch import nn
 
 from ktlab.checks import Checks, Problem, raise_problems
 from ktlab.models.components.dropout import LaneDropout
+from ktlab.models.components.item_text import difficulty_offset, item_text
 from ktlab.models.components.past_attention import PastAttentionBlock, SparseSelection, sinusoid_positions
 from ktlab.models.output import NetOutput
 
@@ -52,6 +58,11 @@ class SimpleKT(nn.Module):
         rasch_l2: weight of an L2 penalty on the problem difficulties, returned as the training
             ``aux_loss`` (pyKT's simpleKT has none: 0).
         selection: k-sparse attention (sparseKT, :mod:`ktlab.models.components.sparsekt`); None: dense.
+        item_vec_dim: width of the question-text vectors (0: the data gives none).
+        text_dropout: dropout on the question-text vectors.
+        text_rank: width of the layer the question-text vectors are narrowed to.
+        text_difficulty: with problem ids and question texts, add a difficulty read from the text to each
+            problem's ``m``.
     """
 
     def __init__(
@@ -68,6 +79,10 @@ class SimpleKT(nn.Module):
         vector_difficulty: bool = True,
         rasch_l2: float = 0.0,
         selection: SparseSelection | None = None,
+        item_vec_dim: int = 0,
+        text_dropout: float = 0.5,
+        text_rank: int = 16,
+        text_difficulty: bool = False,
     ) -> None:
         super().__init__()
         raise_problems(
@@ -84,6 +99,9 @@ class SimpleKT(nn.Module):
                     "dropout": dropout,
                     "attention_dropout": attention_dropout,
                     "rasch_l2": rasch_l2,
+                    "item_vec_dim": item_vec_dim,
+                    "text_dropout": text_dropout,
+                    "text_rank": text_rank,
                 }
             ),
         )
@@ -97,6 +115,9 @@ class SimpleKT(nn.Module):
             )  # m
             nn.init.zeros_(self.difficulty.weight)  # every problem starts at its skill's embedding
             self.variation = nn.Embedding(n_skills + 1, dim, padding_idx=0)  # d
+        self.text = item_text(
+            item_vec_dim, dim, dim, text_dropout, text_rank, difficulty=text_difficulty and n_problems > 0
+        )
         self.blocks = nn.ModuleList(
             PastAttentionBlock(dim, n_heads, ff_dim, dropout, attention_dropout, selection)
             for _ in range(n_blocks)
@@ -122,6 +143,9 @@ class SimpleKT(nn.Module):
         checks.in_range("dropout", 0.0, 1.0)
         checks.in_range("attention_dropout", 0.0, 1.0)
         checks.at_least("rasch_l2", 0.0)
+        checks.integer("item_vec_dim", 0)
+        checks.in_range("text_dropout", 0.0, 1.0)
+        checks.integer("text_rank", 1)
         if not checks.problems and {"dim", "n_heads"} <= set(args):
             checks.require("n_heads", lambda h: args["dim"] % h == 0, f"must divide dim={args['dim']}")
         return checks.problems
@@ -131,9 +155,15 @@ class SimpleKT(nn.Module):
         skill = batch["skill"]  # [B, T]
         concept = self.skill(skill)
         answered = concept + self.response(batch["correct"].long())
+        if self.text is not None:
+            concept, answered = concept + self.text.question(batch), answered + self.text.answer(batch)
         if self.difficulty is None or "problem" not in batch:
             return concept, answered
-        return concept + self.difficulty(batch["problem"]) * self.variation(skill), answered
+        difficulty = self.difficulty(batch["problem"])  # [B, T, dim or 1]
+        offset = difficulty_offset(self.text, batch)
+        if offset is not None:
+            difficulty = difficulty + offset.unsqueeze(-1)
+        return concept + difficulty * self.variation(skill), answered
 
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor | NetOutput:
         """Logits ``[B, T]``: position ``t`` predicts step ``t`` from steps ``< t`` and its question; while

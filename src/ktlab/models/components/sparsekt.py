@@ -33,7 +33,8 @@ class SparseKT(SimpleKT):
         ratio: share of a step's attention mass kept under ``soft``, in ``(0, 1]``.
         rescale: re-normalisation of the kept weights: ``softmax`` of the weights (pyKT's released
             sparseKT) or ``sum`` (divide by their sum).
-        dim, n_heads, n_blocks, ff_dim, head_dim, dropout, attention_dropout, vector_difficulty, rasch_l2:
+        dim, n_heads, n_blocks, ff_dim, head_dim, dropout, attention_dropout, vector_difficulty, rasch_l2,
+        item_vec_dim, text_dropout, text_rank, text_difficulty:
             as for :class:`~ktlab.models.components.simplekt.SimpleKT`.
     """
 
@@ -54,6 +55,10 @@ class SparseKT(SimpleKT):
         attention_dropout: float = 0.1,
         vector_difficulty: bool = True,
         rasch_l2: float = 0.0,
+        item_vec_dim: int = 0,
+        text_dropout: float = 0.5,
+        text_rank: int = 16,
+        text_difficulty: bool = False,
     ) -> None:
         raise_problems(
             type(self).__name__,
@@ -73,6 +78,9 @@ class SparseKT(SimpleKT):
                     "dropout": dropout,
                     "attention_dropout": attention_dropout,
                     "rasch_l2": rasch_l2,
+                    "item_vec_dim": item_vec_dim,
+                    "text_dropout": text_dropout,
+                    "text_rank": text_rank,
                 }
             ),
         )
@@ -89,6 +97,10 @@ class SparseKT(SimpleKT):
             vector_difficulty=vector_difficulty,
             rasch_l2=rasch_l2,
             selection=SparseSelection(mode, k, ratio, rescale),
+            item_vec_dim=item_vec_dim,
+            text_dropout=text_dropout,
+            text_rank=text_rank,
+            text_difficulty=text_difficulty,
         )
 
     @staticmethod
