@@ -11,7 +11,9 @@ per data set and model, the mean ± standard deviation over the runs (folds, and
 the leaderboard's metric, ``test/windowauclate_mean`` on data with question ids and
 ``test/window_testauc`` on ASSISTments 2015, Statics 2011 and POJ (and on any data without question
 ids), beside the leaderboard's figure for the same model and its source
-(``experiments/pykt_leaderboard.yaml``). The JSON holds every run and the means of all of pyKT's keys.
+(``experiments/pykt_leaderboard.yaml``; an entry's ``caveat`` is printed under the figures, and the count of
+entries a ktlab arm beats is also given without the entries that carry one). The JSON holds every run and
+the means of all of pyKT's keys.
 Runs of a network with early fusion (``ktlab.evaluation.pykt``) also carry its four keys,
 ``{ori,window}{auc,acc}early_preds``, into the JSON (per run and in the means), and the table shows
 ``windowaucearly_preds`` in a column of its own ("—" for runs without it).
@@ -316,9 +318,12 @@ def markdown(rows: list[dict[str, Any]], board: dict[str, Any], command: str) ->
             lines.append(f"- {data}: no leaderboard figure recorded in experiments/pykt_leaderboard.yaml.")
             continue
         models = "; ".join(
-            f"{name} {v['auc']:.4f}" + (f" ± {v['std']:.4f}" if v.get("std") is not None else "")
+            f"{name} {v['auc']:.4f}"
+            + (f" ± {v['std']:.4f}" if v.get("std") is not None else "")
+            + (" (caveat below)" if v.get("caveat") else "")
             for name, v in sorted(entry["models"].items(), key=lambda kv: -kv[1]["auc"])
         )
+        caveats = {name: v["caveat"] for name, v in entry["models"].items() if v.get("caveat")}
         ours = max(
             (r for r in rows if r["data"] == data and r["mean"] is not None),
             key=lambda r: r["mean"],
@@ -327,11 +332,18 @@ def markdown(rows: list[dict[str, Any]], board: dict[str, Any], command: str) ->
         lines.append(
             f"- {data} ({entry['metric']}): {models}. Source: {entry.get('source', board['source'])}."
         )
+        lines += [f"  Caveat, {name}: {text}" for name, text in caveats.items()]
         if ours is not None:
             better = [n for n, v in entry["models"].items() if ours["mean"] > v["auc"]]
+            clean = [n for n in entry["models"] if n not in caveats]
             lines.append(
                 f"  Best ktlab arm: {ours['arm']} {ours['text']}, above {len(better)} of "
-                f"{len(entry['models'])} leaderboard entries."
+                f"{len(entry['models'])} leaderboard entries"
+                + (
+                    f" ({len([n for n in better if n in clean])} of the {len(clean)} without a caveat)."
+                    if caveats
+                    else "."
+                )
             )
     return "\n".join(lines) + "\n"
 
