@@ -34,7 +34,7 @@ from torch import nn
 
 from ktlab.checks import Checks, Problem, raise_problems
 from ktlab.models.components.dropout import LaneDropout
-from ktlab.models.components.item_text import difficulty_offset, item_text
+from ktlab.models.components.item_text import check_text_args, difficulty_offset, item_text
 from ktlab.models.components.monotonic import MonotonicBlock
 from ktlab.models.components.rasch import RaschShift
 from ktlab.models.output import NetOutput
@@ -171,9 +171,7 @@ class AKT(nn.Module):
         checks.one_of("rasch_penalty", RASCH_PENALTIES)
         if not checks.problems and {"dim", "n_heads"} <= set(args):
             checks.require("n_heads", lambda h: args["dim"] % h == 0, f"must divide dim={args['dim']}")
-        checks.integer("item_vec_dim", 0)
-        checks.in_range("text_dropout", 0.0, 1.0)
-        checks.integer("text_rank", 1)
+        check_text_args(checks)
         return checks.problems
 
     def embed(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:

@@ -25,7 +25,7 @@ from torch import nn
 from ktlab.checks import Checks, Problem, raise_problems
 from ktlab.models.components.cell_autocast import run_cell
 from ktlab.models.components.dropout import LaneDropout
-from ktlab.models.components.item_text import item_text
+from ktlab.models.components.item_text import check_text_args, item_text
 
 CELLS: dict[str, type[nn.RNNBase]] = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
 
@@ -96,9 +96,7 @@ class DKT(nn.Module):
         for name in ("embed_dim", "hidden_dim", "num_layers"):
             checks.integer(name, 1)
         checks.in_range("dropout", 0.0, 1.0)
-        checks.integer("item_vec_dim", 0)
-        checks.in_range("text_dropout", 0.0, 1.0)
-        checks.integer("text_rank", 1)
+        check_text_args(checks)
         return checks.problems
 
     def states(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ktlab.checks import Checks
 from ktlab.errors import ConfigError
 
 #: The batch key of the vectors.
@@ -89,6 +90,14 @@ class ItemText(nn.Module):
         wrong, right = both.split(self.answer_dim, dim=-1)
         correct = batch["correct"].unsqueeze(-1).to(both.dtype)  # [B, T, 1]
         return wrong + correct * (right - wrong)
+
+
+def check_text_args(checks: Checks) -> None:
+    """Add the checks of the text arguments every text-reading network takes (``item_vec_dim``,
+    ``text_dropout``, ``text_rank``) to a network's ``checks``."""
+    checks.integer("item_vec_dim", 0)
+    checks.in_range("text_dropout", 0.0, 1.0)
+    checks.integer("text_rank", 1)
 
 
 def difficulty_offset(text: ItemText | None, batch: dict[str, torch.Tensor]) -> torch.Tensor | None:

@@ -39,7 +39,7 @@ from torch import nn
 
 from ktlab.checks import Checks, Problem, raise_problems
 from ktlab.models.components.cell_autocast import run_cell
-from ktlab.models.components.item_text import difficulty_offset, item_text
+from ktlab.models.components.item_text import check_text_args, difficulty_offset, item_text
 from ktlab.models.components.problem_history import WIDTH as HISTORY_WIDTH
 from ktlab.models.components.problem_history import problem_history
 from ktlab.models.components.rasch import RaschShift
@@ -165,9 +165,7 @@ class RecurrentTracer(nn.Module):
             checks.integer(name, 1)
         checks.in_range("dropout", 0.0, 1.0)
         checks.at_least("rasch_l2", 0.0)
-        checks.integer("item_vec_dim", 0)
-        checks.in_range("text_dropout", 0.0, 1.0)
-        checks.integer("text_rank", 1)
+        check_text_args(checks)
         return checks.problems
 
     def _phase_onehot(self, phase: torch.Tensor) -> torch.Tensor:

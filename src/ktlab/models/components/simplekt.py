@@ -35,7 +35,7 @@ from torch import nn
 
 from ktlab.checks import Checks, Problem, raise_problems
 from ktlab.models.components.dropout import LaneDropout
-from ktlab.models.components.item_text import difficulty_offset, item_text
+from ktlab.models.components.item_text import check_text_args, difficulty_offset, item_text
 from ktlab.models.components.past_attention import PastAttentionBlock, SparseSelection, sinusoid_positions
 from ktlab.models.output import NetOutput
 
@@ -143,9 +143,7 @@ class SimpleKT(nn.Module):
         checks.in_range("dropout", 0.0, 1.0)
         checks.in_range("attention_dropout", 0.0, 1.0)
         checks.at_least("rasch_l2", 0.0)
-        checks.integer("item_vec_dim", 0)
-        checks.in_range("text_dropout", 0.0, 1.0)
-        checks.integer("text_rank", 1)
+        check_text_args(checks)
         if not checks.problems and {"dim", "n_heads"} <= set(args):
             checks.require("n_heads", lambda h: args["dim"] % h == 0, f"must divide dim={args['dim']}")
         return checks.problems
