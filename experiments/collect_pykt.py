@@ -335,12 +335,12 @@ def markdown(rows: list[dict[str, Any]], board: dict[str, Any], command: str) ->
         lines += [f"  Caveat, {name}: {text}" for name, text in caveats.items()]
         if ours is not None:
             better = [n for n, v in entry["models"].items() if ours["mean"] > v["auc"]]
-            clean = [n for n in entry["models"] if n not in caveats]
+            uncaveated = len([n for n in better if n not in caveats])
             lines.append(
                 f"  Best ktlab arm: {ours['arm']} {ours['text']}, above {len(better)} of "
                 f"{len(entry['models'])} leaderboard entries"
                 + (
-                    f" ({len([n for n in better if n in clean])} of the {len(clean)} without a caveat)."
+                    f" ({uncaveated} of the {len(entry['models']) - len(caveats)} without a caveat)."
                     if caveats
                     else "."
                 )
