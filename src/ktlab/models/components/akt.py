@@ -21,7 +21,9 @@ questions, value the encoded answers, steps ``< t`` only, with a feed-forward la
 With question texts (``item_vec_dim > 0``, :mod:`ktlab.models.components.item_text`) the question's
 projected text is added to ``x_t`` and, projected by the answer, to ``y_t``; with problem ids and
 ``text_difficulty`` a scalar read from the text is also added to the problem's ``mu`` (a new question, whose
-``mu`` is 0, keeps the text's part).
+``mu`` is 0, keeps the text's part). ``text_embed=False`` keeps only that difficulty: the text then moves a
+question along its skill's direction ``d`` and nowhere else, so the attention's similarities between questions
+change by one learned scalar per question.
 """
 
 from __future__ import annotations
@@ -72,6 +74,8 @@ class AKT(nn.Module):
         text_rank: width of the layer the question-text vectors are narrowed to.
         text_difficulty: with problem ids and question texts, add a difficulty read from the text to each
             problem's Rasch difficulty ``mu``.
+        text_embed: add the projected text to ``x`` and ``y`` (False: the text reaches the network only through
+            ``text_difficulty``, which it then needs, with problem ids).
     """
 
     def __init__(
@@ -95,6 +99,7 @@ class AKT(nn.Module):
         text_dropout: float = 0.5,
         text_rank: int = 16,
         text_difficulty: bool = False,
+        text_embed: bool = True,
     ) -> None:
         super().__init__()
         raise_problems(
@@ -116,6 +121,8 @@ class AKT(nn.Module):
                     "item_vec_dim": item_vec_dim,
                     "text_dropout": text_dropout,
                     "text_rank": text_rank,
+                    "text_difficulty": text_difficulty,
+                    "text_embed": text_embed,
                 }
             ),
         )
@@ -132,9 +139,11 @@ class AKT(nn.Module):
             if n_problems > 0
             else None
         )
+        width = dim if text_embed else 0
         self.text = item_text(
-            item_vec_dim, dim, dim, text_dropout, text_rank, difficulty=text_difficulty and n_problems > 0
+            item_vec_dim, width, width, text_dropout, text_rank, difficulty=text_difficulty and n_problems > 0
         )
+        self.text_embed = text_embed
 
         def blocks(feed_forward: bool = True) -> nn.ModuleList:
             return nn.ModuleList(
@@ -172,6 +181,13 @@ class AKT(nn.Module):
         if not checks.problems and {"dim", "n_heads"} <= set(args):
             checks.require("n_heads", lambda h: args["dim"] % h == 0, f"must divide dim={args['dim']}")
         check_text_args(checks)
+        text_width = args.get("item_vec_dim", 0)
+        if isinstance(text_width, int) and text_width > 0 and not args.get("text_embed", True):
+            checks.require(
+                "text_embed",
+                lambda _: args.get("text_difficulty", False) and args.get("n_problems", 0) > 0,
+                "false leaves the question texts unread unless text_difficulty is true and the data has problem ids",
+            )
         return checks.problems
 
     def embed(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -184,7 +200,7 @@ class AKT(nn.Module):
         else:
             answer = correct
             y = x + self.answer(answer)
-        if self.text is not None:
+        if self.text is not None and self.text_embed:
             x, y = x + self.text.question(batch), y + self.text.answer(batch)
         if self.rasch is None or "problem" not in batch:
             return x, y

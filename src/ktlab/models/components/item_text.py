@@ -37,7 +37,7 @@ class ItemText(nn.Module):
 
     Args:
         item_vec_dim: width ``E`` of the text vectors.
-        question_dim: width of :meth:`question`.
+        question_dim: width of :meth:`question` (0: none).
         answer_dim: width of :meth:`answer` (0: none).
         dropout: dropout on the text vectors in training.
         rank: width of the shared layer every projection goes through.
@@ -55,7 +55,7 @@ class ItemText(nn.Module):
     ) -> None:
         super().__init__()
         self.reduce = nn.Sequential(nn.Dropout(dropout), nn.Linear(item_vec_dim, rank, bias=False))
-        self.to_question = nn.Linear(rank, question_dim, bias=False)
+        self.to_question = nn.Linear(rank, question_dim, bias=False) if question_dim else None
         self.answer_dim = answer_dim
         self.to_answer = nn.Linear(rank, 2 * answer_dim, bias=False) if answer_dim else None
         self.to_difficulty = nn.Linear(rank, 1, bias=False) if difficulty else None
@@ -74,6 +74,8 @@ class ItemText(nn.Module):
 
     def question(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """``[B, T, question_dim]``: the asked question's text, projected."""
+        if self.to_question is None:
+            raise RuntimeError("ItemText.question needs question_dim > 0")
         return self.to_question(self.reduce(self.vectors(batch)))
 
     def difficulty(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
