@@ -138,21 +138,16 @@ def test_the_text_difficulty_moves_a_new_question_along_its_skill_s_rasch_direct
     assert not torch.allclose(before[:, 3], after[:, 3])  # the new question's text sets its difficulty
 
 
+def _small_akt(**kwargs) -> AKT:
+    """A small AKT reading 6-wide question texts."""
+    return AKT(n_skills=2, dim=8, n_heads=2, ff_dim=8, head_dim=8, item_vec_dim=6, **kwargs)
+
+
 def test_akt_can_read_only_the_text_difficulty() -> None:
     """``text_embed=False``: the text reaches AKT through the difficulty it adds to ``mu`` and nowhere else,
     so with that difficulty at zero two different texts give the same predictions."""
     torch.manual_seed(0)
-    model = AKT(
-        n_skills=2,
-        n_problems=2,
-        dim=8,
-        n_heads=2,
-        ff_dim=8,
-        head_dim=8,
-        item_vec_dim=6,
-        text_difficulty=True,
-        text_embed=False,
-    ).eval()
+    model = _small_akt(n_problems=2, text_difficulty=True, text_embed=False).eval()
     assert model.text.to_question is None and model.text.to_answer is None
     batch, other = _batch(torch.randn(1, 5, 6)), _batch(torch.randn(1, 5, 6))
     for b in (batch, other):
@@ -167,20 +162,9 @@ def test_akt_can_read_only_the_text_difficulty() -> None:
 
 def test_akt_refuses_texts_it_would_not_read() -> None:
     with pytest.raises(ConfigError, match="text_embed"):
-        AKT(
-            n_skills=2, n_problems=2, dim=8, n_heads=2, ff_dim=8, head_dim=8, item_vec_dim=6, text_embed=False
-        )
+        _small_akt(n_problems=2, text_embed=False)
     with pytest.raises(ConfigError, match="text_embed"):  # no problem ids, no Rasch difficulty to move
-        AKT(
-            n_skills=2,
-            dim=8,
-            n_heads=2,
-            ff_dim=8,
-            head_dim=8,
-            item_vec_dim=6,
-            text_difficulty=True,
-            text_embed=False,
-        )
+        _small_akt(text_difficulty=True, text_embed=False)
 
 
 def test_a_network_that_reads_no_text_is_refused() -> None:
