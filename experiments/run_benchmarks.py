@@ -260,8 +260,14 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     json_path = out / ("results.json" if args.suite == "benchmarks" else f"results_{args.suite}.json")
     md_path = out / ("RESULTS.md" if args.suite == "benchmarks" else f"RESULTS_{args.suite}.md")
-    records: list[dict[str, Any]] = json.loads(json_path.read_text())["runs"] if json_path.exists() else []
-    planned = {arm_key(a): list(args.seeds) for a in arms}  # this invocation's plan
+    previous: dict[str, Any] = json.loads(json_path.read_text()) if json_path.exists() else {}
+    records: list[dict[str, Any]] = previous.get("runs", [])
+    # The seeds planned for each arm: this invocation's for its arms, the earlier table's for the others.
+    planned = {
+        arm_key({"name": row["arm"], "data": row["data"]}): row.get("planned_seeds", [])
+        for row in previous.get("table", [])
+    }
+    planned.update({arm_key(a): list(args.seeds) for a in arms})
     all_arms = suites[args.suite]
     failed: list[str] = []
     for arm, seed in order:

@@ -158,3 +158,20 @@ def test_a_failed_run_exits_1_naming_it_and_leaves_the_committed_results(tmp_pat
     assert _runner().main([*args, "--out", str(out)]) == 1
     assert json.loads((out / "results.json").read_text())["runs"] == [good]
     assert "| synthetic5 | broken arm | 1 | 0.8000 |" in (out / "RESULTS.md").read_text()
+
+
+def test_collecting_some_arms_keeps_the_seeds_planned_for_the_others(tmp_path: Path) -> None:
+    suites = tmp_path / "suites.yaml"
+    broken = {"name": "broken arm", "data": "synthetic5", "overrides": ["data=synthetic5", "model=nope"]}
+    other = {"name": "other arm", "data": "synthetic5", "overrides": ["data=synthetic5", "model=dkt"]}
+    suites.write_text(yaml.safe_dump({"benchmarks": [broken, other]}))
+    out = tmp_path / "out"
+    out.mkdir()
+    earlier = [{"arm": "other arm", "data": "synthetic5", "planned_seeds": [1, 2, 3]}]
+    (out / "results.json").write_text(json.dumps({"runs": [], "table": earlier}))
+    args = ["--suites", str(suites), "--seeds", "4", "--log-dir", str(tmp_path / "logs"), "--out", str(out)]
+    assert _runner().main([*args, "--only", "broken arm:synthetic5"]) == 1  # writes the table once more
+    table = {
+        row["arm"]: row["planned_seeds"] for row in json.loads((out / "results.json").read_text())["table"]
+    }
+    assert table == {"broken arm": [4], "other arm": [1, 2, 3]}
