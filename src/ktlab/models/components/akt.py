@@ -143,7 +143,6 @@ class AKT(nn.Module):
         self.text = item_text(
             item_vec_dim, width, width, text_dropout, text_rank, difficulty=text_difficulty and n_problems > 0
         )
-        self.text_embed = text_embed
 
         def blocks(feed_forward: bool = True) -> nn.ModuleList:
             return nn.ModuleList(
@@ -200,7 +199,7 @@ class AKT(nn.Module):
         else:
             answer = correct
             y = x + self.answer(answer)
-        if self.text is not None and self.text_embed:
+        if self.text is not None and self.text.to_question is not None:  # text_embed
             x, y = x + self.text.question(batch), y + self.text.answer(batch)
         if self.rasch is None or "problem" not in batch:
             return x, y
