@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import shlex
 import statistics
 import sys
 import time
@@ -384,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.merge is not None:
         runs = merge_runs(recorded_runs(args.merge), runs)
     rows = summarize(runs, board)
-    command = "python experiments/collect_pykt.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    command = "python experiments/collect_pykt.py " + shlex.join(sys.argv[1:] if argv is None else argv)
     args.out.mkdir(parents=True, exist_ok=True)
     md_path, json_path = args.out / "RESULTS_pykt.md", args.out / "results_pykt.json"
     md_path.write_text(markdown(rows, board, command))

@@ -175,3 +175,5 @@ def test_collecting_some_arms_keeps_the_seeds_planned_for_the_others(tmp_path: P
         row["arm"]: row["planned_seeds"] for row in json.loads((out / "results.json").read_text())["table"]
     }
     assert table == {"broken arm": [4], "other arm": [1, 2, 3]}
+    # the command the table quotes can be pasted back into a shell
+    assert "--only 'broken arm:synthetic5'" in (out / "RESULTS.md").read_text()
