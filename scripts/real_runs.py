@@ -1,8 +1,8 @@
 """Shared by the real-data benchmarks: fit one sequence model from composed config, keep its best epoch.
 
-``fit_and_score(overrides, ...)`` composes ``conf/train.yaml`` with the overrides, trains with Lightning
-(no logger, checkpoints in a temporary folder), reloads the epoch of best validation AUC and scores the
-test learners with :func:`ktlab.evaluation.held_out.held_out_scores` (seen / unseen / all answers; with
+``fit(overrides, ...)`` composes ``conf/train.yaml`` with the overrides, trains with Lightning
+(no logger, checkpoints in a temporary folder) and reloads the epoch of best validation AUC;
+``fit_and_score(overrides, ...)`` also scores the test learners with :func:`ktlab.evaluation.held_out.held_out_scores` (seen / unseen / all answers; with
 no question held out every answer is "seen").
 """
 
@@ -34,8 +34,9 @@ def quiet() -> None:
     warnings.filterwarnings("ignore")
 
 
-def fit_and_score(overrides: list[str], epochs: int, patience: int = 3) -> dict[str, Any]:
-    """Train the configured model and return its test scores (``seen``, ``unseen``, ``all``) and timing."""
+def fit(overrides: list[str], epochs: int, patience: int = 3) -> tuple[Any, Any, dict[str, Any]]:
+    """Train the configured model; return it at its epoch of best validation AUC, its data module, and
+    ``{"epochs", "best_val_auc", "seconds"}``."""
     with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
         cfg = compose("train.yaml", overrides=overrides)
     L.seed_everything(cfg.seed, workers=True, verbose=False)
@@ -62,10 +63,18 @@ def fit_and_score(overrides: list[str], epochs: int, patience: int = 3) -> dict[
         state = torch.load(best.best_model_path, map_location="cpu", weights_only=False)["state_dict"]
         model.load_state_dict(state)
         epochs_run = trainer.current_epoch
-    scores = held_out_scores(model, datamodule.dataloader("test"))
-    return {
-        "scores": scores,
+    info = {
         "epochs": int(epochs_run),
         "best_val_auc": float(best.best_model_score) if best.best_model_score is not None else None,
         "seconds": round(time.perf_counter() - start, 1),
     }
+    return model, datamodule, info
+
+
+def fit_and_score(overrides: list[str], epochs: int, patience: int = 3) -> dict[str, Any]:
+    """Train the configured model and return its test scores (``seen``, ``unseen``, ``all``) and timing."""
+    model, datamodule, info = fit(overrides, epochs, patience)
+    start = time.perf_counter()
+    scores = held_out_scores(model, datamodule.dataloader("test"))
+    info["seconds"] = round(info["seconds"] + time.perf_counter() - start, 1)
+    return {"scores": scores, **info}
