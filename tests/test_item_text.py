@@ -85,12 +85,22 @@ def _batch(vec: torch.Tensor) -> dict[str, torch.Tensor]:
             n_skills=2, n_problems=2, embed_dim=8, hidden_dim=8, head_dim=8, item_vec_dim=6
         ),
         lambda: AKT(n_skills=2, n_problems=2, dim=8, n_heads=2, ff_dim=8, head_dim=8, item_vec_dim=6),
+        lambda: AKT(
+            n_skills=2,
+            n_problems=2,
+            dim=8,
+            n_heads=2,
+            ff_dim=8,
+            head_dim=8,
+            item_vec_dim=6,
+            text_in_attention=False,
+        ),
         lambda: SimpleKT(n_skills=2, n_problems=2, dim=8, n_heads=2, ff_dim=8, head_dim=8, item_vec_dim=6),
         lambda: SparseKT(
             n_skills=2, n_problems=2, k=2, dim=8, n_heads=2, ff_dim=8, head_dim=8, item_vec_dim=6
         ),
     ],
-    ids=["dkt", "dkt_gru", "akt", "simplekt", "sparsekt"],
+    ids=["dkt", "dkt_gru", "akt", "akt_text_at_output", "simplekt", "sparsekt"],
 )
 def test_a_question_text_moves_its_own_prediction_and_the_later_ones_only(net) -> None:
     torch.manual_seed(0)
@@ -160,11 +170,28 @@ def test_akt_can_read_only_the_text_difficulty() -> None:
         assert not torch.allclose(model(batch)[:, 3], model(other)[:, 3])
 
 
+def test_akt_can_keep_the_text_out_of_its_attention() -> None:
+    """``text_in_attention=False``: a question's text reaches its own prediction through the output layer
+    only, so the attention, and with it every other step's prediction, is the same for any text."""
+    torch.manual_seed(0)
+    model = _small_akt(n_problems=2, text_in_attention=False).eval()
+    assert model.text.to_answer is None  # no text in the answered steps the attention retrieves from
+    vec = torch.randn(1, 5, 6)
+    other = vec.clone()
+    other[0, 2] = torch.randn(6)
+    with torch.no_grad():
+        before, after = model(_batch(vec)), model(_batch(other))
+    assert not torch.allclose(before[:, 2], after[:, 2])
+    torch.testing.assert_close(before[:, [0, 1, 3, 4]], after[:, [0, 1, 3, 4]])
+
+
 def test_akt_refuses_texts_it_would_not_read() -> None:
     with pytest.raises(ConfigError, match="text_embed"):
         _small_akt(n_problems=2, text_embed=False)
     with pytest.raises(ConfigError, match="text_embed"):  # no problem ids, no Rasch difficulty to move
         _small_akt(text_difficulty=True, text_embed=False)
+    with pytest.raises(ConfigError, match="text_in_attention"):  # no text embeddings to move
+        _small_akt(n_problems=2, text_difficulty=True, text_embed=False, text_in_attention=False)
 
 
 def test_a_network_that_reads_no_text_is_refused() -> None:

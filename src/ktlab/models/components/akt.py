@@ -23,7 +23,9 @@ projected text is added to ``x_t`` and, projected by the answer, to ``y_t``; wit
 ``text_difficulty`` a scalar read from the text is also added to the problem's ``mu`` (a new question, whose
 ``mu`` is 0, keeps the text's part). ``text_embed=False`` keeps only that difficulty: the text then moves a
 question along its skill's direction ``d`` and nowhere else, so the attention's similarities between questions
-change by one learned scalar per question.
+change by one learned scalar per question. ``text_in_attention=False`` adds the question's projected text only
+where the output MLP reads ``x_t`` (``MLP([h_t ; x_t + text_t])``): the attention then weighs and retrieves
+from ids alone, and the text sits beside the retrieved knowledge.
 """
 
 from __future__ import annotations
@@ -76,6 +78,8 @@ class AKT(nn.Module):
             problem's Rasch difficulty ``mu``.
         text_embed: add the projected text to ``x`` and ``y`` (False: the text reaches the network only through
             ``text_difficulty``, which it then needs, with problem ids).
+        text_in_attention: with ``text_embed``, add the projected text to ``x`` and ``y``, which the attention
+            reads (False: add the question's projected text only to the ``x_t`` the output MLP reads).
     """
 
     def __init__(
@@ -100,6 +104,7 @@ class AKT(nn.Module):
         text_rank: int = 16,
         text_difficulty: bool = False,
         text_embed: bool = True,
+        text_in_attention: bool = True,
     ) -> None:
         super().__init__()
         raise_problems(
@@ -123,6 +128,7 @@ class AKT(nn.Module):
                     "text_rank": text_rank,
                     "text_difficulty": text_difficulty,
                     "text_embed": text_embed,
+                    "text_in_attention": text_in_attention,
                 }
             ),
         )
@@ -140,8 +146,14 @@ class AKT(nn.Module):
             else None
         )
         width = dim if text_embed else 0
+        self.text_in_attention = text_in_attention
         self.text = item_text(
-            item_vec_dim, width, width, text_dropout, text_rank, difficulty=text_difficulty and n_problems > 0
+            item_vec_dim,
+            width,
+            width if text_in_attention else 0,
+            text_dropout,
+            text_rank,
+            difficulty=text_difficulty and n_problems > 0,
         )
 
         def blocks(feed_forward: bool = True) -> nn.ModuleList:
@@ -187,7 +199,22 @@ class AKT(nn.Module):
                 lambda _: args.get("text_difficulty", False) and args.get("n_problems", 0) > 0,
                 "false leaves the question texts unread unless text_difficulty is true and the data has problem ids",
             )
+        if isinstance(text_width, int) and text_width > 0 and not args.get("text_in_attention", True):
+            checks.require(
+                "text_in_attention",
+                lambda _: args.get("text_embed", True),
+                "false moves the text embeddings to the output layer, and needs text_embed true",
+            )
         return checks.problems
+
+    def _text_embedded(self, in_attention: bool) -> bool:
+        """Whether the projected text is added where the attention reads (``in_attention``) or where only the
+        output MLP does."""
+        return (
+            self.text is not None
+            and self.text.to_question is not None
+            and self.text_in_attention == in_attention
+        )
 
     def embed(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
         """The questions ``x [B, T, D]`` and the answered steps ``y [B, T, D]``."""
@@ -199,7 +226,7 @@ class AKT(nn.Module):
         else:
             answer = correct
             y = x + self.answer(answer)
-        if self.text is not None and self.text.to_question is not None:  # text_embed
+        if self._text_embedded(in_attention=True):
             x, y = x + self.text.question(batch), y + self.text.answer(batch)
         if self.rasch is None or "problem" not in batch:
             return x, y
@@ -240,4 +267,6 @@ class AKT(nn.Module):
         for question_block, retriever_block in zip(self.question_encoder, self.retriever, strict=True):
             h = question_block(h, h, h, strict=False)
             h = retriever_block(h, h, knowledge, strict=True)
+        if self._text_embedded(in_attention=False):
+            x = x + self.text.question(batch)
         return torch.cat([h, x], dim=-1)
