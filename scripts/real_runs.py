@@ -1,9 +1,9 @@
 """Shared by the real-data benchmarks: fit one sequence model from composed config, keep its best epoch.
 
-``fit(overrides, ...)`` composes ``conf/train.yaml`` with the overrides, trains with Lightning
-(no logger, checkpoints in a temporary folder) and reloads the epoch of best validation AUC;
-``fit_and_score(overrides, ...)`` also scores the test learners with :func:`ktlab.evaluation.held_out.held_out_scores` (seen / unseen / all answers; with
-no question held out every answer is "seen").
+``fit(overrides, ...)`` composes ``conf/train.yaml`` with the overrides, trains with Lightning (no logger,
+checkpoints in a temporary folder) and reloads the epoch of best validation AUC; ``fit_and_score(overrides,
+...)`` also scores the test learners with :func:`ktlab.evaluation.held_out.held_out_scores` (seen / unseen /
+all answers; with no question held out every answer is "seen").
 """
 
 from __future__ import annotations
