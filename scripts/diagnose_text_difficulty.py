@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 import torch
 from hydra.errors import ConfigCompositionException
+from scipy.special import expit
 from scipy.stats import spearmanr
 from sklearn.metrics import roc_auc_score
 
@@ -68,8 +69,8 @@ def collect(model: torch.nn.Module, batches) -> pd.DataFrame:
                 batch["correct"],
                 with_it,
                 without,
+                difficulty,
             ]
-            columns.append(difficulty)
             rows.append(np.stack([c[scored].double().numpy() for c in columns], axis=1))
     names = ["question", "skill", "held_out", "correct", "logit", "logit_zeroed", "difficulty"]
     return pd.DataFrame(np.concatenate(rows), columns=names)
@@ -86,7 +87,7 @@ def describe(answers: pd.DataFrame, min_answers: int) -> dict:
     """The diagnostics of the module docstring for one set of answers."""
 
     def rate(logits: pd.Series) -> float:
-        return float((1 / (1 + np.exp(-logits))).mean())
+        return float(expit(logits).mean())
 
     grouped = answers.groupby("question")
     questions = pd.DataFrame(
