@@ -84,7 +84,7 @@ def _batch(vec: torch.Tensor) -> dict[str, torch.Tensor]:
         lambda: RecurrentTracer(
             n_skills=2, n_problems=2, embed_dim=8, hidden_dim=8, head_dim=8, item_vec_dim=6
         ),
-        lambda: AKT(n_skills=2, n_problems=2, dim=8, n_heads=2, ff_dim=8, head_dim=8, item_vec_dim=6),
+        lambda: _small_akt(n_problems=2),
         lambda: _small_akt(n_problems=2, text_in_attention=False),
         lambda: SimpleKT(n_skills=2, n_problems=2, dim=8, n_heads=2, ff_dim=8, head_dim=8, item_vec_dim=6),
         lambda: SparseKT(
