@@ -56,6 +56,7 @@ def test_resume_reuses_the_runs_overrides_and_refuses_without_rewriting_them(tmp
     result = run_cli("train.py", "ckpt_path=last", f"hydra.run.dir={run}", "trainer.max_epochs=3")
     assert result.returncode == 0, result.stderr[-3000:]
     assert json.loads((run / "metrics.json").read_text())["model"] == "dkt"
+    assert "resuming" in (run / "train.log").read_text()  # said in the run's own log
     last = torch.load(run / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
     assert last["epoch"] == 2
     overrides = (run / ".hydra" / "overrides.yaml").read_text()

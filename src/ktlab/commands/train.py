@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,6 +16,8 @@ from omegaconf import DictConfig
 from ktlab.cli import report_user_errors
 from ktlab.commands import hydra_command, resolve_config_dir
 from ktlab.resume import kept_on_refusal, resume_command_line
+
+log = logging.getLogger(__name__)
 
 
 def task(cfg: DictConfig) -> float | None:
@@ -27,16 +30,21 @@ def task(cfg: DictConfig) -> float | None:
 def main(argv: Sequence[str] | None = None, config_dir: str | Path | None = None) -> None:
     """``ktlab train [key=value ...]``, or the root script with ``sys.argv`` (``argv`` None)."""
     resumed = report_user_errors(resume_command_line)(list(sys.argv[1:] if argv is None else argv))
-    if resumed.reused:
-        print(
-            f"resuming {resumed.run_dir} with its saved overrides: {' '.join(resumed.reused)}",
-            file=sys.stderr,
-        )
+
+    def run_task(cfg: DictConfig) -> float | None:
+        if resumed.reused:  # said once Hydra has set up logging, so it also lands in the run's own log file
+            log.info("resuming %s with its saved overrides: %s", resumed.run_dir, " ".join(resumed.reused))
+        return task(cfg)
+
     if argv is None:
         sys.argv[1:] = resumed.args
     with kept_on_refusal(resumed.run_dir):
         hydra_command(
-            task, "train", resolve_config_dir(config_dir), None if argv is None else resumed.args, __file__
+            run_task,
+            "train",
+            resolve_config_dir(config_dir),
+            None if argv is None else resumed.args,
+            __file__,
         )
 
 
