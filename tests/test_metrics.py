@@ -10,6 +10,7 @@ import torch
 from torchmetrics.functional.classification import binary_accuracy, binary_auroc
 
 from ktlab.errors import ConfigError
+from ktlab.evaluation import binary_scores
 from ktlab.evaluation.epoch_metrics import DefinedAUROC, stage_metrics
 from ktlab.models.kt_module import KTLitModule
 from ktlab.models.losses import masked_bce_with_logits
@@ -67,10 +68,23 @@ def test_epoch_metrics_equal_the_whole_epoch_values() -> None:
         metrics.update(torch.sigmoid(part_logits), part_labels.long())
     values = metrics.compute()
     probs = torch.sigmoid(logits)
-    assert float(values["val/acc"]) == pytest.approx(float(binary_accuracy(probs, labels.long())), abs=1e-7)
+    assert bool((probs == 0.5).any())  # ties at 0.5 count as right answers (the next test)
+    right = (probs >= 0.5).long()
+    assert float(values["val/acc"]) == pytest.approx(float(binary_accuracy(right, labels.long())), abs=1e-7)
     # float32 sums of ~3000 areas: equal to the references within 1e-5
     assert float(values["val/auc"]) == pytest.approx(float(binary_auroc(probs, labels.long())), abs=1e-5)
     assert float(values["val/auc"]) == pytest.approx(_pairwise_auc(probs, labels), abs=1e-5)
+
+
+def test_accuracy_counts_one_half_as_right_as_the_evaluator_does() -> None:
+    """A probability of exactly 0.5 predicts a right answer, in the epoch metric as in binary_scores."""
+    probs = torch.tensor([0.5, 0.5, 0.5, 0.2, 0.8, 0.4999])
+    labels = torch.tensor([1, 1, 0, 0, 1, 1])
+    metrics = stage_metrics("test")
+    metrics.update(probs, labels)
+    expected = binary_scores(probs.numpy(), labels.numpy())["acc"]
+    assert expected == pytest.approx(4 / 6)
+    assert float(metrics.compute()["test/acc"]) == pytest.approx(expected)
 
 
 def test_module_step_scores_only_the_scored_answers() -> None:

@@ -33,13 +33,25 @@ class DefinedAUROC(BinaryAUROC):
         return super().compute()
 
 
+class HalfRightAccuracy(BinaryAccuracy):
+    """Accuracy that counts a probability of exactly 0.5 as a prediction of a right answer.
+
+    torchmetrics thresholds with ``p > 0.5``; :func:`ktlab.evaluation.binary_scores` and pyKT's ``acc``
+    keys use ``p >= 0.5``. Models that answer 0.5 exactly (the skill rate on a skill's first answer, BKT
+    at its prior) would otherwise report two different accuracies for one run.
+    """
+
+    def update(self, preds: torch.Tensor, target: torch.Tensor) -> None:
+        super().update((preds >= 0.5).long(), target)
+
+
 def stage_metrics(stage: str) -> MetricCollection:
-    """``<stage>/auc`` (exact, from every answer of the epoch) and ``<stage>/acc`` (threshold 0.5); the
+    """``<stage>/auc`` (exact, from every answer of the epoch) and ``<stage>/acc`` (``p >= 0.5`` counts as right); the
     test stage adds ``test/brier`` and ``test/ece`` (as :func:`ktlab.evaluation.binary_scores` defines
     them: the mean squared error of the probabilities, and the 15-bin L1 calibration error)."""
     metrics: dict[str, Any] = {
         "auc": DefinedAUROC(validate_args=False),
-        "acc": BinaryAccuracy(validate_args=False),
+        "acc": HalfRightAccuracy(validate_args=False),
     }
     if stage == "test":
         metrics["brier"] = MeanSquaredError()
