@@ -37,8 +37,8 @@ class HalfRightAccuracy(BinaryAccuracy):
     """Accuracy that counts a probability of exactly 0.5 as a prediction of a right answer.
 
     torchmetrics thresholds with ``p > 0.5``; :func:`ktlab.evaluation.binary_scores` and pyKT's ``acc``
-    keys use ``p >= 0.5``. Models that answer 0.5 exactly (the skill rate on a skill's first answer, BKT
-    at its prior) would otherwise report two different accuracies for one run.
+    keys use ``p >= 0.5``. A model that answers 0.5 exactly (the skill rate on a skill's first answer)
+    would otherwise report two different accuracies for one run.
     """
 
     def update(self, preds: torch.Tensor, target: torch.Tensor) -> None:
