@@ -33,6 +33,11 @@ class DefinedAUROC(BinaryAUROC):
         return super().compute()
 
 
+def predicted_right(p: torch.Tensor) -> torch.Tensor:
+    """0/1 predictions of success probabilities: ``p >= 0.5`` counts as right, as in ``binary_scores``."""
+    return (p >= 0.5).long()
+
+
 class HalfRightAccuracy(BinaryAccuracy):
     """Accuracy that counts a probability of exactly 0.5 as a prediction of a right answer.
 
@@ -42,7 +47,7 @@ class HalfRightAccuracy(BinaryAccuracy):
     """
 
     def update(self, preds: torch.Tensor, target: torch.Tensor) -> None:
-        super().update((preds >= 0.5).long(), target)
+        super().update(predicted_right(preds), target)
 
 
 def stage_metrics(stage: str) -> MetricCollection:
@@ -84,7 +89,7 @@ class StageMetrics(torch.nn.Module):
     ) -> None:
         self.loss.update(loss, weight=len(answers))
         self.scores.update(p, answers)
-        self.f1.update((p >= 0.5).long(), answers)
+        self.f1.update(predicted_right(p), answers)
         known = torch.isfinite(p_true)
         if self.stage != "train" and bool(known.any()):
             self.oracle.update(p_true[known], answers[known])
