@@ -80,7 +80,7 @@ def sparsify(weights: torch.Tensor, allowed: torch.Tensor, selection: SparseSele
     with torch.no_grad():
         candidates = weights.masked_fill(~allowed, 0.0)
         if selection.mode == "topk":
-            # torch.topk, not a full sort: 3-5x less time for k << T on a CPU, the same k-th value.
+            # torch.topk, not a full sort: about 3x less time for k << T on a CPU, the same k-th value.
             k = min(selection.k, candidates.shape[-1])
             threshold = candidates.topk(k, dim=-1).values[..., k - 1 : k]  # 0 where fewer keys are allowed
             acted = allowed.sum(-1, keepdim=True) > selection.k  # [T, 1]: rows with more than k keys
